@@ -1,0 +1,470 @@
+# -*- coding: utf-8 -*-
+# Copyright: datafabric.crosscluster contributors
+# Apache License 2.0 (see LICENSE)
+"""Read and edit ``mapr-clusters.conf`` without disturbing what we do not own.
+
+Every original line is kept verbatim so an administrator's comments, blank lines and spacing
+survive, and a file we did not need to change renders back byte for byte. Only lines whose
+meaning changes are rewritten (normalised to single spaces).
+
+The first cluster line is this node's own cluster (the default for every client), so changing or
+removing it is refused unless the caller says it is intended.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import (
+    CrossclusterError,
+)
+
+DEFAULT_CLDB_PORT = 7222
+
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+# Brackets are the only unambiguous way to put an IPv6 address in front of ":port".
+_HOSTNAME_RE = re.compile(r"[A-Za-z0-9._-]+\Z")
+_BRACKETED_RE = re.compile(r"\[[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?\]\Z")
+_PORT_RE = re.compile(r"[0-9]+\Z")
+_WHITESPACE_RE = re.compile(r"\s")
+
+_NAME_FIX = (
+    "a cluster name starts with a letter or digit and contains only letters, digits, "
+    "'.', '_' and '-'"
+)
+_HOST_FIX = (
+    "write each CLDB as host:port (port 1-65535, e.g. cldb1.example.com:%d); a CLDB with "
+    "several addresses is ip1:port;ip2:port; an IPv6 address goes in brackets, [addr]:port"
+    % DEFAULT_CLDB_PORT
+)
+
+
+def is_valid_cluster_name(name):
+    """True when ``name`` can be a cluster name in mapr-clusters.conf and ticket files."""
+    return isinstance(name, str) and _NAME_RE.match(name) is not None
+
+
+def check_cluster_name(name, path=None, line=None):
+    if not is_valid_cluster_name(name):
+        raise CrossclusterError(
+            "%r is not a valid cluster name" % (name,), path=path, line=line, fix=_NAME_FIX
+        )
+
+
+def split_lines(text):
+    """Split into ``[content, ending]`` pairs; ``ending`` is '\\n', '\\r\\n' or '' (last line).
+
+    str.splitlines() is avoided on purpose: it also breaks on form feeds and Unicode separators,
+    which would not round-trip.
+    """
+    pairs = []
+    parts = text.split("\n")
+    for part in parts[:-1]:
+        if part.endswith("\r"):
+            pairs.append([part[:-1], "\r\n"])
+        else:
+            pairs.append([part, "\n"])
+    if parts[-1]:
+        pairs.append([parts[-1], ""])
+    return pairs
+
+
+def newline_of(pairs):
+    """The line ending the file already uses, so added lines match it."""
+    for _content, ending in pairs:
+        if ending:
+            return ending
+    return "\n"
+
+
+def join_lines(pairs, terminate_all):
+    """Text of ``pairs``; with ``terminate_all`` a missing final newline is added."""
+    if not terminate_all:
+        return "".join(content + ending for content, ending in pairs)
+    newline = newline_of(pairs)
+    return "".join(content + (ending or newline) for content, ending in pairs)
+
+
+def render_lines(pairs, original):
+    """The original text when nothing differs, else every line newline-terminated.
+
+    A missing final newline is the administrator's choice only while we leave the file alone;
+    once we add a line it would merge with the next one appended by anyone.
+    """
+    as_is = join_lines(pairs, False)
+    if as_is == original:
+        return original
+    return join_lines(pairs, True)
+
+
+def _split_address(part):
+    """Return (address, port-or-None, had_colon) for one ``;``-separated part of a host token."""
+    if part.startswith("["):
+        end = part.find("]")
+        if end != -1:
+            rest = part[end + 1:]
+            if rest.startswith(":"):
+                return part[:end + 1], rest[1:], True
+            if not rest:
+                return part, None, False
+    if ":" in part:
+        address, _sep, port = part.rpartition(":")
+        return address, port, True
+    return part, None, False
+
+
+def _check_host(token, cluster, path=None, line=None):
+    for part in token.split(";"):
+        address, port, had_colon = _split_address(part)
+        where = "host %r of cluster %r" % (token, cluster)
+        if not address:
+            raise CrossclusterError(
+                "%s has an empty address" % where, path=path, line=line, fix=_HOST_FIX
+            )
+        if address.startswith("#"):
+            raise CrossclusterError(
+                "%s looks like a comment; comments must be on their own line starting with '#'"
+                % where,
+                path=path,
+                line=line,
+                fix="move the comment to a line of its own",
+            )
+        if not (_HOSTNAME_RE.match(address) or _BRACKETED_RE.match(address)):
+            raise CrossclusterError(
+                "%s has an invalid address %r" % (where, address),
+                path=path,
+                line=line,
+                fix=_HOST_FIX,
+            )
+        if had_colon and not port:
+            raise CrossclusterError(
+                "%s has ':' but no port" % where, path=path, line=line, fix=_HOST_FIX
+            )
+        if port is not None:
+            if not _PORT_RE.match(port):
+                raise CrossclusterError(
+                    "%s has a non-numeric port %r" % (where, port),
+                    path=path,
+                    line=line,
+                    fix=_HOST_FIX,
+                )
+            if not 1 <= int(port) <= 65535:
+                raise CrossclusterError(
+                    "%s has port %s, outside 1-65535" % (where, port),
+                    path=path,
+                    line=line,
+                    fix=_HOST_FIX,
+                )
+
+
+def _check_option(key, value, cluster, path=None, line=None):
+    if not key:
+        raise CrossclusterError(
+            "option with value %r in cluster %r has an empty key" % (value, cluster),
+            path=path,
+            line=line,
+            fix="write options as key=value, e.g. kerberosEnable=true",
+        )
+    if "=" in key or _WHITESPACE_RE.search(key):
+        raise CrossclusterError(
+            "option key %r in cluster %r contains '=' or whitespace" % (key, cluster),
+            path=path,
+            line=line,
+            fix="use a key made of letters and digits, e.g. cldbHttpsPort",
+        )
+    if not value:
+        raise CrossclusterError(
+            "option %r in cluster %r has an empty value" % (key, cluster),
+            path=path,
+            line=line,
+            fix="give it a value (%s=<value>) or remove it" % key,
+        )
+    if _WHITESPACE_RE.search(value):
+        raise CrossclusterError(
+            "option %r in cluster %r has whitespace in its value" % (key, cluster),
+            path=path,
+            line=line,
+            fix="a value is one word; mapr-clusters.conf separates fields with spaces",
+        )
+
+
+def _parse_secure(value, cluster, path=None, line=None):
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise CrossclusterError(
+        "secure=%s in cluster %r must be true or false" % (value, cluster),
+        path=path,
+        line=line,
+        fix="write secure=true for a secure cluster, secure=false otherwise",
+    )
+
+
+def _check_hosts_present(hosts, cluster, path=None, line=None):
+    if not hosts:
+        raise CrossclusterError(
+            "cluster %r has no CLDB host" % (cluster,),
+            path=path,
+            line=line,
+            fix="list at least one CLDB as host:port, e.g. %s secure=true cldb1.example.com:%d"
+            % (cluster, DEFAULT_CLDB_PORT),
+        )
+
+
+@dataclass(frozen=True)
+class ClusterEntry:
+    """One cluster line. ``options`` keeps file order so a copied line stays recognisable."""
+
+    name: str
+    secure: Optional[bool]
+    options: Tuple[Tuple[str, str], ...] = ()
+    hosts: Tuple[str, ...] = ()
+
+    def __post_init__(self):
+        # Lists would make a "frozen" entry mutable through the back door.
+        object.__setattr__(self, "options", tuple(tuple(pair) for pair in self.options))
+        object.__setattr__(self, "hosts", tuple(self.hosts))
+
+    def to_line(self):
+        words = [self.name]
+        if self.secure is not None:
+            words.append("secure=%s" % ("true" if self.secure else "false"))
+        words.extend("%s=%s" % pair for pair in self.options)
+        words.extend(self.hosts)
+        return " ".join(words)
+
+    def as_dict(self):
+        return {
+            "name": self.name,
+            "secure": self.secure,
+            "options": dict(self.options),
+            "hosts": list(self.hosts),
+            "line": self.to_line(),
+        }
+
+    def same_as(self, other):
+        # CLDB order matters to clients (they try hosts in order); option order does not.
+        return (
+            self.name == other.name
+            and self.secure == other.secure
+            and dict(self.options) == dict(other.options)
+            and self.hosts == other.hosts
+        )
+
+
+def parse_line(text, path=None, line=None):
+    """Parse one cluster line (not a comment or blank line) into a ClusterEntry."""
+    tokens = text.split()
+    if not tokens:
+        raise CrossclusterError(
+            "empty cluster line",
+            path=path,
+            line=line,
+            fix="write <name> secure=<true|false> host:port",
+        )
+    name = tokens[0]
+    check_cluster_name(name, path, line)
+    secure = None
+    seen_secure = False
+    options = []
+    seen = set()
+    hosts = []
+    for token in tokens[1:]:
+        if "=" in token:
+            key, _sep, value = token.partition("=")
+            if key == "secure":
+                if seen_secure:
+                    raise _duplicate_option(key, name, path, line)
+                seen_secure = True
+                secure = _parse_secure(value, name, path, line)
+                continue
+            _check_option(key, value, name, path, line)
+            if key in seen:
+                raise _duplicate_option(key, name, path, line)
+            seen.add(key)
+            options.append((key, value))
+        else:
+            _check_host(token, name, path, line)
+            hosts.append(token)
+    _check_hosts_present(hosts, name, path, line)
+    return ClusterEntry(name, secure, tuple(options), tuple(hosts))
+
+
+def _duplicate_option(key, cluster, path, line):
+    return CrossclusterError(
+        "option %r appears more than once in cluster %r" % (key, cluster),
+        path=path,
+        line=line,
+        fix="keep one %s=... on the line" % key,
+    )
+
+
+def _default_port(host):
+    parts = []
+    for part in host.split(";"):
+        _address, port, had_colon = _split_address(part)
+        if part and port is None and not had_colon:
+            part = "%s:%d" % (part, DEFAULT_CLDB_PORT)
+        parts.append(part)
+    return ";".join(parts)
+
+
+def _option_text(key, value, cluster, path):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    raise CrossclusterError(
+        "option %r of cluster %r must be a string, number or boolean, not %s"
+        % (key, cluster, type(value).__name__),
+        path=path,
+        fix="give %s a single-word value" % key,
+    )
+
+
+def build_entry(name, secure, hosts, options=None, path=None):
+    """Build a ClusterEntry from module input; hosts without a port get the default CLDB port."""
+    check_cluster_name(name, path)
+    secure = _parse_secure(secure, name, path)
+    built_options = []
+    for key, value in (options or {}).items():
+        key = str(key)
+        if key == "secure":
+            raise CrossclusterError(
+                "options of cluster %r contain 'secure'" % (name,),
+                path=path,
+                fix="use the secure option instead of options.secure",
+            )
+        text = _option_text(key, value, name, path)
+        _check_option(key, text, name, path)
+        built_options.append((key, text))
+    if isinstance(hosts, str):
+        # A lone string would otherwise be iterated character by character.
+        hosts = [hosts]
+    built_hosts = []
+    for host in hosts or ():
+        host = _default_port(str(host).strip())
+        _check_host(host, name, path)
+        built_hosts.append(host)
+    _check_hosts_present(built_hosts, name, path)
+    return ClusterEntry(name, secure, tuple(built_options), tuple(built_hosts))
+
+
+class _Line:
+    __slots__ = ("content", "ending", "entry")
+
+    def __init__(self, content, ending, entry):
+        self.content = content
+        self.ending = ending
+        self.entry = entry
+
+
+class ClustersConf:
+    """A parsed mapr-clusters.conf that renders back exactly what it read unless edited."""
+
+    def __init__(self, text, lines, path=None):
+        self._text = text
+        self._lines = lines
+        self.path = path
+
+    @classmethod
+    def parse(cls, text, path=None):
+        lines = []
+        first_seen = {}
+        for number, (content, ending) in enumerate(split_lines(text), start=1):
+            stripped = content.strip()
+            entry = None
+            if stripped and not stripped.startswith("#"):
+                entry = parse_line(content, path, number)
+                if entry.name in first_seen:
+                    raise CrossclusterError(
+                        "cluster %r appears on lines %d and %d"
+                        % (entry.name, first_seen[entry.name], number),
+                        path=path,
+                        line=number,
+                        fix="keep one line per cluster and delete or comment out the other",
+                    )
+                first_seen[entry.name] = number
+            lines.append(_Line(content, ending, entry))
+        return cls(text, lines, path)
+
+    def __repr__(self):
+        return "ClustersConf(path=%r, clusters=%r)" % (self.path, self.names())
+
+    def entries(self):
+        return [line.entry for line in self._lines if line.entry is not None]
+
+    def names(self):
+        return [entry.name for entry in self.entries()]
+
+    @property
+    def local_cluster(self):
+        entries = self.entries()
+        return entries[0].name if entries else None
+
+    def _index(self, name):
+        for index, line in enumerate(self._lines):
+            if line.entry is not None and line.entry.name == name:
+                return index
+        return None
+
+    def get(self, name):
+        index = self._index(name)
+        return None if index is None else self._lines[index].entry
+
+    def line_of(self, name):
+        index = self._index(name)
+        return None if index is None else index + 1
+
+    def _protect_first(self, name, allow_first, action):
+        if allow_first or name != self.local_cluster:
+            return
+        raise CrossclusterError(
+            "refusing to %s cluster %r: the first cluster line is this node's own cluster, "
+            "the default for every client on it" % (action, name),
+            path=self.path,
+            line=self.line_of(name),
+            fix="pass allow_first: true if changing this node's own cluster is really intended",
+        )
+
+    def set(self, entry, allow_first=False):
+        """Make the file hold ``entry``; return True when the text changes."""
+        index = self._index(entry.name)
+        if index is not None:
+            current = self._lines[index]
+            if current.entry.same_as(entry):
+                return False
+            self._protect_first(entry.name, allow_first, "change")
+            current.content = entry.to_line()
+            current.entry = entry
+            return True
+        last = None
+        for position, line in enumerate(self._lines):
+            if line.entry is not None:
+                last = position
+        # Remote clusters go right after the last cluster so a trailing comment block stays last;
+        # with no cluster yet the new one becomes this node's own, which is nothing to protect.
+        position = len(self._lines) if last is None else last + 1
+        self._lines.insert(position, _Line(entry.to_line(), "", entry))
+        return True
+
+    def remove(self, name, allow_first=False):
+        """Drop the line of cluster ``name``; return True when the text changes."""
+        index = self._index(name)
+        if index is None:
+            return False
+        self._protect_first(name, allow_first, "remove")
+        del self._lines[index]
+        return True
+
+    def render(self):
+        return render_lines([(line.content, line.ending) for line in self._lines], self._text)
