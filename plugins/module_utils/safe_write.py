@@ -65,7 +65,24 @@ def sha256_hex(data):
 @contextlib.contextmanager
 def locked(path, timeout=LOCK_TIMEOUT):
     """Hold the directory lock that guards ``path`` for a read-modify-write."""
-    directory = os.path.dirname(os.path.abspath(path))
+    with _locked_directory(os.path.dirname(os.path.abspath(path)), path, timeout):
+        yield
+
+
+@contextlib.contextmanager
+def locked_all(paths, timeout=LOCK_TIMEOUT):
+    """Hold the locks of every directory among ``paths``, always taken in sorted order."""
+    by_directory = {}
+    for path in paths:
+        by_directory.setdefault(os.path.dirname(os.path.abspath(path)), path)
+    with contextlib.ExitStack() as stack:
+        for directory in sorted(by_directory):
+            stack.enter_context(_locked_directory(directory, by_directory[directory], timeout))
+        yield
+
+
+@contextlib.contextmanager
+def _locked_directory(directory, path, timeout):
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError as err:

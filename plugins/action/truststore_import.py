@@ -1,0 +1,145 @@
+# Copyright: datafabric.crosscluster contributors
+# Apache License 2.0 (see LICENSE)
+"""Controller side of truststore_import: the store password never leaves the controller."""
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.truststore import (
+    Request,
+    apply_requests,
+    load_certificates,
+)
+from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.truststore_action import (
+    NodeFiles,
+    fail_on_error,
+    store_layout,
+)
+
+# A concurrent writer makes the compare-and-swap fail; re-reading converges in one retry in
+# practice, a few more cover a busy node.
+ATTEMPTS = 4
+
+ARGUMENT_SPEC = dict(
+    path=dict(type="path", required=True),
+    store_type=dict(type="str", choices=["auto", "jks", "pkcs12", "pem"], default="auto"),
+    password=dict(type="str", no_log=True),
+    companions=dict(type="bool", default=True),
+    companion_password=dict(type="str", no_log=True),
+    certificates=dict(type="list", elements="dict", options=dict(
+        alias=dict(type="str"),
+        pem=dict(type="str"),
+        sha256=dict(type="str"),
+    )),
+    certificate=dict(type="str"),
+    alias=dict(type="str"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    on_alias_conflict=dict(type="str", choices=["fail", "replace"], default="fail"),
+    create=dict(type="bool", default=False),
+    backup=dict(type="bool", default=False),
+    mode=dict(type="raw"),
+    owner=dict(type="str"),
+    group=dict(type="str"),
+)
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        _validation, args = self.validate_argument_spec(
+            argument_spec=ARGUMENT_SPEC,
+            mutually_exclusive=[("certificates", "certificate"), ("certificates", "alias")],
+            required_one_of=[("certificates", "certificate", "alias")],
+        )
+        try:
+            result.update(self._import(args, task_vars or {}))
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        return result
+
+    def _certificate_text(self, value):
+        """``certificate`` is PEM content, or a controller path searched like copy's src."""
+        if "-----BEGIN" in value:
+            return value, "option certificate"
+        try:
+            path = self._find_needle("files", value)
+        except Exception:
+            raise AnsibleActionFail("certificate file %s was not found on the controller. Fix: give "
+                                    "PEM content, or a path relative to the playbook's files/" % value)
+        with open(path, "r") as handle:
+            return handle.read(), path
+
+    @fail_on_error
+    def _requests(self, args):
+        if args["certificates"] is not None:
+            items = args["certificates"]
+        else:
+            items = [dict(alias=args["alias"], pem=args["certificate"], sha256=None)]
+        requests = []
+        for number, item in enumerate(items, 1):
+            certs = [None]
+            if item.get("pem"):
+                text, source = self._certificate_text(item["pem"])
+                certs = load_certificates(text, "%s (certificate %d)" % (source, number))
+                if len(certs) != 1 and args["state"] == "present":
+                    raise CrossclusterError(
+                        "holds %d certificates; one certificate goes under one alias" % len(certs),
+                        path="%s (certificate %d)" % (source, number),
+                        fix="list each certificate separately with its own alias")
+            for cert in certs:
+                requests.append(Request(alias=item.get("alias"), certificate=cert, sha256=item.get("sha256")))
+        return requests
+
+    @fail_on_error
+    def _import(self, args, task_vars):
+        requests = self._requests(args)
+        check_mode = self._task.check_mode
+        layout = store_layout(args["path"], args["store_type"], args["password"], args["companions"],
+                              args["companion_password"])
+        node = NodeFiles(self, task_vars)
+        for _attempt in range(ATTEMPTS):
+            files = [f for f in node.read(layout) if f.exists or f.primary]
+            stores = []
+            contents = {}
+            for item in files:
+                store = item.load(create=args["create"])
+                before = store.summary_lines() if item.exists else ""
+                outcome = apply_requests(store, requests, args["state"], args["on_alias_conflict"])
+                changed = bool(outcome["imported"] or outcome["removed"]) or not item.exists
+                if changed:
+                    contents[item.path] = store.dump(item.password)
+                stores.append(dict(path=item.path, store_type=store.store_type, changed=changed,
+                                   before=before, after=store.summary_lines(), **outcome))
+            backups = {}
+            if contents and not check_mode:
+                file_args = dict((k, args[k]) for k in ("mode", "owner", "group"))
+                written, backups = node.replace(files, contents, args["backup"], file_args, args["create"])
+                if not written:
+                    continue
+            return self._report(stores, backups)
+        raise AnsibleActionFail("%s kept changing while this task ran (%d attempts). Fix: re-run when "
+                                "no other job writes the store" % (args["path"], ATTEMPTS))
+
+    def _report(self, stores, backups):
+        primary = stores[0]
+        result = dict(
+            changed=any(s["changed"] for s in stores),
+            path=primary["path"],
+            store_type=primary["store_type"],
+            imported=primary["imported"],
+            removed=primary["removed"],
+            skipped=primary["skipped"],
+            stores=[dict((k, v) for k, v in s.items() if k not in ("before", "after")) for s in stores],
+        )
+        for store in result["stores"]:
+            if store["path"] in backups:
+                store["backup_file"] = backups[store["path"]]
+        if self._task.diff:
+            result["diff"] = [dict(before_header=s["path"], after_header=s["path"],
+                                   before=s["before"], after=s["after"]) for s in stores if s["changed"]]
+        return result

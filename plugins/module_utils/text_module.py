@@ -1,0 +1,50 @@
+# Copyright: datafabric.crosscluster contributors
+# Apache License 2.0 (see LICENSE)
+"""What the text-file modules share: file options, one locked edit, check/diff, errors.
+
+Keeping this in one place means every module reports ``changed``, ``diff`` and ``backup_file``
+the same way and turns every CrossclusterError into one clear ``fail_json``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.safe_write import Attributes, TextEdit
+
+FILE_ARGS = dict(
+    backup=dict(type="bool", default=False),
+    mode=dict(type="raw"),
+    owner=dict(type="str"),
+    group=dict(type="str"),
+)
+
+
+def run_text_edit(module, path, edit, default_mode, create, redact=None):
+    """Run ``edit(text) -> (new_text, facts)`` on ``path`` and exit the module.
+
+    ``redact`` maps file text to what a diff may show (ticket files hide their blobs).
+    """
+    params = module.params
+    facts = {}
+
+    def apply(text):
+        new_text, found = edit(text)
+        facts.update(found)
+        return new_text
+
+    try:
+        attributes = Attributes(params["mode"], params["owner"], params["group"], default_mode=default_mode)
+        result = TextEdit(path, attributes, create=create, backup=params["backup"],
+                          check_mode=module.check_mode).run(apply)
+    except CrossclusterError as err:
+        module.fail_json(msg=str(err), path=path)
+    out = dict(changed=result.changed, path=path, **facts)
+    if result.backup_file:
+        out["backup_file"] = result.backup_file
+    if module._diff:
+        view = redact or (lambda text: text)
+        out["diff"] = dict(before_header=path, after_header=path,
+                           before=view(result.before), after=view(result.after))
+    module.exit_json(**out)

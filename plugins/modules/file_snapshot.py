@@ -1,0 +1,182 @@
+#!/usr/bin/python
+# Copyright: datafabric.crosscluster contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: file_snapshot
+short_description: Read files with their checksums, or replace them only if unchanged since read
+version_added: 0.1.0
+description:
+  - The node half of the controller-side file editors of this collection
+    (M(datafabric.crosscluster.truststore_import), M(datafabric.crosscluster.truststore_info)).
+    The controller reads the files, computes their new content with libraries the node does not
+    need, and sends it back; this module writes it only when every file still has the content it
+    had when it was read (compare-and-swap), so a concurrent change is never overwritten.
+  - Both reading and replacing happen under the advisory directory lock every module of this
+    collection takes, so sibling files are read and replaced as one consistent set.
+  - Contents travel base64-encoded. Use it directly only for files that are not secret.
+options:
+  paths:
+    description: The files to read (V(read)) or to check and replace (V(replace)).
+    type: list
+    elements: path
+    required: true
+  state:
+    description:
+      - V(read) returns each file's content, checksum and attributes; it never changes anything.
+      - V(replace) writes O(contents), after checking O(expected) under the lock.
+    type: str
+    choices: [read, replace]
+    default: read
+  contents:
+    description:
+      - V(replace) only. For each path to write, its new content, base64-encoded.
+      - Every path in O(contents) must be in O(paths).
+    type: dict
+  expected:
+    description:
+      - V(replace) only. For each path in O(paths), the SHA-256 (hex) it must still have, or
+        V(null) when it must still be missing. When any file differs, nothing is written and the
+        module fails with RV(conflict=true).
+    type: dict
+    default: {}
+  create:
+    description: With V(replace), whether a file in O(contents) that does not exist may be created.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - datafabric.crosscluster.files
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: V(read) runs in check mode; V(replace) reports what it would write and writes nothing.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+author:
+  - datafabric.crosscluster developers
+"""
+
+EXAMPLES = r"""
+- name: Read the three truststore siblings as one set
+  datafabric.crosscluster.file_snapshot:
+    paths:
+      - /opt/mapr/conf/ssl_truststore
+      - /opt/mapr/conf/ssl_truststore.p12
+      - /opt/mapr/conf/ssl_truststore.pem
+  register: stores
+"""
+
+RETURN = r"""
+files:
+  description: With V(read), one item per path in O(paths).
+  returned: state is read
+  type: list
+  elements: dict
+  contains:
+    path: {description: The path., type: str}
+    exists: {description: Whether the file exists., type: bool}
+    sha256: {description: SHA-256 of the content, or null when missing., type: str}
+    content: {description: The content, base64-encoded (empty when missing)., type: str}
+    mode: {description: The file's permission bits in octal, or null., type: str}
+conflict:
+  description: Whether a file had changed since it was read, so nothing was written.
+  returned: state is replace
+  type: bool
+backup_files:
+  description: For each replaced file with O(backup=true), where its previous content was kept.
+  returned: state is replace
+  type: dict
+"""
+
+import base64
+import stat
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.safe_write import (
+    Attributes,
+    locked_all,
+    read_snapshot,
+    write_files,
+)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_module import FILE_ARGS
+
+
+def describe(snapshot):
+    return dict(
+        path=snapshot.path,
+        exists=snapshot.exists,
+        sha256=snapshot.sha256,
+        content=base64.b64encode(snapshot.data).decode("ascii") if snapshot.exists else "",
+        mode="%04o" % stat.S_IMODE(snapshot.st.st_mode) if snapshot.st is not None else None,
+    )
+
+
+def replace(params, check_mode):
+    """Write ``contents`` if every file still matches ``expected``; returns the module result."""
+    paths = params["paths"]
+    contents = params["contents"] or {}
+    unknown = sorted(set(contents) - set(paths))
+    if unknown:
+        raise CrossclusterError("contents names %s, which is not in paths" % ", ".join(unknown),
+                                fix="list every file to write in paths")
+    attributes = Attributes(params["mode"], params["owner"], params["group"], default_mode=0o644)
+    with locked_all(paths):
+        snapshots = [read_snapshot(path, create=True) for path in paths]
+        moved = [s.path for s in snapshots if s.path in params["expected"]
+                 and s.sha256 != params["expected"][s.path]]
+        if moved:
+            return dict(changed=False, failed=True, conflict=True, backup_files={},
+                        msg="%s changed since it was read; nothing was written. Fix: re-run (the "
+                            "new content is computed from the current file)" % ", ".join(moved))
+        changes = []
+        for snapshot in snapshots:
+            if snapshot.path not in contents:
+                continue
+            if not snapshot.exists and not params["create"]:
+                raise CrossclusterError("does not exist", path=snapshot.path,
+                                        fix="set create: true to start a new file")
+            data = base64.b64decode(contents[snapshot.path])
+            if data != snapshot.data:
+                changes.append((snapshot, data, attributes))
+        backups = {} if check_mode or not changes else write_files(changes, backup=params["backup"])
+    return dict(changed=bool(changes), conflict=False, backup_files=backups)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            paths=dict(type="list", elements="path", required=True),
+            state=dict(type="str", choices=["read", "replace"], default="read"),
+            # Not secret, but large: keeping it out of logs keeps -vvvv output readable.
+            contents=dict(type="dict", no_log=True),
+            expected=dict(type="dict", default={}),
+            create=dict(type="bool", default=False),
+            **FILE_ARGS
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        if params["state"] == "read":
+            with locked_all(params["paths"]):
+                files = [describe(read_snapshot(path, create=True)) for path in params["paths"]]
+            module.exit_json(changed=False, files=files)
+        result = replace(params, module.check_mode)
+    except CrossclusterError as err:
+        module.fail_json(msg=str(err))
+    if result.get("failed"):
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+# Copyright: datafabric.crosscluster contributors
+# Apache License 2.0 (see LICENSE)
+"""Controller-side plumbing shared by the truststore action plugins.
+
+The node runs ``file_snapshot`` to hand over and take back bytes; everything that needs pyjks or
+cryptography, and the store password, stays here on the controller.
+"""
+
+import base64
+import os
+
+from ansible.errors import AnsibleActionFail
+
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.truststore import TrustStore
+
+SNAPSHOT_MODULE = "datafabric.crosscluster.file_snapshot"
+MAPR_TRUSTSTORE = "ssl_truststore"
+# MapR 6.2+/7.x keep these siblings of ssl_truststore in step; each keeps its own format.
+COMPANIONS = ((".p12", "pkcs12"), (".pem", "pem"))
+EXTENSION_TYPES = {".p12": "pkcs12", ".pfx": "pkcs12", ".pem": "pem", ".crt": "pem"}
+
+
+class StoreFile:
+    """One store file as read from the node."""
+
+    def __init__(self, path, store_type, password, exists, data, sha256, primary):
+        self.path = path
+        self.store_type = store_type
+        self.password = password
+        self.exists = exists
+        self.data = data
+        self.sha256 = sha256
+        self.primary = primary
+
+    def load(self, create=False):
+        if self.exists:
+            return TrustStore.load(self.data, self.store_type, self.password, self.path)
+        if not create:
+            raise CrossclusterError("does not exist", path=self.path,
+                                    fix="correct the path, or set create: true to start a new store")
+        return TrustStore.empty(self.new_store_type(), self.path)
+
+    def new_store_type(self):
+        if self.store_type != "auto":
+            return self.store_type
+        return EXTENSION_TYPES.get(os.path.splitext(self.path)[1].lower(), "jks")
+
+
+def store_layout(path, store_type, password, companions, companion_password):
+    """[(path, store_type, password, primary)] for ``path`` and, for MapR's store, its siblings."""
+    layout = [(path, store_type, password, True)]
+    if companions and os.path.basename(path) == MAPR_TRUSTSTORE:
+        for suffix, kind in COMPANIONS:
+            sibling_password = None if kind == "pem" else (companion_password or password)
+            layout.append((path + suffix, kind, sibling_password, False))
+    return layout
+
+
+class NodeFiles:
+    """Reads and compare-and-swap writes of store files through ``file_snapshot``."""
+
+    def __init__(self, action, task_vars):
+        self.action = action
+        self.task_vars = task_vars
+
+    def _run(self, args):
+        result = self.action._execute_module(
+            module_name=SNAPSHOT_MODULE, module_args=args, task_vars=self.task_vars)
+        return result
+
+    def read(self, layout):
+        result = self._run(dict(paths=[item[0] for item in layout], state="read"))
+        if result.get("failed"):
+            raise AnsibleActionFail(result.get("msg", "reading the stores failed"))
+        files = []
+        for (path, store_type, password, primary), item in zip(layout, result["files"]):
+            data = base64.b64decode(item["content"]) if item["exists"] else None
+            files.append(StoreFile(path, store_type, password, item["exists"], data, item["sha256"], primary))
+        return files
+
+    def replace(self, files, contents, backup, file_args, create):
+        """Write ``contents`` ({path: bytes}); returns (written, backup_files), written False on conflict."""
+        args = dict(
+            paths=[f.path for f in files],
+            state="replace",
+            contents=dict((path, base64.b64encode(data).decode("ascii")) for path, data in contents.items()),
+            expected=dict((f.path, f.sha256) for f in files),
+            backup=backup,
+            create=create,
+            **file_args
+        )
+        result = self._run(args)
+        if result.get("conflict"):
+            return False, {}
+        if result.get("failed"):
+            raise AnsibleActionFail(result.get("msg", "writing the stores failed"))
+        return True, result.get("backup_files", {})
+
+
+def fail_on_error(func):
+    """Turn the codecs' CrossclusterError into a task failure with the same clear message."""
+
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except CrossclusterError as err:
+            raise AnsibleActionFail(str(err))
+
+    return wrapper
