@@ -80,11 +80,21 @@ files:
   type: list
   elements: dict
   contains:
-    path: {description: The path., type: str}
-    exists: {description: Whether the file exists., type: bool}
-    sha256: {description: SHA-256 of the content, or null when missing., type: str}
-    content: {description: The content, base64-encoded (empty when missing)., type: str}
-    mode: {description: The file's permission bits in octal, or null., type: str}
+    path:
+      description: The path.
+      type: str
+    exists:
+      description: Whether the file exists.
+      type: bool
+    sha256:
+      description: SHA-256 of the content, or null when missing.
+      type: str
+    content:
+      description: The content, base64-encoded (empty when missing).
+      type: str
+    mode:
+      description: The file's permission bits in octal, or null.
+      type: str
 conflict:
   description: Whether a file had changed since it was read, so nothing was written.
   returned: state is replace

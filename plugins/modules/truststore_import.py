@@ -13,7 +13,7 @@ short_description: Import or remove trusted certificates in Java truststores (JK
 version_added: 0.1.0
 description:
   - Adds trusted certificates to a Java truststore, or removes them, the way C(keytool -importcert)
-    would, but idempotently: a certificate already present under any alias (same SHA-256
+    would, but idempotently. A certificate already present under any alias (same SHA-256
     fingerprint) is not added again.
   - For MapR's C(ssl_truststore) it also keeps the siblings C(ssl_truststore.p12) (PKCS12) and
     C(ssl_truststore.pem) (PEM) that exist in step, each in its own format (O(companions)).
@@ -151,12 +151,24 @@ imported:
   type: list
   elements: dict
   contains:
-    alias: {description: The alias., type: str}
-    sha256: {description: SHA-256 fingerprint, lower-case hex., type: str}
-    subject: {description: Subject, RFC 4514., type: str}
-    issuer: {description: Issuer, RFC 4514., type: str}
-    not_before: {description: Start of validity, ISO 8601 UTC., type: str}
-    not_after: {description: End of validity, ISO 8601 UTC., type: str}
+    alias:
+      description: The alias.
+      type: str
+    sha256:
+      description: SHA-256 fingerprint, lower-case hex.
+      type: str
+    subject:
+      description: Subject, RFC 4514.
+      type: str
+    issuer:
+      description: Issuer, RFC 4514.
+      type: str
+    not_before:
+      description: Start of validity, ISO 8601 UTC.
+      type: str
+    not_after:
+      description: End of validity, ISO 8601 UTC.
+      type: str
 removed:
   description: Certificates removed from O(path) (also those replaced under O(on_alias_conflict=replace)).
   returned: always

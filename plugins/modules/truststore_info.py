@@ -39,13 +39,17 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
-  - ansible.builtin.action_common_attributes.info_module
 attributes:
   action:
     support: full
   async:
     support: none
   bypass_host_loop:
+    support: none
+  check_mode:
+    support: full
+    details: Read-only; it behaves the same in check mode.
+  diff_mode:
     support: none
   platform:
     platforms: posix
@@ -78,14 +82,30 @@ entries:
   type: list
   elements: dict
   contains:
-    alias: {description: The alias (null for a PEM block without a friendlyName)., type: str}
-    type: {description: C(trusted) or C(private_key)., type: str}
-    sha256: {description: SHA-256 fingerprint, lower-case hex., type: str}
-    subject: {description: Subject, RFC 4514., type: str}
-    issuer: {description: Issuer, RFC 4514., type: str}
-    not_before: {description: Start of validity, ISO 8601 UTC., type: str}
-    not_after: {description: End of validity, ISO 8601 UTC., type: str}
-    pem: {description: The certificate in PEM., type: str}
+    alias:
+      description: The alias (null for a PEM block without a friendlyName).
+      type: str
+    type:
+      description: C(trusted) or C(private_key).
+      type: str
+    sha256:
+      description: SHA-256 fingerprint, lower-case hex.
+      type: str
+    subject:
+      description: Subject, RFC 4514.
+      type: str
+    issuer:
+      description: Issuer, RFC 4514.
+      type: str
+    not_before:
+      description: Start of validity, ISO 8601 UTC.
+      type: str
+    not_after:
+      description: End of validity, ISO 8601 UTC.
+      type: str
+    pem:
+      description: The certificate in PEM.
+      type: str
 store_type:
   description: Format of O(path).
   returned: always

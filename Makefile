@@ -1,0 +1,67 @@
+# The two commands of the README: `make demo` and `make test`. Everything else serves them.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+COLLECTIONS := $(CURDIR)/.cache/collections
+COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/datafabric/crosscluster
+PYTEST_WORKERS ?= 2
+
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_HOME := $(CURDIR)/.cache/ansible-home
+export ANSIBLE_NOCOLOR := 1
+
+.PHONY: help deps system-deps link lint unit integration test demo bench build clean
+
+help:
+	@echo "make demo   build the lab, run the main playbook, verify, print a summary"
+	@echo "make test   lint and the whole test suite"
+	@echo "make lint | unit | integration | bench | build | clean"
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+system-deps:
+	bash tests/tools/system-deps.sh
+
+deps: $(STAMP) system-deps link
+
+# Ansible finds collections by path; a link makes this checkout the installed copy.
+link:
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@[ -L $(COLLECTION_LINK) ] || ln -s $(CURDIR) $(COLLECTION_LINK)
+
+lint: deps
+	$(BIN)/ruff check .
+	cd $(COLLECTION_LINK) && $(CURDIR)/$(BIN)/ansible-lint --offline --profile production
+	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs $(COLLECTION_LINK)
+
+unit: deps
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) tests/unit
+
+integration: deps
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) tests/integration
+
+# pytest exits 5 when it collects nothing; with -e and pipefail that fails the target loudly.
+test: lint
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) tests/unit tests/integration
+
+demo: deps
+	$(BIN)/python tests/demo.py $(DEMO_ARGS)
+
+bench: deps
+	$(BIN)/python tests/bench.py
+
+build: deps
+	$(BIN)/ansible-galaxy collection build --force --output-path .cache/dist .
+
+clean:
+	rm -rf .cache .pytest_cache .ruff_cache
