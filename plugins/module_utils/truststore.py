@@ -37,7 +37,8 @@ JKS_MAGIC = b"\xfe\xed\xfe\xed"
 JCEKS_MAGIC = b"\xce\xce\xce\xce"
 PEM_CERT_RE = re.compile(
     r"-----BEGIN CERTIFICATE-----\s*?\n(.*?)-----END CERTIFICATE-----[ \t]*\n?", re.S)
-PEM_ANY_BLOCK_RE = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----.*?-----END \1-----[ \t]*\n?", re.S)
+# A block owns its line end (LF or CRLF), so a block written back whole is still a whole line.
+PEM_ANY_BLOCK_RE = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----.*?-----END \1-----[ \t]*(?:\r?\n)?", re.S)
 FRIENDLY_NAME_RE = re.compile(r"^\s*friendlyName:\s*(.+?)\s*$", re.M)
 
 
@@ -52,9 +53,16 @@ def require_libraries():
             fix="pip install 'cryptography>=45' into the Python that runs ansible")
 
 
+FINGERPRINT_LABEL_RE = re.compile(r"^\s*sha-?256\s*[:=]?", re.I)
+
+
 def normalize_fingerprint(value):
-    """Accept keytool's ``AB:CD:...`` as well as plain hex; return lower-case hex."""
-    return re.sub(r"[^0-9a-fA-F]", "", value or "").lower()
+    """Accept keytool's ``AB:CD:...`` as well as plain hex; return lower-case hex.
+
+    A leading ``SHA256:`` / ``sha256:`` label (keytool -list -v, our own diff lines) is dropped
+    first: its letters a and digits 256 would otherwise be taken as hex digits.
+    """
+    return re.sub(r"[^0-9a-fA-F]", "", FINGERPRINT_LABEL_RE.sub("", value or "")).lower()
 
 
 class Certificate:
@@ -106,23 +114,24 @@ def load_certificates(text, source):
     require_libraries()
     if isinstance(text, bytes):
         text = text.decode("ascii", "replace")
-    blocks = [m.group(0) for m in PEM_ANY_BLOCK_RE.finditer(text)]
+    blocks = list(PEM_ANY_BLOCK_RE.finditer(text))
     if not blocks:
         raise CrossclusterError(
             "holds no PEM block (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)",
             path=source, fix="give the certificate in PEM form, or the path of a PEM file")
     certs = []
-    for block in blocks:
-        kind = block.split("-----")[1][len("BEGIN "):]
+    for match in blocks:
+        block, kind = match.group(0), match.group(1)
+        line = text.count("\n", 0, match.start()) + 1
         if kind != "CERTIFICATE":
             raise CrossclusterError(
-                "holds a %s block, not a certificate" % kind, path=source,
+                "holds a %s block, not a certificate" % kind, path=source, line=line,
                 fix="give only certificates (never a private key) to a truststore")
         try:
             certs.append(Certificate.from_x509(x509.load_pem_x509_certificate(block.encode("ascii"))))
         except ValueError as err:
             raise CrossclusterError(
-                "holds a CERTIFICATE block that does not parse (%s)" % err, path=source,
+                "holds a CERTIFICATE block that does not parse (%s)" % err, path=source, line=line,
                 fix="check that the PEM was copied whole")
     return certs
 
@@ -277,7 +286,8 @@ class TrustStore:
     @classmethod
     def _load_pem(cls, data, password, path):
         try:
-            text = data.decode("ascii")
+            # UTF-8, not ASCII: comments and subject= lines may name people and places.
+            text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise CrossclusterError("is not a text PEM store", path=path,
                                     fix="set store_type to match the file, or restore it from a backup")
@@ -398,12 +408,18 @@ class TrustStore:
             parts.append("Bag Attributes\n    friendlyName: %s\nsubject=%s\nissuer=%s\n%s" % (
                 entry.alias, cert.subject.rfc4514_string(), cert.issuer.rfc4514_string(),
                 entry.certificate.pem))
-        text = "".join(parts)
-        if text and not text.endswith("\n"):
-            text += "\n"
-        if self.trailer.strip():
-            text += self.trailer
-        return text.encode("ascii")
+        text = ""
+        for part in parts:
+            # The last block of a file without a final newline must not run into the next block:
+            # OpenSSL cannot read "-----END CERTIFICATE-----Bag Attributes".
+            if text and not text.endswith("\n"):
+                text += "\n"
+            text += part
+        # Whatever followed the last block (comments, blank lines, a CRLF) goes back as found, so an
+        # untouched store renders byte-identical.
+        text += self.trailer
+        # UTF-8: a generated subject= line carries the subject as it is, e.g. CN=Stelle Köln.
+        return text.encode("utf-8")
 
 
 def _alias_text(name):
@@ -482,6 +498,11 @@ def _import_one(store, req, on_alias_conflict, outcome):
 
 
 def _remove_one(store, req, outcome):
+    if req.sha256 and len(req.sha256) != 64:
+        # A SHA-1 or cut-off fingerprint would match nothing and report success: say so instead.
+        raise CrossclusterError(
+            "%r is not a SHA-256 fingerprint (64 hex digits)" % req.sha256, path=store.path,
+            fix="give the SHA-256 fingerprint, e.g. from keytool -list (SHA-256) or truststore_info")
     if req.sha256:
         matches = [e for e in store.entries
                    if e.certificate is not None and e.certificate.sha256 == req.sha256]
