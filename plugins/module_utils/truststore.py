@@ -35,8 +35,6 @@ except ImportError as exc:  # pragma: no cover - exercised only on a broken cont
 STORE_TYPES = ("jks", "pkcs12", "pem")
 JKS_MAGIC = b"\xfe\xed\xfe\xed"
 JCEKS_MAGIC = b"\xce\xce\xce\xce"
-PEM_CERT_RE = re.compile(
-    r"-----BEGIN CERTIFICATE-----\s*?\n(.*?)-----END CERTIFICATE-----[ \t]*\n?", re.S)
 # A block owns its line end (LF or CRLF), so a block written back whole is still a whole line.
 PEM_ANY_BLOCK_RE = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----.*?-----END \1-----[ \t]*(?:\r?\n)?", re.S)
 FRIENDLY_NAME_RE = re.compile(r"^\s*friendlyName:\s*(.+?)\s*$", re.M)

@@ -1,0 +1,105 @@
+"""Documented options must match the argument spec each module really uses.
+
+``ansible-test sanity`` (validate-modules) cannot run offline here, so this does its main check:
+names, types, defaults, choices, required, elements, and suboptions. The docs come from
+``ansible-doc --json`` so doc fragments are merged exactly as users see them.
+"""
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from ansible.module_utils import basic
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PACKAGE = "ansible_collections.datafabric.crosscluster.plugins"
+MODULES = sorted(name[:-3] for name in os.listdir(os.path.join(ROOT, "plugins", "modules"))
+                 if name.endswith(".py") and not name.startswith("_"))
+# Modules whose work is done by an action plugin: the spec lives there.
+ACTION_BACKED = sorted(name[:-3] for name in os.listdir(os.path.join(ROOT, "plugins", "action"))
+                       if name.endswith(".py"))
+
+
+class _Captured(Exception):
+    def __init__(self, spec):
+        super().__init__("captured")
+        self.spec = spec
+
+
+def argument_spec(module):
+    if module in ACTION_BACKED:
+        return importlib.import_module("%s.action.%s" % (PACKAGE, module)).ARGUMENT_SPEC
+    code = importlib.import_module("%s.modules.%s" % (PACKAGE, module))
+
+    def capture(self, argument_spec, **_kwargs):
+        raise _Captured(argument_spec)
+
+    original = basic.AnsibleModule.__init__
+    basic.AnsibleModule.__init__ = capture
+    try:
+        code.main()
+    except _Captured as captured:
+        return captured.spec
+    finally:
+        basic.AnsibleModule.__init__ = original
+    raise AssertionError("%s.main() never built an AnsibleModule" % module)
+
+
+@pytest.fixture(scope="module")
+def docs():
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"),
+               ANSIBLE_HOME=os.path.join(ROOT, ".cache", "ansible-home"))
+    ansible_doc = os.path.join(os.path.dirname(sys.executable), "ansible-doc")
+    names = ["datafabric.crosscluster.%s" % m for m in MODULES]
+    out = subprocess.run([ansible_doc, "--json", "-t", "module"] + names, env=env,
+                         capture_output=True, text=True, check=True).stdout
+    return dict((name.rsplit(".", 1)[1], data["doc"]) for name, data in json.loads(out).items())
+
+
+def normalized_doc(options):
+    result = {}
+    for name, doc in (options or {}).items():
+        result[name] = dict(
+            type=doc.get("type", "str"),
+            default=doc.get("default"),
+            choices=doc.get("choices"),
+            required=doc.get("required", False),
+            elements=doc.get("elements"),
+            suboptions=normalized_doc(doc.get("suboptions")) if doc.get("suboptions") else None,
+        )
+    return result
+
+
+def normalized_spec(spec):
+    result = {}
+    for name, item in (spec or {}).items():
+        result[name] = dict(
+            type=item.get("type", "str"),
+            default=item.get("default"),
+            choices=item.get("choices"),
+            required=item.get("required", False),
+            elements=item.get("elements"),
+            suboptions=normalized_spec(item.get("options")) if item.get("options") else None,
+        )
+    return result
+
+
+def test_every_module_is_checked():
+    assert {"clusters_conf_entry", "crossclusterticket_merge", "truststore_import"} <= set(MODULES)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_documented_options_match_the_spec(module, docs):
+    assert normalized_doc(docs[module].get("options")) == normalized_spec(argument_spec(module))
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_secret_options_are_no_log(module):
+    spec = argument_spec(module)
+    secret_words = ("password", "ticket")
+    for name, item in spec.items():
+        if any(word in name for word in secret_words):
+            assert item.get("no_log") is True, "%s.%s must be no_log" % (module, name)
