@@ -1,0 +1,102 @@
+# Copyright: datafabric.crosscluster contributors
+# Apache License 2.0 (see LICENSE)
+"""Parse what ``maprlogin print`` writes, so ticket validity can be judged without the key.
+
+The layout, per DESIGN.md:
+
+    Opening keyfile /tmp/maprticket_5000
+    my.cluster.com: user = mapr, created = 'Mon Nov 23 17:35:54 UTC 2026', expires = '...',
+        RenewalTill = '...', uid = 5000, gids = 5000, 0, CanImpersonate = true
+
+(one line per ticket). Dates are Java's ``Date.toString()``: ``EEE MMM dd HH:mm:ss zzz yyyy``.
+Standard library only: this runs on managed nodes.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import re
+
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+
+_KEYFILE_RE = re.compile(r"^Opening keyfile (?P<path>.+?)\s*$")
+_TICKET_RE = re.compile(
+    r"^(?P<cluster>[A-Za-z0-9][A-Za-z0-9._-]*): user = (?P<user>[^,]+), "
+    r"created = '(?P<created>[^']*)', expires = '(?P<expires>[^']*)', "
+    r"RenewalTill = '(?P<renewal>[^']*)', uid = (?P<uid>\d+), gids = (?P<gids>[\d, ]*?), "
+    r"CanImpersonate = (?P<imp>true|false)\s*$")
+_DATE_RE = re.compile(r"^\w{3} (\w{3}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\S+) (\d{4})$")
+_MONTHS = dict((name, n) for n, name in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1))
+# Java prints the zone's short name; these are the ones whose offset is unambiguous enough to use.
+_ZONES = {"UTC": 0, "GMT": 0, "Z": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7,
+          "MDT": -6, "PST": -8, "PDT": -7, "CET": 1, "CEST": 2, "IST": 5.5, "JST": 9}
+
+
+def parse_java_date(text):
+    """A Java ``Date.toString()`` as an aware UTC datetime, or None when the zone is unknown."""
+    match = _DATE_RE.match(text.strip())
+    if not match:
+        return None
+    month, day, hour, minute, second, zone, year = match.groups()
+    offset = _ZONES.get(zone)
+    if offset is None or month not in _MONTHS:
+        return None
+    local = datetime.datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second))
+    return (local - datetime.timedelta(hours=offset)).replace(tzinfo=datetime.timezone.utc)
+
+
+def _iso(moment):
+    return moment.isoformat() if moment is not None else None
+
+
+def parse_print(text, source="maprlogin print"):
+    """Parse the whole output; returns ``{'keyfile': path or None, 'tickets': [dict, ...]}``.
+
+    Each ticket has cluster, user, created, expires, renewal_till (ISO 8601 UTC, or None when the
+    zone is unknown), the raw date strings, uid, gids and can_impersonate. A line that looks like a
+    ticket but does not parse is an error: silently skipping it would make a valid ticket look
+    missing and trigger a needless login.
+    """
+    keyfile = None
+    tickets = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        opened = _KEYFILE_RE.match(line)
+        if opened:
+            keyfile = opened.group("path")
+            continue
+        match = _TICKET_RE.match(line.strip())
+        if not match:
+            if ": user = " in line:
+                raise CrossclusterError("a ticket line does not have the expected layout", path=source,
+                                        line=number, fix="check that maprlogin is MapR 6.x/7.x")
+            continue  # banners and warnings some versions print
+        fields = match.groupdict()
+        created, expires, renewal = (parse_java_date(fields[k]) for k in ("created", "expires", "renewal"))
+        tickets.append(dict(
+            cluster=fields["cluster"],
+            user=fields["user"].strip(),
+            created=_iso(created),
+            expires=_iso(expires),
+            renewal_till=_iso(renewal),
+            created_text=fields["created"],
+            expires_text=fields["expires"],
+            renewal_till_text=fields["renewal"],
+            uid=int(fields["uid"]),
+            gids=[int(g) for g in re.findall(r"\d+", fields["gids"])],
+            can_impersonate=fields["imp"] == "true",
+        ))
+    return dict(keyfile=keyfile, tickets=tickets)
+
+
+def seconds_left(ticket, now=None):
+    """Seconds until ``ticket`` expires (negative once expired), or None when unknown."""
+    if ticket.get("expires") is None:
+        return None
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    expires = datetime.datetime.fromisoformat(ticket["expires"])
+    return (expires - now).total_seconds()
