@@ -1,0 +1,58 @@
+"""The Ansible inventory the lab writes for its clusters (YAML)."""
+
+from __future__ import annotations
+
+import yaml
+
+SSH_ARGS = ("-o ControlMaster=auto -o ControlPersist=30s -o UserKnownHostsFile=/dev/null "
+            "-o StrictHostKeyChecking=no")
+
+
+def build(lab) -> dict:
+    common = {
+        "mapr_cluster_owner": lab.OWNER,
+        "mapr_cluster_group": lab.OWNER_GROUP,
+        "mapr_crosscluster_user": lab.XCS_USER,
+        "lab_mode": lab.mode,
+        "lab_dir": lab.dir,
+    }
+    if lab.mode == "local":
+        common.update(ansible_connection="local",
+                      ansible_python_interpreter="{{ ansible_playbook_python }}")
+    else:
+        common.update(
+            ansible_user="root",
+            ansible_private_key_file=lab.ssh_key,
+            ansible_python_interpreter=lab.NODE_PYTHON,
+            ansible_ssh_pipelining=True,
+            ansible_host_key_checking=False,
+            ansible_ssh_args=SSH_ARGS,
+            # Under the lab's own dir, so `down` can find and end the ssh masters it caused.
+            ansible_control_path_dir=lab.control_path_dir,
+            mapr_home="/opt/mapr",
+        )
+    groups = {}
+    for cluster in lab.clusters:
+        hostvars = {}
+        for name in cluster.hosts:
+            host = lab.hosts[name]
+            if lab.mode == "local":
+                hostvars[name] = {"mapr_home": lab.mapr_home(name)}
+            else:
+                hostvars[name] = {"ansible_host": host.address}
+        groups[cluster.group] = {
+            "vars": {
+                "mapr_cluster_name": cluster.name,
+                "mapr_truststore_password": cluster.store_password,
+                "mapr_owner_password": cluster.owner_password,
+                "mapr_crosscluster_password": cluster.xcs_password,
+            },
+            "hosts": hostvars,
+            "children": {cluster.cldb_group: {"hosts": {h: None for h in cluster.cldb_hosts}}},
+        }
+    return {"all": {"children": {"mapr_clusters": {"vars": common, "children": groups}}}}
+
+
+def dump(inventory: dict) -> str:
+    header = "# Written by tests/lab (datafabric.crosscluster test lab); removed by `lab.py down`.\n"
+    return header + yaml.safe_dump(inventory, sort_keys=False, default_flow_style=False)
