@@ -9,13 +9,7 @@ SSH_ARGS = ("-o ControlMaster=auto -o ControlPersist=30s -o UserKnownHostsFile=/
 
 
 def build(lab) -> dict:
-    common = {
-        "mapr_cluster_owner": lab.OWNER,
-        "mapr_cluster_group": lab.OWNER_GROUP,
-        "mapr_crosscluster_user": lab.XCS_USER,
-        "lab_mode": lab.mode,
-        "lab_dir": lab.dir,
-    }
+    common = {"lab_mode": lab.mode, "lab_dir": lab.dir}
     if lab.mode == "local":
         common.update(ansible_connection="local",
                       ansible_python_interpreter="{{ ansible_playbook_python }}")
@@ -44,7 +38,11 @@ def build(lab) -> dict:
             "vars": {
                 "mapr_cluster_name": cluster.name,
                 "mapr_truststore_password": cluster.store_password,
+                # Per cluster, as in a real inventory: owners may differ between clusters.
+                "mapr_cluster_owner": lab.OWNER,
+                "mapr_cluster_group": lab.OWNER_GROUP,
                 "mapr_owner_password": cluster.owner_password,
+                "mapr_crosscluster_user": lab.XCS_USER,
                 "mapr_crosscluster_password": cluster.xcs_password,
             },
             "hosts": hostvars,

@@ -347,8 +347,10 @@ class Lab:
         return host.address if self.mode == "local" else host.fqdn
 
     def _build_files(self) -> None:
-        tools = {name: open(os.path.join(NODE_TOOLS, name), encoding="utf-8").read()
-                 for name in ("mapr_node.py", "maprlogin.py", "maprcli.py")}
+        tools = {}
+        for name in ("mapr_node.py", "maprlogin.py", "maprcli.py"):
+            with open(os.path.join(NODE_TOOLS, name), encoding="utf-8") as fh:
+                tools[name] = fh.read()
         for cluster in self.clusters:
             key = self._build_cluster(cluster)
             for name in cluster.hosts:
@@ -553,7 +555,11 @@ class Lab:
                 netns.delete_link(link)
         procs.terminate(procs.find(self._is_ours))
         for child in self._children.values():
-            child.wait()
+            try:
+                child.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
         self._children.clear()
         self.resources = {"netns": [], "links": [], "procs": []}
         if self.control_path_dir.startswith("/tmp/"):
