@@ -156,34 +156,51 @@ def _der_complete(data):
     return head is not None and head[0] == 0x30 and head[1] + head[2] == len(data)
 
 
-def detect_store_type(data, path):
+def store_format(data):
+    """What ``data`` looks like: jks, pkcs12, pem, bcfks, jceks, empty, der-corrupt or unknown.
+
+    Bytes only, standard library only, never raises: ``security_facts`` uses it on nodes.
+    """
     if not data:
-        raise CrossclusterError(
-            "is empty", path=path,
-            fix="restore the store from a backup, or set store_type: pem if an empty PEM store is meant")
+        return "empty"
     if data[:4] == JKS_MAGIC:
         return "jks"
     if data[:4] == JCEKS_MAGIC:
-        raise CrossclusterError(
-            "is a JCEKS store, which this collection does not write", path=path,
-            fix="convert it with keytool -importkeystore -deststoretype JKS")
+        return "jceks"
     if data[:1] == b"\x30":
         head = _der_header(data, 0)
         inner = _der_header(data, head[1]) if head else None
         if inner is not None and inner[0] == 0x02:
             return "pkcs12"  # PFX starts with its version INTEGER
         if inner is not None and inner[0] == 0x30:
-            raise CrossclusterError(
-                "is a BCFKS store (FIPS mode); FIPS truststores are not supported", path=path,
-                fix="manage the trust on FIPS clusters with the vendor tools; this collection "
-                    "handles JKS, PKCS12 and PEM stores only")
-        raise CrossclusterError("is truncated or corrupt (a DER store with no readable header)",
-                                path=path, fix="restore the store from a backup")
+            return "bcfks"  # BC's ObjectStore starts with a SEQUENCE
+        return "der-corrupt"
     if b"-----BEGIN" in data[:65536]:
         return "pem"
-    raise CrossclusterError(
-        "is not a JKS, PKCS12 or PEM store", path=path,
-        fix="check the path and store_type; restore the store from a backup if it was damaged")
+    return "unknown"
+
+
+_FORMAT_ERRORS = {
+    "empty": ("is empty", "restore the store from a backup, or set store_type: pem if an empty PEM "
+                          "store is meant"),
+    "jceks": ("is a JCEKS store, which this collection does not write",
+              "convert it with keytool -importkeystore -deststoretype JKS"),
+    "bcfks": ("is a BCFKS store (FIPS mode); FIPS truststores are not supported",
+              "manage the trust on FIPS clusters with the vendor tools; this collection handles JKS, "
+              "PKCS12 and PEM stores only"),
+    "der-corrupt": ("is truncated or corrupt (a DER store with no readable header)",
+                    "restore the store from a backup"),
+    "unknown": ("is not a JKS, PKCS12 or PEM store",
+                "check the path and store_type; restore the store from a backup if it was damaged"),
+}
+
+
+def detect_store_type(data, path):
+    kind = store_format(data)
+    if kind in _FORMAT_ERRORS:
+        problem, fix = _FORMAT_ERRORS[kind]
+        raise CrossclusterError(problem, path=path, fix=fix)
+    return kind
 
 
 # --- the store ------------------------------------------------------------------------------

@@ -1,0 +1,113 @@
+# Copyright: datafabric.crosscluster contributors
+# Apache License 2.0 (see LICENSE)
+"""Filters that turn ``crosscluster_trusts`` into what each cluster must receive.
+
+Kept here, as pure functions, so the roles stay a list of steps and the pairing rules are
+unit-tested in one place.
+"""
+
+import re
+
+from ansible.errors import AnsibleFilterError
+
+TRUST_TYPES = ("user", "server", "all")
+# The alias rule ties every imported certificate to its cluster, so a later revoke finds exactly
+# what this collection added and never a certificate an administrator imported by hand.
+ALIAS_DIGEST_LENGTH = 12
+_IMPORTED_ALIAS_RE = re.compile(r"^(?P<cluster>.+)-(?P<digest>[0-9a-f]{%d})$" % ALIAS_DIGEST_LENGTH)
+
+
+def _check_trusts(trusts):
+    if not isinstance(trusts, list):
+        raise AnsibleFilterError("crosscluster_trusts must be a list of {clusters: [A, B], type: all|user|server}")
+    for number, trust in enumerate(trusts, 1):
+        if not isinstance(trust, dict):
+            raise AnsibleFilterError("crosscluster_trusts[%d] must be a dict with clusters and type" % number)
+        clusters = trust.get("clusters")
+        if not isinstance(clusters, list) or len(clusters) != 2 or clusters[0] == clusters[1]:
+            raise AnsibleFilterError(
+                "crosscluster_trusts[%d].clusters must name two different inventory groups, e.g. "
+                "[cluster_a, cluster_b]; got %r" % (number, clusters))
+        kind = trust.get("type", "all")
+        if kind not in TRUST_TYPES:
+            raise AnsibleFilterError("crosscluster_trusts[%d].type is %r; use one of %s"
+                                     % (number, kind, ", ".join(TRUST_TYPES)))
+
+
+def trust_peers(trusts, group, kind):
+    """The cluster groups ``group`` must trust for ``kind`` (user or server), both directions."""
+    _check_trusts(trusts)
+    peers = []
+    for trust in trusts:
+        if trust.get("type", "all") not in (kind, "all"):
+            continue
+        first, second = trust["clusters"]
+        peer = second if group == first else first if group == second else None
+        if peer is not None and peer not in peers:
+            peers.append(peer)
+    return peers
+
+
+def trust_groups(trusts):
+    """Every cluster group named in ``trusts``, in first-mention order."""
+    _check_trusts(trusts)
+    groups = []
+    for trust in trusts:
+        for group in trust["clusters"]:
+            if group not in groups:
+                groups.append(group)
+    return groups
+
+
+def cluster_group(group_names, trusts):
+    """The one trust group a host belongs to (its cluster), or None."""
+    mine = [g for g in trust_groups(trusts) if g in group_names]
+    if len(mine) > 1:
+        raise AnsibleFilterError("a host is in two cluster groups named in crosscluster_trusts (%s); a node "
+                                 "belongs to one cluster" % ", ".join(mine))
+    return mine[0] if mine else None
+
+
+def trust_alias(cluster_name, sha256):
+    return "%s-%s" % (cluster_name.lower(), sha256[:ALIAS_DIGEST_LENGTH])
+
+
+def imported_by_collection(alias, own_cluster):
+    """Whether ``alias`` follows the alias rule for a cluster other than ``own_cluster``."""
+    match = _IMPORTED_ALIAS_RE.match(alias or "")
+    return bool(match) and match.group("cluster") != own_cluster.lower()
+
+
+def own_certificates(entries, cluster_name, aliases=None):
+    """The certificates a cluster hands to its peers, named by the alias rule.
+
+    ``entries`` is ``truststore_info``'s list. A cluster's own trust is its truststore minus what
+    this collection imported from other clusters, so trust never becomes transitive; ``aliases``
+    narrows it to a given list instead.
+    """
+    chosen = []
+    for entry in entries:
+        if entry.get("type", "trusted") != "trusted":
+            continue
+        if aliases:
+            if entry["alias"] not in [a.lower() for a in aliases]:
+                continue
+        elif imported_by_collection(entry.get("alias"), cluster_name):
+            continue
+        chosen.append(dict(alias=trust_alias(cluster_name, entry["sha256"]), pem=entry["pem"],
+                           sha256=entry["sha256"]))
+    if not chosen:
+        raise AnsibleFilterError("cluster %s has no certificate of its own to hand to its peers; check its "
+                                 "ssl_truststore, or set user_trust_export_aliases" % cluster_name)
+    return chosen
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "trust_peers": trust_peers,
+            "trust_groups": trust_groups,
+            "cluster_group": cluster_group,
+            "trust_alias": trust_alias,
+            "own_certificates": own_certificates,
+        }

@@ -1,0 +1,142 @@
+#!/usr/bin/python
+# Copyright: datafabric.crosscluster contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: security_facts
+short_description: Gather a MapR node's security facts (cluster, CLDBs, owner, FIPS, stores)
+version_added: 0.1.0
+description:
+  - Reads, never changes, what cross-cluster security depends on, and sets the fact
+    C(mapr_security) with it.
+  - The cluster name, C(secure), the Kerberos fields and the CLDB hosts come from the first line of
+    C(mapr-clusters.conf), which names the node's own cluster.
+  - The owner and group come from C(conf/daemon.conf); the CLDB role from C(roles/cldb); the version
+    from C(MapRBuildVersion); the FIPS state from the kernel and from BCFKS stores in C(conf/).
+options:
+  mapr_home:
+    description: The MapR installation directory. Every path is built from it.
+    type: path
+    default: /opt/mapr
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.facts
+attributes:
+  check_mode:
+    support: full
+    details: Read-only; it behaves the same in check mode.
+  diff_mode:
+    support: none
+  facts:
+    support: full
+  platform:
+    platforms: posix
+author:
+  - datafabric.crosscluster developers
+"""
+
+EXAMPLES = r"""
+- name: Learn the node's cluster and stores
+  datafabric.crosscluster.security_facts:
+    mapr_home: "{{ mapr_home | default('/opt/mapr') }}"
+
+- name: Refuse FIPS nodes
+  ansible.builtin.assert:
+    that: not mapr_security.fips
+    fail_msg: "{{ inventory_hostname }} runs in FIPS mode, which this collection does not support"
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts added to the host.
+  returned: always
+  type: dict
+  contains:
+    mapr_security:
+      description: The node's security facts.
+      type: dict
+      returned: always
+      contains:
+        mapr_home:
+          description: The installation directory read.
+          type: str
+        cluster_name:
+          description: The node's own cluster, from the first line of C(mapr-clusters.conf).
+          type: str
+        conf_line:
+          description: That first line, fields single-spaced; what a peer cluster copies.
+          type: str
+        secure:
+          description: Whether the first line says C(secure=true).
+          type: bool
+        kerberos_enable:
+          description: Whether the first line says C(kerberosEnable=true).
+          type: bool
+        cldb_principal:
+          description: The first line's C(cldbPrincipal), or null.
+          type: str
+        cldb_https_port:
+          description: The first line's C(cldbHttpsPort), or 7443.
+          type: int
+        cldb_hosts:
+          description: The first line's CLDB hosts, as written.
+          type: list
+          elements: str
+        clusters:
+          description: Every cluster named in C(mapr-clusters.conf), in file order.
+          type: list
+          elements: str
+        is_cldb:
+          description: Whether C(roles/cldb) exists.
+          type: bool
+        owner:
+          description: C(mapr.daemon.user) from C(conf/daemon.conf), or null.
+          type: str
+        group:
+          description: C(mapr.daemon.group) from C(conf/daemon.conf), or null.
+          type: str
+        fips:
+          description: Whether the node runs in FIPS mode (kernel FIPS flag, or a BCFKS store in C(conf/)).
+          type: bool
+        fips_reasons:
+          description: What made RV(ansible_facts.mapr_security.fips) true.
+          type: list
+          elements: str
+        version:
+          description: The first line of C(MapRBuildVersion), or null.
+          type: str
+        stores:
+          description:
+            - For each of MapR's store files in C(conf/), whether it exists and its format
+              (C(jks), C(pkcs12), C(pem), C(bcfks), C(jceks), C(empty), C(unknown)).
+          type: dict
+        maprlogin:
+          description: Path of C(bin/maprlogin), or null when it is missing.
+          type: str
+"""
+
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.security_facts import gather
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(mapr_home=dict(type="path", default="/opt/mapr")),
+        supports_check_mode=True,
+    )
+    try:
+        facts = gather(module.params["mapr_home"], fips_flag_path="/proc/sys/crypto/fips_enabled")
+    except CrossclusterError as err:
+        module.fail_json(msg=str(err))
+    module.exit_json(changed=False, ansible_facts=dict(mapr_security=facts))
+
+
+if __name__ == "__main__":
+    main()
