@@ -102,6 +102,48 @@ def own_certificates(entries, cluster_name, aliases=None):
     return chosen
 
 
+def exporter(group, groups, play_hosts):
+    """The node that speaks for ``group``: its first host still in the play (reachable)."""
+    hosts = [h for h in groups.get(group, []) if h in play_hosts]
+    if not hosts:
+        raise AnsibleFilterError("no host of inventory group %r is in the play (none defined, or all "
+                                 "unreachable); check the group in crosscluster_trusts" % group)
+    return hosts[0]
+
+
+def trust_exports(peers, hostvars, groups, play_hosts, fact):
+    """What each peer group's exporter published in fact ``fact``, in ``peers`` order."""
+    exports = []
+    for group in peers:
+        host = exporter(group, groups, play_hosts)
+        export = hostvars[host].get(fact)
+        if not export:
+            raise AnsibleFilterError("%s (exporter of %s) has no %s fact; the export step did not run there"
+                                     % (host, group, fact))
+        exports.append(export)
+    return exports
+
+
+def _changed(hostvars, host, fact):
+    result = hostvars[host].get(fact) or {}
+    return bool(result.get("changed"))
+
+
+def trust_summary(trusts, hostvars, groups, play_hosts):
+    """One line per direction and kind: who trusts whom now, and on how many nodes it changed."""
+    lines = []
+    for trust in trusts:
+        kind = trust.get("type", "all")
+        for local, remote in (trust["clusters"], trust["clusters"][::-1]):
+            nodes = [h for h in groups.get(local, []) if h in play_hosts]
+            if kind in ("user", "all"):
+                changed = [h for h in nodes if _changed(hostvars, h, "user_trust_conf")
+                           or _changed(hostvars, h, "user_trust_store")]
+                lines.append("user trust   %s -> %s: %d nodes of %s can reach and verify %s; changed on %d"
+                             % (local, remote, len(nodes), local, remote, len(changed)))
+    return lines
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -110,4 +152,7 @@ class FilterModule:
             "cluster_group": cluster_group,
             "trust_alias": trust_alias,
             "own_certificates": own_certificates,
+            "exporter": exporter,
+            "trust_exports": trust_exports,
+            "trust_summary": trust_summary,
         }

@@ -1,0 +1,51 @@
+"""The checks an administrator runs to see whether trust works, run against lab nodes.
+
+Shared by the demo and the tests so both judge trust the same way: a real login over TLS, the
+JVM reading the JKS store and completing a handshake with it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from . import jvm
+
+
+def user_login(lab, host: str, remote: str, user: str = "mapr") -> subprocess.CompletedProcess:
+    """`maprlogin password -cluster <remote>` on `host` with an isolated ticket file, then logout.
+
+    The password goes on stdin; the ticket file is removed whatever happens.
+    """
+    cluster = lab.cluster(remote)
+    ticket = os.path.join(lab.node_root(host), "tmp", "check_ticket_%s" % cluster.letter)
+    env = {"MAPR_TICKETFILE_LOCATION": lab.node_view(host, ticket)}
+    password = cluster.owner_password if user == "mapr" else cluster.xcs_password
+    try:
+        result = lab.run_on(host, ["maprlogin", "password", "-cluster", cluster.name, "-user", user],
+                            env=env, input=password + "\n")
+        if result.returncode == 0:
+            lab.run_on(host, ["maprlogin", "logout", "-cluster", cluster.name], env=env)
+        return result
+    finally:
+        if os.path.exists(ticket):
+            os.unlink(ticket)
+
+
+def server_call(lab, host: str, remote: str) -> subprocess.CompletedProcess:
+    """`maprcli dashboard info -cluster <remote>` as a server of `host`'s cluster (its maprserverticket)."""
+    env = {"MAPR_TICKETFILE_LOCATION": lab.mapr_home(host) + "/conf/maprserverticket"}
+    return lab.run_on(host, ["maprcli", "dashboard", "info", "-cluster", lab.cluster(remote).name, "-json"],
+                      env=env)
+
+
+def jvm_handshake(lab, host: str, remote: str) -> subprocess.CompletedProcess:
+    """A Java TLS client trusting only `host`'s JKS truststore connects to `remote`'s CLDB."""
+    address, port = lab.cldb_endpoint(remote)
+    store = lab.node_path(host, "conf/ssl_truststore")
+    return jvm.tls_probe(address, port, store, lab.cluster_of(host).store_password)
+
+
+def jvm_aliases(lab, host: str) -> dict:
+    """alias -> entry type in `host`'s JKS truststore, as keytool reads it."""
+    return jvm.keytool_list(lab.node_path(host, "conf/ssl_truststore"), lab.cluster_of(host).store_password)
