@@ -1,0 +1,95 @@
+"""The pairing rules behind the roles: peers, groups, exporters, aliases, own certificates."""
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.datafabric.crosscluster.plugins.filter.trust import (
+    cluster_group,
+    exporter,
+    own_certificates,
+    trust_alias,
+    trust_exports,
+    trust_groups,
+    trust_peers,
+    trust_summary,
+)
+
+MESH = [
+    {"clusters": ["cluster_a", "cluster_b"], "type": "all"},
+    {"clusters": ["cluster_c", "cluster_a"], "type": "user"},
+    {"clusters": ["cluster_b", "cluster_c"], "type": "server"},
+]
+SHA_B = "f7ff1c3db0f3" + "0" * 52
+
+
+def test_peers_run_both_directions_and_all_counts_for_each_kind():
+    assert trust_peers(MESH, "cluster_a", "user") == ["cluster_b", "cluster_c"]
+    assert trust_peers(MESH, "cluster_a", "server") == ["cluster_b"]
+    assert trust_peers(MESH, "cluster_c", "server") == ["cluster_b"]
+    assert trust_peers(MESH, "cluster_z", "user") == []
+
+
+@pytest.mark.parametrize("bad, words", [
+    ("cluster_a", "must be a list"),
+    ([["cluster_a", "cluster_b"]], "must be a dict"),
+    ([{"clusters": ["cluster_a"]}], "two different"),
+    ([{"clusters": ["cluster_a", "cluster_a"]}], "two different"),
+    ([{"clusters": ["cluster_a", "cluster_b"], "type": "both"}], "use one of"),
+])
+def test_a_malformed_trust_list_is_named(bad, words):
+    with pytest.raises(AnsibleFilterError, match=words):
+        trust_peers(bad, "cluster_a", "user")
+
+
+def test_groups_and_a_hosts_cluster():
+    assert trust_groups(MESH) == ["cluster_a", "cluster_b", "cluster_c"]
+    assert cluster_group(["mapr_clusters", "cluster_b", "cluster_b_cldb"], MESH) == "cluster_b"
+    assert cluster_group(["other"], MESH) is None
+    with pytest.raises(AnsibleFilterError, match="two cluster groups"):
+        cluster_group(["cluster_a", "cluster_b"], MESH)
+
+
+def test_exporter_skips_hosts_no_longer_in_the_play():
+    groups = {"cluster_a": ["a1", "a2", "a3"]}
+    assert exporter("cluster_a", groups, ["a1", "a2", "a3"]) == "a1"
+    assert exporter("cluster_a", groups, ["a2", "a3"]) == "a2"
+    with pytest.raises(AnsibleFilterError, match="unreachable"):
+        exporter("cluster_a", groups, [])
+
+
+def test_exports_are_collected_in_peer_order_and_a_missing_one_is_named():
+    groups = {"cluster_b": ["b1"], "cluster_c": ["c1"]}
+    hostvars = {"b1": {"x": {"cluster_name": "b"}}, "c1": {"x": {"cluster_name": "c"}}}
+    got = trust_exports(["cluster_c", "cluster_b"], hostvars, groups, ["b1", "c1"], "x")
+    assert [e["cluster_name"] for e in got] == ["c", "b"]
+    with pytest.raises(AnsibleFilterError, match="c1 .exporter of cluster_c. has no y fact"):
+        trust_exports(["cluster_c"], hostvars, groups, ["c1"], "y")
+
+
+def test_alias_rule():
+    assert trust_alias("B.Example.COM", SHA_B) == "b.example.com-f7ff1c3db0f3"
+
+
+def test_own_certificates_leave_out_what_was_imported_from_others():
+    entries = [
+        {"alias": "a.example-ca", "type": "trusted", "sha256": "1" * 64, "pem": "PEM-A"},
+        {"alias": "b.example-f7ff1c3db0f3", "type": "trusted", "sha256": SHA_B, "pem": "PEM-B"},
+        {"alias": "a.example-111111111111", "type": "trusted", "sha256": "1" * 64, "pem": "PEM-A2"},
+        {"alias": "server", "type": "private_key", "sha256": "2" * 64, "pem": "PEM-KEY"},
+    ]
+    got = own_certificates(entries, "a.example")
+    assert [c["pem"] for c in got] == ["PEM-A", "PEM-A2"]  # b's is b's; a's own rule-named entry stays
+    assert got[0]["alias"] == "a.example-111111111111"
+    assert [c["pem"] for c in own_certificates(entries, "a.example", ["B.EXAMPLE-f7ff1c3db0f3"])] == ["PEM-B"]
+    with pytest.raises(AnsibleFilterError, match="no certificate of its own"):
+        own_certificates(entries[1:2], "a.example")
+
+
+def test_summary_counts_changed_nodes_per_direction():
+    trusts = [{"clusters": ["cluster_a", "cluster_b"], "type": "user"}]
+    groups = {"cluster_a": ["a1", "a2"], "cluster_b": ["b1"]}
+    hostvars = {"a1": {"user_trust_conf": {"changed": True}}, "a2": {"user_trust_store": {"changed": False}},
+                "b1": {}}
+    lines = trust_summary(trusts, hostvars, groups, ["a1", "a2", "b1"])
+    assert lines[0].startswith("user trust   cluster_a -> cluster_b: 2 nodes") and lines[0].endswith("changed on 1")
+    assert lines[1].endswith("changed on 0")
