@@ -44,6 +44,20 @@ ARGUMENT_SPEC = dict(
 )
 
 
+def _no_longer_trusted(primary, outcome):
+    """Fingerprints the primary store removed (by alias or replaced) and holds no more."""
+    kept = set(e.certificate.sha256 for e in primary.entries if e.certificate is not None)
+    return [item["sha256"] for item in outcome["removed"] if item["sha256"] not in kept]
+
+
+def _apply_to_sibling(store, requests, dropped, args):
+    """The primary's change applied to a sibling, which may lack its aliases (a PEM store without
+    friendlyName): what the primary stopped trusting is removed from the sibling by fingerprint."""
+    outcome = apply_requests(store, [Request(sha256=fp) for fp in dropped], "absent")
+    more = apply_requests(store, requests, args["state"], args["on_alias_conflict"])
+    return dict((key, outcome[key] + more[key]) for key in outcome)
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = True
@@ -106,10 +120,15 @@ class ActionModule(ActionBase):
             files = [f for f in node.read(layout) if f.exists or f.primary]
             stores = []
             contents = {}
+            dropped = None
             for item in files:
                 store = item.load(create=args["create"])
                 before = store.summary_lines() if item.exists else ""
-                outcome = apply_requests(store, requests, args["state"], args["on_alias_conflict"])
+                if dropped is None:
+                    outcome = apply_requests(store, requests, args["state"], args["on_alias_conflict"])
+                    dropped = _no_longer_trusted(store, outcome)
+                else:
+                    outcome = _apply_to_sibling(store, requests, dropped, args)
                 changed = bool(outcome["imported"] or outcome["removed"]) or not item.exists
                 if changed:
                     contents[item.path] = store.dump(item.password)
@@ -133,7 +152,8 @@ class ActionModule(ActionBase):
             store_type=primary["store_type"],
             imported=primary["imported"],
             removed=primary["removed"],
-            skipped=primary["skipped"],
+            # Not "skipped": Ansible would take a non-empty one for a skipped task and drop it.
+            already_present=primary["skipped"],
             stores=[dict((k, v) for k, v in s.items() if k not in ("before", "after")) for s in stores],
         )
         for store in result["stores"]:

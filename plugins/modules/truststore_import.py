@@ -44,6 +44,8 @@ options:
     description:
       - When O(path) is named C(ssl_truststore), also apply the change to C(ssl_truststore.p12) and
         C(ssl_truststore.pem) next to it, for those that exist.
+      - A sibling also loses the certificates O(path) no longer holds (removed by alias or replaced),
+        matched by fingerprint, as it may lack their aliases (a PEM store without C(friendlyName)).
     type: bool
     default: true
   companion_password:
@@ -174,8 +176,10 @@ removed:
   returned: always
   type: list
   elements: dict
-skipped:
-  description: Certificates already present (same fingerprint), each with a C(reason).
+already_present:
+  description:
+    - Certificates already present (same fingerprint), each with a C(reason).
+    - Not called C(skipped), which Ansible reserves for skipped tasks.
   returned: always
   type: list
   elements: dict
@@ -187,7 +191,8 @@ store_type:
 stores:
   description:
     - One item per store handled (O(path), then its companions), each with C(path), C(store_type),
-      C(changed), C(imported), C(removed), C(skipped) and, when backed up, C(backup_file).
+      C(changed), C(imported), C(removed), C(skipped) (certificates already present) and, when
+      backed up, C(backup_file).
   returned: always
   type: list
   elements: dict
