@@ -3,7 +3,6 @@
 """Controller side of truststore_import: the store password never leaves the controller."""
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.truststore import (
@@ -12,9 +11,9 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils.truststore
     load_certificates,
 )
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.truststore_action import (
+    STORE_ARGS,
     NodeFiles,
-    fail_on_error,
-    store_layout,
+    TruststoreAction,
 )
 
 # A concurrent writer makes the compare-and-swap fail; re-reading converges in one retry in
@@ -22,11 +21,8 @@ from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.truststore
 ATTEMPTS = 4
 
 ARGUMENT_SPEC = dict(
-    path=dict(type="path", required=True),
-    store_type=dict(type="str", choices=["auto", "jks", "pkcs12", "pem"], default="auto"),
-    password=dict(type="str", no_log=True),
+    STORE_ARGS,
     companions=dict(type="bool", default=True),
-    companion_password=dict(type="str", no_log=True),
     certificates=dict(type="list", elements="dict", options=dict(
         alias=dict(type="str"),
         pem=dict(type="str"),
@@ -58,23 +54,12 @@ def _apply_to_sibling(store, requests, dropped, args):
     return dict((key, outcome[key] + more[key]) for key in outcome)
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = True
-
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        _validation, args = self.validate_argument_spec(
-            argument_spec=ARGUMENT_SPEC,
-            mutually_exclusive=[("certificates", "certificate"), ("certificates", "alias")],
-            required_one_of=[("certificates", "certificate", "alias")],
-        )
-        try:
-            result.update(self._import(args, task_vars or {}))
-        finally:
-            self._remove_tmp_path(self._connection._shell.tmpdir)
-        return result
+class ActionModule(TruststoreAction):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+    VALIDATION = dict(
+        mutually_exclusive=[("certificates", "certificate"), ("certificates", "alias")],
+        required_one_of=[("certificates", "certificate", "alias")],
+    )
 
     def _certificate_text(self, value):
         """``certificate`` is PEM content, or a controller path searched like copy's src."""
@@ -88,7 +73,6 @@ class ActionModule(ActionBase):
         with open(path, "r") as handle:
             return handle.read(), path
 
-    @fail_on_error
     def _requests(self, args):
         if args["certificates"] is not None:
             items = args["certificates"]
@@ -109,12 +93,10 @@ class ActionModule(ActionBase):
                 requests.append(Request(alias=item.get("alias"), certificate=cert, sha256=item.get("sha256")))
         return requests
 
-    @fail_on_error
-    def _import(self, args, task_vars):
+    def work(self, args, task_vars):
         requests = self._requests(args)
         check_mode = self._task.check_mode
-        layout = store_layout(args["path"], args["store_type"], args["password"], args["companions"],
-                              args["companion_password"])
+        layout = self.layout(args)
         node = NodeFiles(self, task_vars)
         for _attempt in range(ATTEMPTS):
             files = [f for f in node.read(layout) if f.exists or f.primary]

@@ -2,43 +2,21 @@
 # Apache License 2.0 (see LICENSE)
 """Controller side of truststore_info: read the node's store once, parse it here."""
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.truststore_action import (
+    STORE_ARGS,
     NodeFiles,
-    fail_on_error,
-    store_layout,
+    TruststoreAction,
 )
 
-ARGUMENT_SPEC = dict(
-    path=dict(type="path", required=True),
-    store_type=dict(type="str", choices=["auto", "jks", "pkcs12", "pem"], default="auto"),
-    password=dict(type="str", no_log=True),
-    companions=dict(type="bool", default=False),
-    companion_password=dict(type="str", no_log=True),
-)
+ARGUMENT_SPEC = dict(STORE_ARGS, companions=dict(type="bool", default=False))
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = True
+class ActionModule(TruststoreAction):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        try:
-            result.update(self._info(args, task_vars or {}))
-        finally:
-            self._remove_tmp_path(self._connection._shell.tmpdir)
-        return result
-
-    @fail_on_error
-    def _info(self, args, task_vars):
-        layout = store_layout(args["path"], args["store_type"], args["password"], args["companions"],
-                              args["companion_password"])
+    def work(self, args, task_vars):
         stores = []
-        for item in NodeFiles(self, task_vars).read(layout):
+        for item in NodeFiles(self, task_vars).read(self.layout(args)):
             if not item.exists and not item.primary:
                 continue
             store = item.load()

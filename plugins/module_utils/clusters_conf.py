@@ -22,6 +22,10 @@ from typing import Optional, Tuple
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import (
     CrossclusterError,
 )
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.line_file import (
+    KeyedLineFile,
+    split_lines,
+)
 
 DEFAULT_CLDB_PORT = 7222
 
@@ -53,52 +57,6 @@ def check_cluster_name(name, path=None, line=None):
         raise CrossclusterError(
             "%r is not a valid cluster name" % (name,), path=path, line=line, fix=_NAME_FIX
         )
-
-
-def split_lines(text):
-    """Split into ``[content, ending]`` pairs; ``ending`` is '\\n', '\\r\\n' or '' (last line).
-
-    str.splitlines() is avoided on purpose: it also breaks on form feeds and Unicode separators,
-    which would not round-trip.
-    """
-    pairs = []
-    parts = text.split("\n")
-    for part in parts[:-1]:
-        if part.endswith("\r"):
-            pairs.append([part[:-1], "\r\n"])
-        else:
-            pairs.append([part, "\n"])
-    if parts[-1]:
-        pairs.append([parts[-1], ""])
-    return pairs
-
-
-def newline_of(pairs):
-    """The line ending the file already uses, so added lines match it."""
-    for _content, ending in pairs:
-        if ending:
-            return ending
-    return "\n"
-
-
-def join_lines(pairs, terminate_all):
-    """Text of ``pairs``; with ``terminate_all`` a missing final newline is added."""
-    if not terminate_all:
-        return "".join(content + ending for content, ending in pairs)
-    newline = newline_of(pairs)
-    return "".join(content + (ending or newline) for content, ending in pairs)
-
-
-def render_lines(pairs, original):
-    """The original text when nothing differs, else every line newline-terminated.
-
-    A missing final newline is the administrator's choice only while we leave the file alone;
-    once we add a line it would merge with the next one appended by anyone.
-    """
-    as_is = join_lines(pairs, False)
-    if as_is == original:
-        return original
-    return join_lines(pairs, True)
 
 
 def _split_address(part):
@@ -367,14 +325,13 @@ class _Line:
         self.ending = ending
         self.entry = entry
 
+    @property
+    def key(self):
+        return self.entry.name if self.entry is not None else None
 
-class ClustersConf:
+
+class ClustersConf(KeyedLineFile):
     """A parsed mapr-clusters.conf that renders back exactly what it read unless edited."""
-
-    def __init__(self, text, lines, path=None):
-        self._text = text
-        self._lines = lines
-        self.path = path
 
     @classmethod
     def parse(cls, text, path=None):
@@ -404,37 +361,22 @@ class ClustersConf:
         return [line.entry for line in self._lines if line.entry is not None]
 
     def names(self):
-        return [entry.name for entry in self.entries()]
+        return self.keys()
 
     @property
     def local_cluster(self):
-        entries = self.entries()
-        return entries[0].name if entries else None
-
-    def _index(self, name):
-        for index, line in enumerate(self._lines):
-            if line.entry is not None and line.entry.name == name:
-                return index
-        return None
+        return self.local_key
 
     def get(self, name):
         index = self._index(name)
         return None if index is None else self._lines[index].entry
 
-    def line_of(self, name):
-        index = self._index(name)
-        return None if index is None else index + 1
-
     def _protect_first(self, name, allow_first, action):
-        if allow_first or name != self.local_cluster:
-            return
-        raise CrossclusterError(
+        super()._protect_first(
+            name, allow_first,
             "refusing to %s cluster %r: the first cluster line is this node's own cluster, "
             "the default for every client on it" % (action, name),
-            path=self.path,
-            line=self.line_of(name),
-            fix="pass allow_first: true if changing this node's own cluster is really intended",
-        )
+            fix="pass allow_first: true if changing this node's own cluster is really intended")
 
     def set(self, entry, allow_first=False):
         """Make the file hold ``entry``; return True when the text changes."""
@@ -466,5 +408,3 @@ class ClustersConf:
         del self._lines[index]
         return True
 
-    def render(self):
-        return render_lines([(line.content, line.ending) for line in self._lines], self._text)

@@ -20,14 +20,14 @@ import binascii
 import hashlib
 import re
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.clusters_conf import (
-    is_valid_cluster_name,
-    join_lines,
-    render_lines,
-    split_lines,
-)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.clusters_conf import is_valid_cluster_name
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import (
     CrossclusterError,
+)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.line_file import (
+    KeyedLineFile,
+    join_lines,
+    split_lines,
 )
 
 # Checked before b64decode so every Python version rejects the same inputs (3.8's decoder is
@@ -182,19 +182,18 @@ class _TicketLine:
             + self.content[self.blob_end:]
         )
 
+    @property
+    def key(self):
+        return self.cluster
+
     def __repr__(self):
         if self.cluster is None:
             return "_TicketLine(blank)"
         return "_TicketLine(%s, %s)" % (_shown(self.cluster), blob_digest(self.blob))
 
 
-class TicketFile:
+class TicketFile(KeyedLineFile):
     """A parsed ticket file that renders back exactly what it read unless edited."""
-
-    def __init__(self, text, lines, path=None):
-        self._text = text
-        self._lines = lines
-        self.path = path
 
     @classmethod
     def parse(cls, text, path=None):
@@ -241,37 +240,22 @@ class TicketFile:
         return "TicketFile(path=%r, clusters=%r)" % (self.path, self.clusters())
 
     def clusters(self):
-        return [line.cluster for line in self._lines if line.cluster is not None]
+        return self.keys()
 
     @property
     def local_cluster(self):
-        clusters = self.clusters()
-        return clusters[0] if clusters else None
-
-    def _index(self, cluster):
-        for index, line in enumerate(self._lines):
-            if line.cluster is not None and line.cluster == cluster:
-                return index
-        return None
+        return self.local_key
 
     def get(self, cluster):
         index = self._index(cluster)
         return None if index is None else self._lines[index].blob
 
-    def line_of(self, cluster):
-        index = self._index(cluster)
-        return None if index is None else index + 1
-
     def _protect_first(self, cluster, allow_first, action):
-        if allow_first or cluster != self.local_cluster:
-            return
-        raise CrossclusterError(
+        super()._protect_first(
+            cluster, allow_first,
             "refusing to %s the ticket of cluster %s: the first line is this node's own "
             "ticket" % (action, _shown(cluster)),
-            path=self.path,
-            line=self.line_of(cluster),
-            fix="pass allow_first: true if replacing this node's own ticket is really intended",
-        )
+            fix="pass allow_first: true if replacing this node's own ticket is really intended")
 
     def set(self, cluster, blob, allow_first=False):
         """Make the file hold ``blob`` for ``cluster``; return True when the text changes."""
@@ -297,9 +281,6 @@ class TicketFile:
         self._protect_first(cluster, allow_first, "remove")
         del self._lines[index]
         return True
-
-    def render(self):
-        return render_lines([(line.content, line.ending) for line in self._lines], self._text)
 
     def redacted(self):
         """render() with every blob shown as its digest, for diff output."""

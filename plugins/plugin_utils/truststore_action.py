@@ -10,6 +10,7 @@ import base64
 import os
 
 from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.truststore import TrustStore
@@ -19,6 +20,14 @@ MAPR_TRUSTSTORE = "ssl_truststore"
 # MapR 6.2+/7.x keep these siblings of ssl_truststore in step; each keeps its own format.
 COMPANIONS = ((".p12", "pkcs12"), (".pem", "pem"))
 EXTENSION_TYPES = {".p12": "pkcs12", ".pfx": "pkcs12", ".pem": "pem", ".crt": "pem"}
+
+# The options that name a store and open it, shared by every truststore action.
+STORE_ARGS = dict(
+    path=dict(type="path", required=True),
+    store_type=dict(type="str", choices=["auto", "jks", "pkcs12", "pem"], default="auto"),
+    password=dict(type="str", no_log=True),
+    companion_password=dict(type="str", no_log=True),
+)
 
 
 class StoreFile:
@@ -98,13 +107,33 @@ class NodeFiles:
         return True, result.get("backup_files", {})
 
 
-def fail_on_error(func):
-    """Turn the codecs' CrossclusterError into a task failure with the same clear message."""
+class TruststoreAction(ActionBase):
+    """What every truststore action does around its work: validate, translate errors, clean up.
 
-    def wrapper(*args, **kwargs):
+    Subclasses set ARGUMENT_SPEC (and VALIDATION, the spec's cross-option rules) and implement
+    ``work(args, task_vars) -> result``.
+    """
+
+    TRANSFERS_FILES = False
+    _requires_connection = True
+    ARGUMENT_SPEC = {}
+    VALIDATION = {}
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC, **self.VALIDATION)
         try:
-            return func(*args, **kwargs)
+            result.update(self.work(args, task_vars or {}))
         except CrossclusterError as err:
             raise AnsibleActionFail(str(err))
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        return result
 
-    return wrapper
+    def layout(self, args):
+        return store_layout(args["path"], args["store_type"], args["password"], args["companions"],
+                            args["companion_password"])
+
+    def work(self, args, task_vars):
+        raise NotImplementedError

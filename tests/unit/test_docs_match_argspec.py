@@ -59,30 +59,18 @@ def docs():
     return dict((name.rsplit(".", 1)[1], data["doc"]) for name, data in json.loads(out).items())
 
 
-def normalized_doc(options):
+def normalized(options, nested):
+    """Options as comparable dicts; ``nested`` names the key that holds suboptions (docs and
+    argument specs call it differently)."""
     result = {}
-    for name, doc in (options or {}).items():
-        result[name] = dict(
-            type=doc.get("type", "str"),
-            default=doc.get("default"),
-            choices=doc.get("choices"),
-            required=doc.get("required", False),
-            elements=doc.get("elements"),
-            suboptions=normalized_doc(doc.get("suboptions")) if doc.get("suboptions") else None,
-        )
-    return result
-
-
-def normalized_spec(spec):
-    result = {}
-    for name, item in (spec or {}).items():
+    for name, item in (options or {}).items():
         result[name] = dict(
             type=item.get("type", "str"),
             default=item.get("default"),
             choices=item.get("choices"),
             required=item.get("required", False),
             elements=item.get("elements"),
-            suboptions=normalized_spec(item.get("options")) if item.get("options") else None,
+            suboptions=normalized(item.get(nested), nested) if item.get(nested) else None,
         )
     return result
 
@@ -93,7 +81,7 @@ def test_every_module_is_checked():
 
 @pytest.mark.parametrize("module", MODULES)
 def test_documented_options_match_the_spec(module, docs):
-    assert normalized_doc(docs[module].get("options")) == normalized_spec(argument_spec(module))
+    assert normalized(docs[module].get("options"), "suboptions") == normalized(argument_spec(module), "options")
 
 
 @pytest.mark.parametrize("module", MODULES)
