@@ -1,0 +1,132 @@
+# Copyright: datafabric.crosscluster contributors
+# Apache License 2.0 (see LICENSE)
+"""Drive the ``maprlogin`` CLI: argv, environment, idempotence and secret hygiene.
+
+The runner is injected (``AnsibleModule.run_command`` in the module, a fake-free real process in
+tests), so this stays testable without Ansible. Standard library only: this runs on nodes.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+import shutil
+import tempfile
+
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin_output import (
+    parse_print,
+    seconds_left,
+)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.ticket_file import parse_ticket
+
+COMMANDS = ("password", "kerberos", "generateticket", "print", "renew", "authtest", "logout")
+TICKET_TYPES = ("crosscluster", "service", "servicewithimpersonation", "tenant")
+# Commands that create a ticket, and so can be skipped when a valid one is already there.
+CREATING = ("password", "kerberos", "generateticket")
+_VALIDITY_RE = re.compile(r"^\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s?)?\s*$")
+
+
+def parse_validity(value):
+    """Seconds from ``3600``, ``'90m'``, ``'12h'``, ``'7d'`` or ``'1d12h'``."""
+    if isinstance(value, int):
+        return value
+    match = _VALIDITY_RE.match(str(value))
+    if not match or not any(match.groups()):
+        raise CrossclusterError("min_validity %r is not a duration" % (value,),
+                                fix="write seconds, or a duration such as 30m, 12h, 7d or 1d12h")
+    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+
+
+def scrub(text, secrets):
+    """``text`` with every secret replaced, for messages that must never echo a password."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "********")
+    return text
+
+
+class Maprlogin:
+    def __init__(self, executable, run_command, ticketfile=None):
+        if not os.access(executable, os.X_OK):
+            raise CrossclusterError("is not an executable maprlogin", path=executable,
+                                    fix="check mapr_home, or set executable to the maprlogin path")
+        self.executable = executable
+        self.run_command = run_command
+        self.ticketfile = ticketfile
+
+    def _env(self, ticketfile=None):
+        location = ticketfile or self.ticketfile
+        return {"MAPR_TICKETFILE_LOCATION": location} if location else {}
+
+    def _run(self, argv, data=None, ticketfile=None, secrets=()):
+        rc, out, err = self.run_command([self.executable] + argv, data=data,
+                                        environ_update=self._env(ticketfile))
+        return rc, scrub(out, secrets), scrub(err, secrets)
+
+    def tickets(self, ticketfile=None):
+        """Parsed ``maprlogin print`` of ``ticketfile`` (or the default); [] when there is none."""
+        location = ticketfile or self.ticketfile
+        if location and not os.path.exists(location):
+            return []
+        argv = ["print"] + (["-ticketfile", location] if location else [])
+        rc, out, _err = self._run(argv, ticketfile=location)
+        if rc != 0:
+            return []  # no keyfile, or one maprlogin cannot read: there is no valid ticket to reuse
+        return parse_print(out, source="maprlogin print")["tickets"]
+
+    def valid_ticket(self, cluster, user, min_seconds, ticketfile=None):
+        """The ticket for ``cluster`` and ``user`` valid for ``min_seconds`` more, or None.
+
+        ``maprlogin print`` does not show a ticket's type, so a reused ticket matches by cluster
+        and user only.
+        """
+        for ticket in self.tickets(ticketfile):
+            if cluster and ticket["cluster"] != cluster:
+                continue
+            if user and ticket["user"] != user:
+                continue
+            left = seconds_left(ticket)
+            if left is not None and left >= min_seconds:
+                return ticket
+        return None
+
+    def command(self, name, cluster=None, user=None, password=None, ticket_type=None, out=None,
+                duration=None, renewal=None):
+        """Run one maprlogin command; returns (rc, stdout, stderr) with the password scrubbed."""
+        argv = [name]
+        if ticket_type:
+            argv += ["-type", ticket_type]
+        for flag, value in (("-cluster", cluster), ("-user", user), ("-out", out),
+                            ("-duration", duration), ("-renewal", renewal)):
+            if value:
+                argv += [flag, value]
+        data = (password + "\n") if name == "password" else None
+        return self._run(argv, data=data, secrets=(password,))
+
+
+def generate_to_memory(login, cluster, user, ticket_type, duration, renewal):
+    """generateticket into a private temporary directory, read the line, remove the directory.
+
+    The ticket has to travel from one cluster to another through the controller; this keeps it
+    off the node's disk except for the moment maprlogin writes it, in a 0700 directory.
+    """
+    directory = tempfile.mkdtemp(prefix=".crosscluster-")
+    try:
+        path = os.path.join(directory, "ticket")
+        rc, out, err = login.command("generateticket", cluster=cluster, user=user, ticket_type=ticket_type,
+                                     out=path, duration=duration, renewal=renewal)
+        if rc != 0:
+            return rc, out, err, None
+        with open(path) as handle:
+            lines = [line for line in handle.read().splitlines() if line.strip()]
+        if len(lines) != 1:
+            raise CrossclusterError("maprlogin generateticket wrote %d lines, expected one" % len(lines),
+                                    fix="check the maprlogin version")
+        parse_ticket(lines[0])  # validates the line's shape without ever showing it
+        return rc, out, err, lines[0]
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)

@@ -1,0 +1,119 @@
+"""maprlogin through Ansible against the lab's emulated maprlogin and CLDB."""
+
+import os
+import re
+
+import pytest
+from ansible_run import env_lookup, run_playbook
+
+pytest_plugins = ["lab.fixtures"]
+
+
+def play(tasks, host="a1"):
+    return [{"name": "maprlogin", "hosts": host, "gather_facts": False, "tasks": tasks}]
+
+
+def task(**args):
+    args.setdefault("mapr_home", "{{ mapr_home }}")
+    return {"name": args["command"], "datafabric.crosscluster.maprlogin": args}
+
+
+def run(lab, tasks, host="a1", **kwargs):
+    return run_playbook(play(tasks, host), inventory=lab.inventory_path, connection=None, **kwargs)
+
+
+@pytest.fixture
+def ticketfile(lab_local, request):
+    path = os.path.join(lab_local.node_root("a1"), "tmp", "mod_%s" % request.node.name[:40])
+    yield path
+    if os.path.exists(path):
+        os.unlink(path)
+
+
+def test_password_login_is_idempotent_and_never_shows_the_password(lab_local, ticketfile):
+    a = lab_local.cluster("a")
+    login = task(command="password", user="mapr", password=env_lookup("PW"), ticketfile=ticketfile)
+    forced = task(command="password", user="mapr", password=env_lookup("PW"), ticketfile=ticketfile, force=True)
+    result = run(lab_local, [login, login, forced,
+                             task(command="print", ticketfile=ticketfile)],
+                 secret_env={"PW": a.owner_password}, verbosity=4).expect_ok()
+    first, second, forced, printed = [r["result"] for r in result.results]
+    assert first["changed"] and not first["reused"]
+    assert not second["changed"] and second["reused"]
+    assert forced["changed"] and not forced["reused"]
+    [ticket] = printed["tickets"]
+    assert ticket["cluster"] == a.name and ticket["user"] == "mapr" and ticket["uid"] == 5000
+    assert ticket["expires"] > ticket["created"]
+    assert a.owner_password not in result.output
+    assert result.files_containing(a.owner_password) == []
+
+
+def test_check_mode_does_not_log_in(lab_local, ticketfile):
+    a = lab_local.cluster("a")
+    result = run(lab_local, [task(command="password", user="mapr", password=env_lookup("PW"),
+                                  ticketfile=ticketfile)],
+                 secret_env={"PW": a.owner_password}, check=True).expect_ok()
+    assert result.result["changed"] and not os.path.exists(ticketfile)
+
+
+def test_a_wrong_password_fails_with_maprlogins_message_and_no_password(lab_local, ticketfile):
+    wrong = "Wr0ng-pass-%s" % os.getpid()
+    result = run(lab_local, [task(command="password", user="mapr", password=env_lookup("PW"),
+                                  ticketfile=ticketfile)],
+                 secret_env={"PW": wrong}, verbosity=4).expect_failed()
+    assert "authentication failed" in result.msg and "maprlogin password failed" in result.msg
+    assert wrong not in result.output and result.files_containing(wrong) == []
+
+
+def test_a_remote_cluster_without_trust_fails_clearly(lab_local, ticketfile):
+    b = lab_local.cluster("b")
+    result = run(lab_local, [task(command="password", cluster=b.name, user="mapr", password=env_lookup("PW"),
+                                  ticketfile=ticketfile)],
+                 secret_env={"PW": b.owner_password}).expect_failed()
+    assert "not configured" in result.msg and b.name in result.msg
+
+
+def test_generateticket_to_a_file_is_reused_and_to_memory_leaves_nothing(lab_local, tmp_path):
+    server_ticket = "{{ mapr_home }}/conf/maprserverticket"
+    out = os.path.join(lab_local.node_root("a1"), "tmp", "xt_file")
+    generate = task(command="generateticket", type="crosscluster", user="xcsuser", ticketfile=server_ticket,
+                    out=out, duration="30:0:0", min_validity="7d")
+    in_memory = task(command="generateticket", type="crosscluster", user="xcsuser", ticketfile=server_ticket,
+                     duration="30:0:0")
+    in_memory["no_log"] = True
+    in_memory["register"] = "crossticket"
+    show_shape = {"name": "shape", "ansible.builtin.assert": {"that": [
+        "crossticket.ticket.split(' ') | length == 2",
+        "crossticket.ticket.split(' ')[0] == mapr_cluster_name"]}}
+    tmp_before = set(os.listdir("/tmp"))
+    try:
+        result = run(lab_local, [generate, generate, in_memory, show_shape], verbosity=4).expect_ok()
+        first, second = result.results[0]["result"], result.results[1]["result"]
+        assert first["changed"] and second["reused"] and not second["changed"]
+        assert first["tickets"][0]["user"] == "xcsuser"
+        with open(out) as handle:
+            blob = handle.read().split()[1]
+        # Neither the file's ticket nor the in-memory one (whatever its blob) reaches the output.
+        assert blob not in result.output
+        hidden = result.results[2]["result"]
+        assert "ticket" not in hidden and hidden["censored"]
+        assert re.findall(r"%s [A-Za-z0-9+/]{40,}" % re.escape(lab_local.cluster("a").name), result.output) == []
+        assert [n for n in set(os.listdir("/tmp")) - tmp_before if n.startswith(".crosscluster-")] == []
+    finally:
+        if os.path.exists(out):
+            os.unlink(out)
+
+
+def test_authtest_renew_and_logout(lab_local, ticketfile):
+    a = lab_local.cluster("a")
+    result = run(lab_local, [
+        task(command="password", user="mapr", password=env_lookup("PW"), ticketfile=ticketfile),
+        task(command="authtest", ticketfile=ticketfile),
+        task(command="renew", ticketfile=ticketfile),
+        task(command="logout", ticketfile=ticketfile),
+        task(command="print", ticketfile=ticketfile),
+    ], secret_env={"PW": a.owner_password}).expect_ok()
+    _login, authtest, renew, logout, printed = [r["result"] for r in result.results]
+    assert not authtest["changed"] and "succeeded" in authtest["stdout"]
+    assert renew["changed"] and renew["tickets"][0]["user"] == "mapr"
+    assert logout["changed"] and printed["tickets"] == [] and not os.path.exists(ticketfile)
