@@ -10,6 +10,10 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin import parse_validity
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin_output import seconds_left
+
 TRUST_TYPES = ("user", "server", "all")
 # The alias rule ties every imported certificate to its cluster, so a later revoke finds exactly
 # what this collection added and never a certificate an administrator imported by hand.
@@ -124,6 +128,38 @@ def trust_exports(peers, hostvars, groups, play_hosts, fact):
     return exports
 
 
+def tickets_missing(tickets, names, user, min_validity):
+    """Which of the clusters ``names`` have no ticket for ``user`` valid ``min_validity`` more.
+
+    ``tickets`` is what ``maprlogin print`` shows for a CLDB node's maprserverticket.
+    """
+    try:
+        needed = parse_validity(min_validity)
+    except CrossclusterError as err:
+        raise AnsibleFilterError(str(err))
+    missing = []
+    for name in names:
+        valid = [t for t in tickets if t["cluster"] == name and t["user"] == user
+                 and (seconds_left(t) or 0) >= needed]
+        if not valid:
+            missing.append(name)
+    return missing
+
+
+def wanted_by_peers(cluster_name, peers, hostvars, groups, play_hosts, fact="server_trust_missing"):
+    """Whether a CLDB node of any peer group lacks ``cluster_name``'s ticket (its ``fact`` says so)."""
+    for group in peers:
+        for host in groups.get(group, []):
+            if host in play_hosts and cluster_name in (hostvars[host].get(fact) or []):
+                return True
+    return False
+
+
+def tickets_for(lines, names):
+    """The ticket lines whose cluster is one of ``names``; the blobs are never looked at."""
+    return [line for line in lines if line and line.split(" ", 1)[0] in names]
+
+
 def _changed(hostvars, host, fact):
     result = hostvars[host].get(fact) or {}
     return bool(result.get("changed"))
@@ -141,6 +177,11 @@ def trust_summary(trusts, hostvars, groups, play_hosts):
                            or _changed(hostvars, h, "user_trust_store")]
                 lines.append("user trust   %s -> %s: %d nodes of %s can reach and verify %s; changed on %d"
                              % (local, remote, len(nodes), local, remote, len(changed)))
+            if kind in ("server", "all"):
+                cldbs = [h for h in nodes if (hostvars[h].get("mapr_security") or {}).get("is_cldb")]
+                changed = [h for h in cldbs if _changed(hostvars, h, "server_trust_merge")]
+                lines.append("server trust %s -> %s: %d CLDB nodes of %s accept %s's servers; changed on %d"
+                             % (local, remote, len(cldbs), local, remote, len(changed)))
     return lines
 
 
@@ -155,4 +196,7 @@ class FilterModule:
             "exporter": exporter,
             "trust_exports": trust_exports,
             "trust_summary": trust_summary,
+            "tickets_missing": tickets_missing,
+            "wanted_by_peers": wanted_by_peers,
+            "tickets_for": tickets_for,
         }

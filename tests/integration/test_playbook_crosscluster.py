@@ -1,0 +1,103 @@
+"""The main playbook on the lab: user, server and all trust, in local and in ssh mode.
+
+The order is the one an administrator lives through: check mode on a fresh lab (changes
+nothing, says where it would change), the trust checks fail, the real run (at -vvvv, scanned
+for secrets), the checks pass, a second run changes nothing.
+"""
+
+import hashlib
+import os
+import re
+
+import pytest
+from ansible_run import ROOT, run_playbook
+from lab.labkit import checks, handtrust
+
+pytest_plugins = ["lab.fixtures"]
+
+PLAYBOOK = str(ROOT / "playbooks" / "crosscluster.yml")
+
+
+def conf_state(lab):
+    """SHA-256 of every file under every node's conf/, to prove a run changed nothing."""
+    state = {}
+    for host in lab.hosts:
+        conf = lab.node_path(host, "conf")
+        for name in sorted(os.listdir(conf)):
+            with open(os.path.join(conf, name), "rb") as handle:
+                state["%s:%s" % (host, name)] = hashlib.sha256(handle.read()).hexdigest()
+    return state
+
+
+def changed_hosts(result):
+    return sorted(set(r["host"] for r in result.results if r["result"].get("changed")))
+
+
+def run(lab, kind, **kwargs):
+    trusts = {"crosscluster_trusts": [{"clusters": ["cluster_a", "cluster_b"], "type": kind}]}
+    return run_playbook(PLAYBOOK, inventory=lab.inventory_path, connection=None, extra_vars=trusts,
+                        **kwargs).expect_ok()
+
+
+def trust_checks(lab, kind):
+    """Return code of every check the trust kind promises, both directions."""
+    codes = {}
+    if kind in ("user", "all"):
+        for host in lab.hosts:
+            remote = "b" if host.startswith("a") else "a"
+            codes["login %s->%s" % (host, remote)] = checks.user_login(lab, host, remote).returncode
+        codes["jvm a3->b"] = checks.jvm_handshake(lab, "a3", "b").returncode
+    if kind in ("server", "all"):
+        codes["server b1->a"] = checks.server_call(lab, "b1", "a").returncode
+        codes["server a1->b"] = checks.server_call(lab, "a1", "b").returncode
+    return codes
+
+
+def ticket_lines(lab):
+    lines = []
+    for host in ("a1", "b1"):
+        with open(lab.node_path(host, "conf/maprserverticket")) as handle:
+            lines += handle.read().split("\n")
+    return [line for line in lines if line.strip()]
+
+
+@pytest.mark.parametrize("mode", ["local", "ssh"])
+@pytest.mark.parametrize("kind", ["user", "server", "all"])
+def test_crosscluster_playbook(make_lab, kind, mode):
+    lab = make_lab(mode=mode)
+    if kind == "server":
+        # Server trust alone: the peers already reach each other, only the tickets are missing.
+        handtrust.place_user_trust(lab, lab.cluster("a"), lab.cluster("b"))
+        handtrust.place_user_trust(lab, lab.cluster("b"), lab.cluster("a"))
+    before = conf_state(lab)
+
+    dry = run(lab, kind, check=True)
+    assert conf_state(lab) == before, "check mode changed a file"
+    expected_hosts = sorted(lab.hosts) if kind != "server" else ["a1", "b1"]
+    assert changed_hosts(dry) == expected_hosts
+    assert all(code != 0 for code in trust_checks(lab, kind).values()), trust_checks(lab, kind)
+
+    first = run(lab, kind, verbosity=4)
+    assert changed_hosts(first) == expected_hosts, "check mode did not predict the real run"
+    assert all(code == 0 for code in trust_checks(lab, kind).values()), trust_checks(lab, kind)
+    summary = [r for r in first.results if r["task"] == "Summary"][0]["result"]["msg"]
+    if kind in ("user", "all"):
+        assert "user trust   cluster_a -> cluster_b: 3 nodes of cluster_a can reach and verify cluster_b; " \
+               "changed on 3" in summary
+    if kind in ("server", "all"):
+        assert "server trust cluster_b -> cluster_a: 1 CLDB nodes of cluster_b accept cluster_a's servers; " \
+               "changed on 1" in summary
+
+    # No ticket blob and no password anywhere in the -vvvv output or the run's files.
+    for line in ticket_lines(lab):
+        blob = line.split()[1]
+        assert blob not in first.output and first.files_containing(blob) == []
+    assert re.findall(r"lab\.example [A-Za-z0-9+/]{40,}", first.output) == []
+    for cluster in lab.clusters:
+        for secret in (cluster.store_password, cluster.owner_password):
+            assert first.files_containing(secret) == []
+
+    after_first = conf_state(lab)
+    second = run(lab, kind)
+    assert changed_hosts(second) == []
+    assert conf_state(lab) == after_first
