@@ -17,7 +17,7 @@ sys.path.insert(0, HERE)
 
 from lab.labkit import Lab, checks  # noqa: E402
 
-TRUSTS = "crosscluster_trusts:\n  - clusters: [cluster_a, cluster_b]\n    type: user\n"
+TRUSTS = "crosscluster_trusts:\n  - clusters: [cluster_a, cluster_b]\n    type: all\n"
 
 
 def banner(text):
@@ -44,14 +44,22 @@ def run_playbook(lab, vars_file, label):
     return summary, recap, changed, elapsed
 
 
-def show_checks(lab, pairs):
+def _line(host, what, proc):
+    said = (proc.stdout + proc.stderr).strip().splitlines()
+    last = said[-1] if proc.returncode else (said[-1] if said and not said[-1].startswith(("}", "]")) else "")
+    print("  %-3s %-58s %s  %s" % (host, what, "OK  " if proc.returncode == 0 else "FAIL", last[:110]))
+    return proc.returncode == 0
+
+
+def show_checks(lab, pairs, servers):
+    """User logins from the given nodes, and server calls (maprserverticket) from the CLDBs."""
     ok = True
     for host, remote in pairs:
-        login = checks.user_login(lab, host, remote)
-        said = (login.stdout + login.stderr).strip().splitlines()
-        print("  %-3s maprlogin password -cluster %-15s %s  %s" % (
-            host, lab.cluster(remote).name, "OK  " if login.returncode == 0 else "FAIL", said[-1] if said else ""))
-        ok = ok and login.returncode == 0
+        ok &= _line(host, "maprlogin password -cluster " + lab.cluster(remote).name,
+                    checks.user_login(lab, host, remote))
+    for host, remote in servers:
+        ok &= _line(host, "maprcli dashboard info -cluster %s (server)" % lab.cluster(remote).name,
+                    checks.server_call(lab, host, remote))
     return ok
 
 
@@ -68,21 +76,22 @@ def main():
             print("  %s  %-15s nodes %s, CLDB %s" % (cluster.group, cluster.name, " ".join(cluster.hosts),
                                                    " ".join(cluster.cldb_hosts)))
         pairs = [("a2", "b"), ("b3", "a")]
-        banner("Before: a login to the other cluster fails")
-        show_checks(lab, pairs)
+        servers = [("a1", "b"), ("b1", "a")]
+        banner("Before: a login or a server call to the other cluster fails")
+        show_checks(lab, pairs, servers)
 
         vars_file = os.path.join(args.dir, "demo-trusts.yml")
         with open(vars_file, "w") as handle:
             handle.write(TRUSTS)
         banner("ansible-playbook datafabric.crosscluster.crosscluster")
-        print("  crosscluster_trusts: [{clusters: [cluster_a, cluster_b], type: user}]")
+        print("  crosscluster_trusts: [{clusters: [cluster_a, cluster_b], type: all}]")
         summary, recap, changed, elapsed = run_playbook(lab, vars_file, "first")
         for line in recap:
             print("  " + line.strip())
         print("  first run: %d changes in %.1f s" % (changed, elapsed))
 
         banner("After: the trust works the way a user sees it")
-        logins_ok = show_checks(lab, pairs)
+        logins_ok = show_checks(lab, pairs, servers)
         aliases = checks.jvm_aliases(lab, "a2")
         print("  a2  keytool -list ssl_truststore: %s" % ", ".join(sorted(aliases)))
         probe = checks.jvm_handshake(lab, "a2", "b")
