@@ -20,6 +20,14 @@ FILE_ARGS = dict(
     group=dict(type="str"),
 )
 
+# Files of one line per cluster whose first line is the node's own (see line_file.KeyedLineFile).
+KEYED_FILE_ARGS = dict(
+    FILE_ARGS,
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    create=dict(type="bool", default=False),
+    allow_first=dict(type="bool", default=False),
+)
+
 
 def run_text_edit(module, path, edit, default_mode, create, redact=None):
     """Run ``edit(text) -> (new_text, facts)`` on ``path`` and exit the module.

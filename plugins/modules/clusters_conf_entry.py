@@ -159,7 +159,7 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils.clusters_c
     parse_line,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_module import FILE_ARGS, run_text_edit
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_module import KEYED_FILE_ARGS, run_text_edit
 
 
 def requested_entries(params):
@@ -186,10 +186,7 @@ def main():
             secure=dict(type="bool"),
             hosts=dict(type="list", elements="str"),
             options=dict(type="dict", default={}),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            create=dict(type="bool", default=False),
-            allow_first=dict(type="bool", default=False),
-            **FILE_ARGS
+            **KEYED_FILE_ARGS
         ),
         mutually_exclusive=[("line", "lines", "name")],
         required_one_of=[("line", "lines", "name")],

@@ -120,7 +120,7 @@ backup_file:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_module import FILE_ARGS, run_text_edit
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_module import KEYED_FILE_ARGS, run_text_edit
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.ticket_file import (
     TicketFile,
     blob_digest,
@@ -152,10 +152,7 @@ def main():
             ticket=dict(type="str", no_log=True),
             tickets=dict(type="list", elements="str", no_log=True),
             cluster=dict(type="str"),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            create=dict(type="bool", default=False),
-            allow_first=dict(type="bool", default=False),
-            **FILE_ARGS
+            **KEYED_FILE_ARGS
         ),
         mutually_exclusive=[("ticket", "tickets"), ("tickets", "cluster")],
         required_one_of=[("ticket", "tickets", "cluster")],
