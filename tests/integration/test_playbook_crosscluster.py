@@ -16,6 +16,7 @@ from lab.labkit import checks, handtrust
 pytest_plugins = ["lab.fixtures"]
 
 PLAYBOOK = str(ROOT / "playbooks" / "crosscluster.yml")
+VERIFY = str(ROOT / "playbooks" / "verify.yml")
 
 
 def conf_state(lab):
@@ -33,10 +34,9 @@ def changed_hosts(result):
     return sorted(set(r["host"] for r in result.results if r["result"].get("changed")))
 
 
-def run(lab, kind, **kwargs):
+def run(lab, kind, playbook=PLAYBOOK, **kwargs):
     trusts = {"crosscluster_trusts": [{"clusters": ["cluster_a", "cluster_b"], "type": kind}]}
-    return run_playbook(PLAYBOOK, inventory=lab.inventory_path, connection=None, extra_vars=trusts,
-                        **kwargs).expect_ok()
+    return run_playbook(playbook, inventory=lab.inventory_path, connection=None, extra_vars=trusts, **kwargs)
 
 
 def trust_checks(lab, kind):
@@ -71,15 +71,24 @@ def test_crosscluster_playbook(make_lab, kind, mode):
         handtrust.place_user_trust(lab, lab.cluster("b"), lab.cluster("a"))
     before = conf_state(lab)
 
-    dry = run(lab, kind, check=True)
+    dry = run(lab, kind, check=True).expect_ok()
     assert conf_state(lab) == before, "check mode changed a file"
     expected_hosts = sorted(lab.hosts) if kind != "server" else ["a1", "b1"]
     assert changed_hosts(dry) == expected_hosts
     assert all(code != 0 for code in trust_checks(lab, kind).values()), trust_checks(lab, kind)
+    refused = run(lab, kind, VERIFY)
+    failed = set(r["task"] for r in refused.results if r["status"] == "failed")
+    failing_check = ("Check server trust with a call to each peer as the server (one CLDB node per cluster)"
+                     if kind == "server" else "Log in to the peer cluster as a user would")
+    expected_failure = "datafabric.crosscluster.verify : " + failing_check
+    assert refused.rc != 0 and failed == {expected_failure}, failed
 
-    first = run(lab, kind, verbosity=4)
+    first = run(lab, kind, verbosity=4).expect_ok()
     assert changed_hosts(first) == expected_hosts, "check mode did not predict the real run"
     assert all(code == 0 for code in trust_checks(lab, kind).values()), trust_checks(lab, kind)
+    trusted = conf_state(lab)
+    verified = run(lab, kind, VERIFY).expect_ok()
+    assert changed_hosts(verified) == [] and conf_state(lab) == trusted
     summary = [r for r in first.results if r["task"] == "Summary"][0]["result"]["msg"]
     if kind in ("user", "all"):
         assert "user trust   cluster_a -> cluster_b: 3 nodes of cluster_a can reach and verify cluster_b; " \
@@ -98,6 +107,6 @@ def test_crosscluster_playbook(make_lab, kind, mode):
             assert first.files_containing(secret) == []
 
     after_first = conf_state(lab)
-    second = run(lab, kind)
+    second = run(lab, kind).expect_ok()
     assert changed_hosts(second) == []
     assert conf_state(lab) == after_first
