@@ -160,6 +160,97 @@ def tickets_for(lines, names):
     return [line for line in lines if line and line.split(" ", 1)[0] in names]
 
 
+def cldb_targets(peers, hostvars, groups, play_hosts):
+    """What to probe for each peer: every address of every CLDB on its HTTPS port.
+
+    Taken from the peer's own first conf line, the line its clients will be given.
+    """
+    targets = []
+    for group in peers:
+        facts = hostvars[exporter(group, groups, play_hosts)]["mapr_security"]
+        for cldb in facts["cldb_hosts"]:
+            for address in cldb.split(";"):
+                host = address.rsplit(":", 1)[0] if not address.endswith("]") else address
+                targets.append(dict(group=group, cluster=facts["cluster_name"], cldb=cldb,
+                                    host=host.strip("[]"), port=facts["cldb_https_port"]))
+    return targets
+
+
+def _nodes(group, groups, play_hosts):
+    return [h for h in groups.get(group, []) if h in play_hosts]
+
+
+def preflight_problems(trusts, hostvars, groups, play_hosts, user_fact="preflight_user",
+                       reach_fact="preflight_reach"):
+    """Every reason not to start, one message each, naming the node or cluster and the fix."""
+    problems = []
+
+    def add(text):
+        if text not in problems:
+            problems.append(text)
+
+    for trust in trusts:
+        pair = trust["clusters"]
+        facts = {}
+        for group in pair:
+            nodes = _nodes(group, groups, play_hosts)
+            facts[group] = [(h, hostvars[h]["mapr_security"]) for h in nodes]
+            for host, fact in facts[group]:
+                if not fact["secure"]:
+                    add("%s (%s): the first line of mapr-clusters.conf lacks secure=true; cross-cluster "
+                        "security needs secure clusters. Fix: secure the cluster first (configure.sh -secure)"
+                        % (host, group))
+                for store, info in sorted(fact["stores"].items()):
+                    if info["format"] == "bcfks":
+                        add("%s (%s): %s is a BCFKS store (FIPS mode), which this collection does not "
+                            "support. Fix: use the vendor tools on FIPS clusters" % (host, group, store))
+                lookup = hostvars[host].get(user_fact) or {}
+                if lookup.get("checked") and not lookup.get("exists"):
+                    add("%s (%s): the cross-cluster user %r does not exist. Fix: create it on every node "
+                        "of both clusters (a non-default user, not the cluster owner)"
+                        % (host, group, lookup.get("user")))
+            names = sorted(set(f["cluster_name"] for _h, f in facts[group]))
+            if len(names) > 1:
+                add("%s: its hosts belong to different clusters (%s). Fix: one inventory group per cluster"
+                    % (group, ", ".join(names)))
+            fips = sorted(set(bool(f["fips"]) for _h, f in facts[group]))
+            if len(fips) > 1:
+                on = [h for h, f in facts[group] if f["fips"]]
+                add("%s: FIPS mode differs inside the cluster (on: %s). Fix: every node of a cluster runs "
+                    "in the same mode" % (group, ", ".join(on)))
+        first, second = pair
+        if not facts[first] or not facts[second]:
+            continue
+        name_a, name_b = facts[first][0][1]["cluster_name"], facts[second][0][1]["cluster_name"]
+        if name_a == name_b:
+            add("%s and %s are both named %s; clusters that trust each other need distinct names"
+                % (first, second, name_a))
+        fips_a = all(f["fips"] for _h, f in facts[first])
+        fips_b = all(f["fips"] for _h, f in facts[second])
+        if fips_a != fips_b:
+            add("%s and %s differ in FIPS mode (%s is %s); both must be all-FIPS or all-non-FIPS"
+                % (first, second, first, "FIPS" if fips_a else "non-FIPS"))
+        owners = (facts[first][0][1]["owner"], facts[second][0][1]["owner"])
+        if owners[0] != owners[1]:
+            add("%s runs as %s and %s as %s (mapr.daemon.user in daemon.conf); cross-cluster trust needs "
+                "the same cluster owner on both" % (first, owners[0], second, owners[1]))
+    for host in play_hosts:
+        unreachable = {}
+        for result in (hostvars[host].get(reach_fact) or {}).get("results", []):
+            item = result.get("item") or {}
+            if result.get("skipped"):
+                continue  # this node does not probe; another of its cluster does
+            if "state" in result:
+                unreachable.setdefault(item["cluster"], set()).add(None)
+            else:
+                unreachable.setdefault(item["cluster"], set()).add("%s:%s" % (item["host"], item["port"]))
+        for cluster, failed in sorted(unreachable.items()):
+            if None not in failed:
+                add("%s cannot reach any CLDB of %s (tried %s). Fix: check the network, the firewall "
+                    "and %s's mapr-clusters.conf" % (host, cluster, ", ".join(sorted(failed)), cluster))
+    return problems
+
+
 def _changed(hostvars, host, fact):
     result = hostvars[host].get(fact) or {}
     return bool(result.get("changed"))
@@ -199,4 +290,6 @@ class FilterModule:
             "tickets_missing": tickets_missing,
             "wanted_by_peers": wanted_by_peers,
             "tickets_for": tickets_for,
+            "cldb_targets": cldb_targets,
+            "preflight_problems": preflight_problems,
         }

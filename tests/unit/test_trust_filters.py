@@ -6,9 +6,11 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.datafabric.crosscluster.plugins.filter.trust import (
+    cldb_targets,
     cluster_group,
     exporter,
     own_certificates,
+    preflight_problems,
     tickets_for,
     tickets_missing,
     trust_alias,
@@ -124,3 +126,66 @@ def test_a_ticket_is_wanted_only_when_a_peer_cldb_in_the_play_lacks_it():
 def test_tickets_for_reads_only_the_cluster_field():
     lines = ["a.ex QUFB", "b.ex QkJC", "", "c.ex Q0ND"]
     assert tickets_for(lines, ["c.ex", "a.ex"]) == ["a.ex QUFB", "c.ex Q0ND"]
+
+
+def _facts(name, secure=True, fips=False, owner="mapr", stores=None, cldbs=("n1:7222",), port=7443):
+    return {"cluster_name": name, "secure": secure, "fips": fips, "owner": owner,
+            "stores": stores or {"ssl_truststore": {"exists": True, "format": "jks"}},
+            "cldb_hosts": list(cldbs), "cldb_https_port": port}
+
+
+def _world(a_facts, b_facts, extra=None):
+    groups = {"cluster_a": [h for h, _f in a_facts], "cluster_b": [h for h, _f in b_facts]}
+    hostvars = {h: {"mapr_security": f} for h, f in a_facts + b_facts}
+    for host, values in (extra or {}).items():
+        hostvars[host].update(values)
+    return hostvars, groups, list(hostvars)
+
+
+PAIR = [{"clusters": ["cluster_a", "cluster_b"], "type": "all"}]
+
+
+def test_a_clean_pair_has_no_problem():
+    hostvars, groups, hosts = _world([("a1", _facts("a.ex"))], [("b1", _facts("b.ex"))])
+    assert preflight_problems(PAIR, hostvars, groups, hosts) == []
+
+
+def test_every_problem_is_named_once():
+    bcfks = {"ssl_truststore.bcfks": {"exists": True, "format": "bcfks"}}
+    hostvars, groups, hosts = _world(
+        [("a1", _facts("a.ex", secure=False)), ("a2", _facts("a.ex", fips=True, stores=bcfks))],
+        [("b1", _facts("a.ex", owner="hdfs")), ("b2", _facts("other.ex", owner="hdfs"))],
+        extra={
+            "b1": {"preflight_user": {"checked": True, "exists": False, "user": "xcsuser"},
+                   "preflight_reach": {"results": [
+                       {"item": {"cluster": "a.ex", "host": "n1", "port": 7443}, "msg": "Timeout"},
+                       {"item": {"cluster": "a.ex", "host": "n2", "port": 7443}, "skipped": True}]}},
+        })
+    problems = preflight_problems(PAIR, hostvars, groups, hosts)
+    text = "\n".join(problems)
+    assert "a1 (cluster_a): the first line of mapr-clusters.conf lacks secure=true" in text
+    assert "a2 (cluster_a): ssl_truststore.bcfks is a BCFKS store" in text
+    assert "cluster_a: FIPS mode differs inside the cluster (on: a2)" in text
+    assert "cluster_b: its hosts belong to different clusters (a.ex, other.ex)" in text
+    assert "cluster_a and cluster_b are both named a.ex" in text
+    assert "cluster_a runs as mapr and cluster_b as hdfs" in text
+    assert "b1 (cluster_b): the cross-cluster user 'xcsuser' does not exist" in text
+    assert "b1 cannot reach any CLDB of a.ex (tried n1:7443)" in text
+    assert len(problems) == len(set(problems)) == 8
+
+
+def test_one_reachable_cldb_is_enough_and_fips_on_both_sides_is_consistent():
+    reach = {"results": [{"item": {"cluster": "b.ex", "host": "n1", "port": 7443}, "msg": "Timeout"},
+                         {"item": {"cluster": "b.ex", "host": "n2", "port": 7443}, "state": "started"}]}
+    hostvars, groups, hosts = _world([("a1", _facts("a.ex", fips=True))], [("b1", _facts("b.ex", fips=True))],
+                                     extra={"a1": {"preflight_reach": reach}})
+    assert preflight_problems(PAIR, hostvars, groups, hosts) == []
+
+
+def test_cldb_targets_split_multi_homed_cldbs():
+    hostvars, groups, hosts = _world([("a1", _facts("a.ex"))],
+                                     [("b1", _facts("b.ex", cldbs=("10.0.0.5:7222;10.1.0.5:7222", "nb2:7222")))])
+    targets = cldb_targets(["cluster_b"], hostvars, groups, hosts)
+    assert [(t["host"], t["port"], t["cldb"]) for t in targets] == [
+        ("10.0.0.5", 7443, "10.0.0.5:7222;10.1.0.5:7222"), ("10.1.0.5", 7443, "10.0.0.5:7222;10.1.0.5:7222"),
+        ("nb2", 7443, "nb2:7222")]

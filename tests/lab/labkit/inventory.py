@@ -12,7 +12,10 @@ def build(lab) -> dict:
     common = {"lab_mode": lab.mode, "lab_dir": lab.dir}
     if lab.mode == "local":
         common.update(ansible_connection="local",
-                      ansible_python_interpreter="{{ ansible_playbook_python }}")
+                      ansible_python_interpreter="{{ ansible_playbook_python }}",
+                      # Local-mode nodes share this machine's user database, which has neither
+                      # the owner nor the cross-cluster user; ssh-mode nodes have their own.
+                      preflight_check_users=False)
     else:
         common.update(
             ansible_user="root",

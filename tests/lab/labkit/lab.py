@@ -218,6 +218,22 @@ class Lab:
                 return cluster
         raise KeyError("no cluster %r in this lab" % (key,))
 
+    def _node_etc(self) -> dict:
+        """/etc/hosts, passwd and group for ssh-mode nodes: the lab's names, and the cluster owner and
+        cross-cluster user as OS users, as every node of a real cluster has them."""
+        paths = {name: os.path.join(self.dir, "etc_" + name) for name in ("hosts", "passwd", "group")}
+        write_file(paths["hosts"], "127.0.0.1 localhost\n::1 localhost ip6-localhost\n" + "".join(
+            "%s %s %s\n" % (h.address, h.fqdn, h.name) for h in self.hosts.values()))
+        users = ((self.OWNER, self.OWNER_UID), (self.XCS_USER, self.XCS_UID))
+        with open("/etc/passwd") as handle:
+            passwd = handle.read()
+        with open("/etc/group") as handle:
+            group = handle.read()
+        write_file(paths["passwd"], passwd + "".join(
+            "%s:x:%d:%d::/home/%s:/bin/sh\n" % (name, uid, uid, name) for name, uid in users))
+        write_file(paths["group"], group + "".join("%s:x:%d:\n" % (name, uid) for name, uid in users))
+        return paths
+
     def cluster_of(self, host: str) -> Cluster:
         return self.cluster(self._host(host).cluster)
 
@@ -434,16 +450,14 @@ class Lab:
         write_file(self.ssh_key + ".pub", keys["id_ed25519"] + b" lab\n")
         authorized = os.path.join(ssh_dir, "authorized_keys")
         write_file(authorized, keys["id_ed25519"] + b" lab\n")
-        etc_hosts = os.path.join(self.dir, "etc_hosts")
-        write_file(etc_hosts, "127.0.0.1 localhost\n::1 localhost ip6-localhost\n" + "".join(
-            "%s %s %s\n" % (h.address, h.fqdn, h.name) for h in self.hosts.values()))
+        etc = self._node_etc()
         keep = netns.keep_paths([self.dir, LAB_SRC, sys.prefix, sys.base_prefix,
                                  os.path.dirname(os.path.realpath(sys.executable))])
         for name, host in self.hosts.items():
             root = self.node_root(name)
             write_file(os.path.join(root, "sshd_config"), netns.sshd_config(
                 host.address, root, os.path.join(ssh_dir, "ssh_host_ed25519_key"), authorized))
-            netns.start_host("%s-%s" % (self.prefix, name), host.fqdn, root, etc_hosts, keep)
+            netns.start_host("%s-%s" % (self.prefix, name), host.fqdn, root, etc, keep)
         for name, host in self.hosts.items():
             pid = netns.wait_sshd(self.node_root(name), host.address)
             self._record("procs", {"pid": pid, "host": name, "role": "sshd"})

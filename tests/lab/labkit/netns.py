@@ -20,13 +20,15 @@ SSHD = "/usr/sbin/sshd"
 # (a pytest tmp dir, a checkout) are first parked under /run and bound back at the same path.
 NODE_INIT = r"""
 set -e
-hostname "$1"; root="$2"; hosts="$3"; shift 3
+hostname "$1"; root="$2"; hosts="$3"; passwd="$4"; group="$5"; shift 5
 mount -t tmpfs -o mode=755 tmpfs /run
 mkdir -m 755 /run/sshd /run/labkit-keep
 mount -t tmpfs -o mode=755 tmpfs /opt
 mkdir /opt/mapr
 mount --bind "$root/opt/mapr" /opt/mapr
 mount --bind "$hosts" /etc/hosts
+mount --bind "$passwd" /etc/passwd
+mount --bind "$group" /etc/group
 i=0; for p in "$@"; do mkdir /run/labkit-keep/$i; mount --bind "$p" /run/labkit-keep/$i; i=$((i+1)); done
 mount --bind "$root/tmp" /tmp
 i=0; for p in "$@"; do mkdir -p "$p"; mount --bind /run/labkit-keep/$i "$p"; i=$((i+1)); done
@@ -111,11 +113,11 @@ def keep_paths(paths) -> list:
     return kept
 
 
-def start_host(ns: str, hostname: str, root: str, etc_hosts: str, keep: list) -> None:
-    """Mount the node's private paths and start its sshd (which daemonizes)."""
+def start_host(ns: str, hostname: str, root: str, etc: dict, keep: list) -> None:
+    """Mount the node's private paths (its /etc hosts, passwd and group) and start its sshd."""
     result = subprocess.run(
         ["ip", "netns", "exec", ns, "unshare", "--uts", "sh", "-c", NODE_INIT, "node-init",
-         hostname, root, etc_hosts, *keep],
+         hostname, root, etc["hosts"], etc["passwd"], etc["group"], *keep],
         capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if result.returncode != 0:
         raise RuntimeError("starting node %s failed: %s" % (hostname, result.stderr.strip()))
