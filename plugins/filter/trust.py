@@ -128,17 +128,19 @@ def trust_exports(peers, hostvars, groups, play_hosts, fact):
     return exports
 
 
-def tickets_missing(tickets, names, user, min_validity):
-    """Which of the clusters ``names`` have no ticket for ``user`` valid ``min_validity`` more.
+def tickets_missing(tickets, users, min_validity):
+    """Which peer clusters have no ticket valid ``min_validity`` more for their cross-cluster user.
 
-    ``tickets`` is what ``maprlogin print`` shows for a CLDB node's maprserverticket.
+    ``tickets`` is what ``maprlogin print`` shows for a CLDB node's maprserverticket; ``users``
+    maps each peer cluster to the user its tickets are for (each cluster generates its ticket for
+    its own cross-cluster user, the seed's -localcrossclusteruser).
     """
     try:
         needed = parse_validity(min_validity)
     except CrossclusterError as err:
         raise AnsibleFilterError(str(err))
     missing = []
-    for name in names:
+    for name, user in users.items():
         valid = [t for t in tickets if t["cluster"] == name and t["user"] == user
                  and (seconds_left(t) or 0) >= needed]
         if not valid:

@@ -85,3 +85,23 @@ def test_crosscluster_playbook(make_lab, kind, mode):
     second = run(lab, kind).expect_ok()
     assert changed_hosts(second) == []
     assert conf_state(lab) == after_first
+
+
+def test_clusters_with_different_crosscluster_users_converge(make_lab, tmp_path):
+    lab = make_lab(mode="local")
+    handtrust.place_user_trust(lab, lab.cluster("a"), lab.cluster("b"))
+    handtrust.place_user_trust(lab, lab.cluster("b"), lab.cluster("a"))
+    # A second inventory source: cluster_b's tickets are for another user than cluster_a's.
+    overrides = tmp_path / "b_user.yml"
+    overrides.write_text("all:\n  children:\n    cluster_b:\n      vars:\n        mapr_crosscluster_user: mapr\n")
+    first = run(lab, "server", extra_args=["-i", str(overrides)]).expect_ok()
+    assert changed_hosts(first) == ["a1", "b1"]
+    assert checks.server_call(lab, "b1", "a").returncode == 0
+    assert checks.server_call(lab, "a1", "b").returncode == 0
+    held = {}
+    for host in ("a1", "b1"):
+        ticketfile = lab.mapr_home(host) + "/conf/maprserverticket"
+        held[host] = lab.run_on(host, ["maprlogin", "print", "-ticketfile", ticketfile]).stdout
+    assert "b.lab.example: user = mapr" in held["a1"] and "a.lab.example: user = xcsuser" in held["b1"]
+    second = run(lab, "server", extra_args=["-i", str(overrides)]).expect_ok()
+    assert changed_hosts(second) == []

@@ -109,10 +109,13 @@ def _ticket(cluster, user, hours_left):
 
 def test_tickets_missing_needs_the_right_user_and_enough_time_left():
     held = [_ticket("a.ex", "xcsuser", 24 * 20), _ticket("b.ex", "xcsuser", 2), _ticket("c.ex", "mapr", 24 * 20)]
-    assert tickets_missing(held, ["a.ex", "b.ex", "c.ex", "d.ex"], "xcsuser", "7d") == ["b.ex", "c.ex", "d.ex"]
-    assert tickets_missing(held, ["b.ex"], "xcsuser", "1h") == []
+    users = {"a.ex": "xcsuser", "b.ex": "xcsuser", "c.ex": "xcsuser", "d.ex": "xcsuser"}
+    assert tickets_missing(held, users, "7d") == ["b.ex", "c.ex", "d.ex"]
+    assert tickets_missing(held, {"b.ex": "xcsuser"}, "1h") == []
+    # Each peer's ticket is judged against that peer's own cross-cluster user.
+    assert tickets_missing(held, {"c.ex": "mapr", "a.ex": "other"}, "7d") == ["a.ex"]
     with pytest.raises(AnsibleFilterError, match="not a duration"):
-        tickets_missing(held, ["a.ex"], "xcsuser", "soon")
+        tickets_missing(held, {"a.ex": "xcsuser"}, "soon")
 
 
 def test_a_ticket_is_wanted_only_when_a_peer_cldb_in_the_play_lacks_it():
