@@ -5,6 +5,7 @@ nothing, says where it would change), the trust checks fail, the real run (at -v
 for secrets), the checks pass, a second run changes nothing.
 """
 
+import os
 import re
 
 import pytest
@@ -80,6 +81,14 @@ def test_crosscluster_playbook(make_lab, kind, mode):
     for cluster in lab.clusters:
         for secret in (cluster.store_password, cluster.owner_password):
             assert first.files_containing(secret) == []
+
+    if mode == "ssh":
+        # Each ssh-mode node has its own /tmp, so this sees only what these runs left there: the
+        # in-memory ticket's private directory and verify's ticket file must both be gone.
+        for host in lab.hosts:
+            tmp = os.path.join(lab.node_root(host), "tmp")
+            leftovers = [n for n in os.listdir(tmp) if n.startswith((".crosscluster", "maprticket_"))]
+            assert leftovers == [], (host, leftovers)
 
     after_first = conf_state(lab)
     second = run(lab, kind).expect_ok()
