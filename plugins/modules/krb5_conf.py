@@ -1,0 +1,264 @@
+#!/usr/bin/python
+# Copyright: datafabric.crosscluster contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: krb5_conf
+short_description: Manage a Kerberos realm's KDCs, domain mappings and capaths in krb5.conf
+version_added: 0.1.0
+description:
+  - Edits an MIT Kerberos C(krb5.conf) so that clients find a realm's KDCs and admin server
+    (C([realms])), map host names to the realm (C([domain_realm])) and know the authentication
+    path between realms (C([capaths])). This is the client half of a cross-realm trust.
+  - Only the lines the task names are written. Comments, blank lines, C(include) and
+    C(includedir) directives, other realms, other sections and the file's indentation are kept;
+    a file with nothing to change is not rewritten.
+  - A tag that already has lines (for example the realm's C(kdc) lines) is rewritten where its
+    first line stands. New lines follow the last relation of their subsection, a new realm goes
+    at the end of C([realms]), and a missing section is added at the end of the file. New lines
+    are indented like their neighbours, else like the rest of the file, else 4 spaces per level.
+  - The file is parsed the way MIT's library parses it. A syntax error MIT would report (an
+    unbalanced brace, a line that is no C(tag = value), a C(tag =) not followed by C({)) fails
+    the task with the file, the line and the fix, and leaves the file as it was. So do text
+    before the first section and a subsection that is never closed, which MIT silently ignores
+    or misreads.
+options:
+  path:
+    description: Path of C(krb5.conf).
+    type: path
+    default: /etc/krb5.conf
+  realm:
+    description:
+      - The realm to manage, for example the peer cluster's realm C(B.EXAMPLE.COM). Realm names
+        are case-sensitive and written as given.
+    type: str
+    required: true
+  kdcs:
+    description:
+      - The realm's KDCs as C(host) or C(host:port), in the order clients should try them.
+      - They replace every C(kdc) line of the realm's subsection. When the realm has no subsection
+        in C([realms]), one is added.
+      - Omit to leave the realm's C(kdc) lines as they are; an empty list removes them (clients
+        then look the KDCs up in DNS, if C(dns_lookup_kdc) allows).
+      - Not allowed with O(state=absent), which removes the realm's whole subsection.
+    type: list
+    elements: str
+  admin_server:
+    description:
+      - The host (or C(host:port)) of the realm's C(kadmind). Replaces the realm's
+        C(admin_server) line. Omit to leave it as it is.
+      - Not allowed with O(state=absent).
+    type: str
+  domains:
+    description:
+      - DNS names whose hosts belong to O(realm), written to C([domain_realm]) as
+        C(name = REALM). A name that starts with a dot (C(.b.example.com)) maps every host of that
+        domain; a name without it maps that one host (list both to cover the domain's own name).
+      - Names are written in lower case, because MIT looks host names up in lower case.
+      - With O(state=absent), each name's line is removed only when it maps to O(realm).
+    type: list
+    elements: str
+    default: []
+  capaths:
+    description:
+      - Authentication paths, written to C([capaths]) as C(CLIENT = { SERVER = ... }).
+      - For a direct trust between two realms give both directions, each with no O(capaths[].via).
+      - With O(state=absent), the path from O(capaths[].client_realm) to O(capaths[].server_realm)
+        is removed whatever its O(capaths[].via), and a client subsection left empty goes too.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      client_realm:
+        description: The realm of the clients that follow this path.
+        type: str
+        required: true
+      server_realm:
+        description: The realm of the services they reach.
+        type: str
+        required: true
+      via:
+        description:
+          - The intermediate realms, in order from the client's side. Empty (the default) means
+            the two realms trust each other directly, which krb5.conf writes as C(SERVER = .).
+        type: list
+        elements: str
+        default: []
+  state:
+    description:
+      - With V(present), the realm's KDCs and admin server, the domain mappings and the capaths
+        are made as given.
+      - With V(absent), the realm's subsection in C([realms]), the mappings of the listed domains
+        to the realm and the listed capaths are removed; a section left empty goes too, so that
+        removing what a task added restores the file. Nothing else is touched.
+    type: str
+    choices: [present, absent]
+    default: present
+  create:
+    description:
+      - Create the file when it does not exist. Without it, a missing file is an error (a node
+        without C(krb5.conf) usually lacks the Kerberos client packages).
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - datafabric.crosscluster.files
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+notes:
+  - Files named by C(include) and C(includedir) are neither read nor changed. A realm defined in
+    an included file as well as in O(path) is merged by MIT's library, so keep each realm in one
+    place.
+  - Programs read C(krb5.conf) when they start; running KDCs and services do not need a restart
+    for the client side of a trust, but long-running clients may.
+seealso:
+  - name: krb5.conf (MIT Kerberos documentation)
+    description: The format and every relation of C(krb5.conf), including C([capaths]).
+    link: https://web.mit.edu/kerberos/krb5-latest/doc/admin/conf_files/krb5_conf.html
+  - module: datafabric.crosscluster.clusters_conf_entry
+author:
+  - datafabric.crosscluster developers
+"""
+
+EXAMPLES = r"""
+- name: Let clients of A.EXAMPLE.COM use services of B.EXAMPLE.COM (and the other way round)
+  datafabric.crosscluster.krb5_conf:
+    realm: B.EXAMPLE.COM
+    kdcs:
+      - kdc1.b.example.com
+      - kdc2.b.example.com:88
+    admin_server: kdc1.b.example.com
+    domains:
+      - .b.example.com
+      - b.example.com
+    capaths:
+      - client_realm: A.EXAMPLE.COM
+        server_realm: B.EXAMPLE.COM
+      - client_realm: B.EXAMPLE.COM
+        server_realm: A.EXAMPLE.COM
+    backup: true
+
+- name: Reach C.EXAMPLE.COM through the corporate realm
+  datafabric.crosscluster.krb5_conf:
+    realm: C.EXAMPLE.COM
+    kdcs: [kdc.c.example.com]
+    capaths:
+      - client_realm: A.EXAMPLE.COM
+        server_realm: C.EXAMPLE.COM
+        via: [CORP.EXAMPLE.COM]
+
+- name: Start a krb5.conf on a node that has none
+  datafabric.crosscluster.krb5_conf:
+    path: /etc/krb5.conf
+    realm: A.EXAMPLE.COM
+    kdcs: [kdc1.a.example.com]
+    create: true
+    mode: "0644"
+
+- name: Revoke the trust with B.EXAMPLE.COM
+  datafabric.crosscluster.krb5_conf:
+    realm: B.EXAMPLE.COM
+    domains: [.b.example.com, b.example.com]
+    capaths:
+      - client_realm: A.EXAMPLE.COM
+        server_realm: B.EXAMPLE.COM
+      - client_realm: B.EXAMPLE.COM
+        server_realm: A.EXAMPLE.COM
+    state: absent
+"""
+
+RETURN = r"""
+realm_entry:
+  description: The realm's subsection in C([realms]) after the change, as MIT reads it.
+  returned: always
+  type: dict
+  contains:
+    realm:
+      description: The realm's name.
+      type: str
+      sample: B.EXAMPLE.COM
+    present:
+      description: Whether C([realms]) has a subsection for the realm.
+      type: bool
+      sample: true
+    kdcs:
+      description: Its C(kdc) values, in order.
+      type: list
+      elements: str
+      sample: [kdc1.b.example.com, kdc2.b.example.com:88]
+    admin_server:
+      description: Its first C(admin_server) value, or null.
+      type: str
+      sample: kdc1.b.example.com
+    relations:
+      description: Every relation of the subsection, managed or not, as a list of values per tag.
+      type: dict
+      sample: {kdc: [kdc1.b.example.com], admin_server: [kdc1.b.example.com], default_domain: [b.example.com]}
+domains:
+  description: Every name that C([domain_realm]) maps to the realm after the change, in file order.
+  returned: always
+  type: list
+  elements: str
+  sample: [.b.example.com, b.example.com]
+capaths:
+  description: Every path in C([capaths]) after the change (not only the realm's); C(via) is empty for a direct path.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {client_realm: A.EXAMPLE.COM, server_realm: B.EXAMPLE.COM, via: []}
+    - {client_realm: B.EXAMPLE.COM, server_realm: A.EXAMPLE.COM, via: []}
+backup_file:
+  description: Where the previous file was kept.
+  returned: when O(backup=true) and the file changed
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_profile import edit_krb5_conf
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_module import FILE_ARGS, run_text_edit
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", default="/etc/krb5.conf"),
+            realm=dict(type="str", required=True),
+            kdcs=dict(type="list", elements="str"),
+            admin_server=dict(type="str"),
+            domains=dict(type="list", elements="str", default=[]),
+            capaths=dict(type="list", elements="dict", default=[], options=dict(
+                client_realm=dict(type="str", required=True),
+                server_realm=dict(type="str", required=True),
+                via=dict(type="list", elements="str", default=[]),
+            )),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            create=dict(type="bool", default=False),
+            **FILE_ARGS
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    path = params["path"]
+
+    def edit(text):
+        return edit_krb5_conf(text, path, params["realm"], state=params["state"], kdcs=params["kdcs"],
+                              admin_server=params["admin_server"], domains=params["domains"],
+                              capaths=params["capaths"])
+
+    # krb5.conf is read by every Kerberos client on the node, whoever runs it.
+    run_text_edit(module, path, edit, default_mode=0o644, create=params["create"])
+
+
+if __name__ == "__main__":
+    main()
