@@ -1,0 +1,290 @@
+#!/usr/bin/python
+# Copyright: datafabric.crosscluster contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: krb5_principal
+short_description: Manage a principal in an MIT Kerberos KDC, such as a cross-realm krbtgt
+version_added: 0.1.0
+description:
+  - Creates, re-keys or deletes a principal through C(kadmin.local) on the KDC host, or through
+    C(kadmin) with an admin principal and its keytab.
+  - Built for cross-realm trust. C(krbtgt/B.REALM@A.REALM) must exist in BOTH realms' databases with
+    the same password, the same kvno and the same enctypes; run this module once against each KDC with
+    the same O(password) and O(kvno).
+  - The password goes to kadmin and ktutil on standard input only, never on a command line
+    (no C(-pw)), and never into a return value, a log or a file.
+  - Idempotent without re-keying. For an existing principal the keys the password gives are derived
+    locally with C(ktutil), the stored keys are exported with C(ktadd -norandkey) into an anonymous
+    in-memory file (a private temporary directory, removed at once, where memfd is unavailable), and
+    the two are compared. Only when they differ is the password changed (C(cpw)).
+  - There is no default password. Unlike the fixed well-known password of some vendor scripts, each
+    trust gets the password you give, which should come from a vault.
+options:
+  principal:
+    description:
+      - The principal, for example V(krbtgt/B.EXAMPLE.COM@A.EXAMPLE.COM). Without C(@REALM), O(realm)
+        or the default realm of the profile applies.
+    type: str
+    required: true
+  state:
+    description: Whether the principal should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+  password:
+    description:
+      - The password the principal's keys are derived from. Required for O(state=present); there is no
+        default.
+      - One line of at most 1022 bytes (kadmin cuts longer lines silently).
+    type: str
+  kvno:
+    description:
+      - The key version number the principal must have. For cross-realm trust both KDCs need the same
+        kvno, so set it.
+      - Without it, a new principal gets kvno 1 and every password change adds one.
+    type: int
+  enctypes:
+    description:
+      - The enctypes the principal's keys must have, for example V(aes256-cts-hmac-sha1-96) and
+        V(aes128-cts-hmac-sha1-96). kadmin's aliases (V(aes256-cts)) and a V(:normal) salt suffix are
+        accepted; other salts are not.
+      - Without it, a new principal gets the KDC's C(supported_enctypes), and an existing one is compared
+        on the enctypes it has at its current kvno.
+      - With it, the stored keys must be exactly these; extra or missing enctypes cause a password change.
+    type: list
+    elements: str
+  attributes:
+    description:
+      - kadmin flags the principal must have, each as V(+flag) or V(-flag) (for example
+        V(-requires_preauth), V(+ok_as_delegate)). Flags not listed are left as they are.
+      - Defaults to V(-requires_preauth) for C(krbtgt/*) principals (a cross-realm krbtgt that requires
+        preauth makes the KDC refuse the ticket request) and to no flags otherwise.
+    type: list
+    elements: str
+  realm:
+    description:
+      - The realm whose database to change (C(kadmin -r)); with O(kadmin=remote), also the realm whose
+        C(admin_server) is contacted.
+      - Defaults to the profile's C(default_realm), normally the KDC's own realm on a KDC host. Note that it
+        is not the realm part of O(principal). C(krbtgt/B.EXAMPLE.COM@A.EXAMPLE.COM) lives in both
+        databases, so on B's KDC O(realm) is C(B.EXAMPLE.COM).
+    type: str
+  kadmin:
+    description:
+      - V(local) runs C(kadmin.local) on the KDC host (as root); V(remote) runs C(kadmin) against the
+        realm's C(admin_server), authenticating with O(admin_principal) and O(admin_keytab).
+      - In V(remote) mode the admin principal needs the C(e) (extract keys) privilege in C(kadm5.acl)
+        besides add, modify, inquire and delete, because the keys are compared with C(ktadd -norandkey).
+    type: str
+    choices: [local, remote]
+    default: local
+  admin_principal:
+    description: The admin principal for O(kadmin=remote) (C(kadmin -p)).
+    type: str
+  admin_keytab:
+    description: The keytab holding O(admin_principal)'s keys, for O(kadmin=remote) (C(kadmin -k -t)).
+    type: path
+  kdc_profile:
+    description: The KDC profile (C(KRB5_KDC_PROFILE)) kadmin.local reads, when not C(/etc/krb5kdc/kdc.conf).
+    type: path
+  krb5_config:
+    description: The Kerberos profile (C(KRB5_CONFIG)) the tools read, when not C(/etc/krb5.conf).
+    type: path
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Everything is compared read-only (getprinc, ktadd -norandkey, ktutil); nothing changes.
+  diff_mode:
+    support: full
+    details: Shows kvno, enctypes, attributes and whether the keys match; never a key or the password.
+  platform:
+    platforms: posix
+notes:
+  - Needs MIT Kerberos tools on the target; C(kadmin.local) (krb5-admin-server) for O(kadmin=local),
+    C(kadmin) and C(ktutil) (krb5-user) in any case. Heimdal is not supported.
+  - Keys are derived with the normal salt. A principal whose keys use another salt is re-keyed with the
+    normal one.
+  - Keys of older kvnos (left by C(cpw -keepold)) are not compared and not removed.
+  - Ansible writes a module's arguments, the password among them, to a private temporary file on the
+    target for the duration of the task unless pipelining is on; enable pipelining to avoid that.
+seealso:
+  - name: MIT Kerberos cross-realm authentication
+    description: How cross-realm krbtgt principals work.
+    link: https://web.mit.edu/kerberos/krb5-latest/doc/admin/realm_config.html#cross-realm-authentication
+author:
+  - datafabric.crosscluster developers
+"""
+
+EXAMPLES = r"""
+- name: Trust from realm A to realm B, in A's KDC
+  datafabric.crosscluster.krb5_principal:
+    principal: krbtgt/B.EXAMPLE.COM@A.EXAMPLE.COM
+    password: "{{ vault_trust_a_to_b_password }}"
+    kvno: 1
+    enctypes: [aes256-cts-hmac-sha1-96, aes128-cts-hmac-sha1-96]
+  delegate_to: kdc.a.example.com
+
+- name: The same principal, same password and kvno, in B's KDC
+  datafabric.crosscluster.krb5_principal:
+    principal: krbtgt/B.EXAMPLE.COM@A.EXAMPLE.COM
+    realm: B.EXAMPLE.COM
+    password: "{{ vault_trust_a_to_b_password }}"
+    kvno: 1
+    enctypes: [aes256-cts-hmac-sha1-96, aes128-cts-hmac-sha1-96]
+  delegate_to: kdc.b.example.com
+
+- name: Through kadmind, with an admin keytab
+  datafabric.crosscluster.krb5_principal:
+    principal: krbtgt/A.EXAMPLE.COM@B.EXAMPLE.COM
+    password: "{{ vault_trust_b_to_a_password }}"
+    kvno: 1
+    kadmin: remote
+    admin_principal: ansible/admin@B.EXAMPLE.COM
+    admin_keytab: /etc/krb5kdc/ansible-admin.keytab
+
+- name: Revoke the trust
+  datafabric.crosscluster.krb5_principal:
+    principal: krbtgt/B.EXAMPLE.COM@A.EXAMPLE.COM
+    state: absent
+"""
+
+RETURN = r"""
+principal:
+  description: The principal, as given.
+  returned: always
+  type: str
+  sample: krbtgt/B.EXAMPLE.COM@A.EXAMPLE.COM
+changes:
+  description:
+    - What differed, and was changed (or would be, in check mode). V(create), V(keys) (the stored keys were
+      not the ones the password gives), V(kvno <old> -> <new>), V(attributes <flags>), V(delete).
+  returned: always
+  type: list
+  elements: str
+  sample: ["keys", "kvno 2 -> 1"]
+kvno:
+  description: The principal's kvno after the run (in check mode, what it would be).
+  returned: when O(state=present)
+  type: int
+  sample: 1
+enctypes:
+  description: The enctypes of the principal's current keys after the run (in check mode, what they would be).
+  returned: when O(state=present)
+  type: list
+  elements: str
+  sample: [aes256-cts-hmac-sha1-96, aes128-cts-hmac-sha1-96]
+attributes:
+  description: The attributes set on the principal after the run, named as C(getprinc) shows them.
+  returned: when O(state=present)
+  type: list
+  elements: str
+  sample: [REQUIRES_PRE_AUTH]
+keys_match:
+  description:
+    - Whether the stored keys were the ones the password gives, as found before any change (false for a
+      principal that did not exist).
+  returned: when O(state=present)
+  type: bool
+  sample: true
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.kadmin import (
+    Kadmin,
+    attribute_warnings,
+    default_attributes,
+    describe,
+    ensure_absent,
+    ensure_present,
+    scrub,
+)
+
+# Debian and RHEL put kadmin.local in sbin, which a become'd PATH may lack.
+SBIN = ["/usr/sbin", "/usr/local/sbin", "/sbin"]
+
+
+def runner(module):
+    def run(argv, data=None, environ_update=None, pass_fds=None):
+        # binary_data: the data already ends with the newlines kadmin and ktutil expect.
+        return module.run_command(argv, data=data, binary_data=True, environ_update=environ_update,
+                                  pass_fds=pass_fds)
+    return run
+
+
+def binary(module, name, package):
+    path = module.get_bin_path(name, opt_dirs=SBIN)
+    if not path:
+        raise CrossclusterError("%s is not installed" % name, fix="install %s on the target" % package)
+    return path
+
+
+def run(module):
+    p = module.params
+    remote = p["kadmin"] == "remote"
+    kadmin = Kadmin(
+        runner(module),
+        binary(module, "kadmin", "krb5-user") if remote else binary(module, "kadmin.local", "krb5-admin-server"),
+        realm=p["realm"],
+        remote=remote,
+        admin_principal=p["admin_principal"],
+        admin_keytab=p["admin_keytab"],
+        kdc_profile=p["kdc_profile"],
+        krb5_config=p["krb5_config"],
+        ktutil=binary(module, "ktutil", "krb5-user") if p["state"] == "present" else "ktutil",
+    )
+    if p["state"] == "absent":
+        changed, before, after = ensure_absent(kadmin, p["principal"], check_mode=module.check_mode)
+        result = dict(changed=changed, principal=p["principal"], changes=["delete"] if changed else [])
+    else:
+        attributes = p["attributes"] if p["attributes"] is not None else default_attributes(p["principal"])
+        for warning in attribute_warnings(p["principal"], attributes):
+            module.warn(warning)
+        changes, before, after = ensure_present(kadmin, p["principal"], p["password"], kvno=p["kvno"],
+                                                enctypes=p["enctypes"], attributes=attributes,
+                                                check_mode=module.check_mode)
+        result = dict(changed=bool(changes), principal=p["principal"], changes=changes, kvno=after["kvno"],
+                      enctypes=after["enctypes"], attributes=after["attributes"],
+                      keys_match=bool(before.get("keys_match")))
+    if module._diff:
+        result["diff"] = dict(before=describe(before), after=describe(after))
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            principal=dict(type="str", required=True),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            password=dict(type="str", no_log=True),
+            kvno=dict(type="int"),
+            enctypes=dict(type="list", elements="str"),
+            attributes=dict(type="list", elements="str"),
+            realm=dict(type="str"),
+            kadmin=dict(type="str", default="local", choices=["local", "remote"]),
+            admin_principal=dict(type="str"),
+            admin_keytab=dict(type="path"),
+            kdc_profile=dict(type="path"),
+            krb5_config=dict(type="path"),
+        ),
+        required_if=[("state", "present", ("password",)),
+                     ("kadmin", "remote", ("admin_principal", "admin_keytab"))],
+        supports_check_mode=True,
+    )
+    try:
+        result = run(module)
+    except CrossclusterError as err:
+        module.fail_json(msg=scrub(str(err), (module.params["password"],)))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
