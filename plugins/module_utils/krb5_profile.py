@@ -602,7 +602,19 @@ def _wanted_capaths(capaths):
     return wanted
 
 
-def edit_krb5_conf(text, path, realm, state="present", kdcs=None, admin_server=None, domains=(), capaths=()):
+def _with_rules(current, rules):
+    """``current`` auth_to_local values with ``rules`` added; MIT tries rules in order and DEFAULT
+    matches everything, so new rules go before a trailing DEFAULT."""
+    missing = [rule for rule in rules if rule not in current]
+    if not missing:
+        return current
+    if current and current[-1] == "DEFAULT":
+        return current[:-1] + missing + ["DEFAULT"]
+    return current + missing
+
+
+def edit_krb5_conf(text, path, realm, state="present", kdcs=None, admin_server=None, domains=(), capaths=(),
+                   auth_to_local=None):
     """One krb5_conf task: returns ``(new_text, facts)``.
 
     ``present`` sets the realm's ``kdc`` lines (when ``kdcs`` is not None) and ``admin_server``
@@ -622,8 +634,10 @@ def edit_krb5_conf(text, path, realm, state="present", kdcs=None, admin_server=N
     kdcs = None if kdcs is None else [check_word(kdc, "kdc") for kdc in kdcs]
     if admin_server is not None:
         check_word(admin_server, "admin_server")
+    rules = [check_word(rule, "auth_to_local") for rule in auth_to_local or ()]
 
     profile = Profile.parse(text, path)
+    current_rules = (profile.realm(realm) or {}).get("auth_to_local", [])
     if state == "present":
         if kdcs is not None:
             profile.set_realm_values(realm, "kdc", kdcs)
@@ -633,8 +647,15 @@ def edit_krb5_conf(text, path, realm, state="present", kdcs=None, admin_server=N
             profile.set_domain_realm(domain, realm)
         for item in wanted_paths:
             profile.set_capath(item["client_realm"], item["server_realm"], item["via"])
+        if rules and _with_rules(current_rules, rules) != current_rules:
+            profile.set_realm_values(realm, "auth_to_local", _with_rules(current_rules, rules))
     else:
-        profile.remove_realm(realm)
+        if rules:
+            # Rules live in a realm's entry that is usually the node's own: take out the rules only.
+            if any(rule in current_rules for rule in rules):
+                profile.set_realm_values(realm, "auth_to_local", [r for r in current_rules if r not in rules])
+        else:
+            profile.remove_realm(realm)
         for domain in domains:
             profile.remove_domain_realm(domain, realm)
         for item in wanted_paths:

@@ -88,6 +88,16 @@ options:
         type: list
         elements: str
         default: []
+  auth_to_local:
+    description:
+      - C(auth_to_local) rules to have in O(realm)'s entry, for example
+        C(RULE:[1:$1@$0](.*@B\\.EXAMPLE\\.COM\)s/@.*//) to map users of a trusted peer realm to local names.
+        Set them on the node's own realm.
+      - Rules already there are kept; new rules go before a trailing C(DEFAULT), since MIT tries
+        rules in order and C(DEFAULT) matches every principal of the realm.
+      - With O(state=absent), only these rules are removed and the realm's entry stays.
+    type: list
+    elements: str
   state:
     description:
       - With V(present), the realm's KDCs and admin server, the domain mappings and the capaths
@@ -242,6 +252,7 @@ def main():
                 server_realm=dict(type="str", required=True),
                 via=dict(type="list", elements="str", default=[]),
             )),
+            auth_to_local=dict(type="list", elements="str"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             create=dict(type="bool", default=False),
             **FILE_ARGS
@@ -254,7 +265,7 @@ def main():
     def edit(text):
         return edit_krb5_conf(text, path, params["realm"], state=params["state"], kdcs=params["kdcs"],
                               admin_server=params["admin_server"], domains=params["domains"],
-                              capaths=params["capaths"])
+                              capaths=params["capaths"], auth_to_local=params["auth_to_local"])
 
     # krb5.conf is read by every Kerberos client on the node, whoever runs it.
     run_text_edit(module, path, edit, default_mode=0o644, create=params["create"])

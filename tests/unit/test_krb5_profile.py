@@ -489,3 +489,19 @@ def test_edit_refuses_kdcs_with_absent_and_bad_values():
     with pytest.raises(CrossclusterError) as caught:
         edit_krb5_conf(DEBIAN, PATH, realm="B.EXAMPLE", capaths=[{"client_realm": "A B", "server_realm": "B"}])
     assert "capaths entry 1 client_realm 'A B'" in caught.value.problem
+
+
+def test_auth_to_local_rules_go_before_default_and_absent_removes_only_them():
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_profile import edit_krb5_conf
+
+    text = "[realms]\n    A.TEST = {\n        kdc = 127.0.0.1:88\n        auth_to_local = DEFAULT\n    }\n"
+    rule = "RULE:[1:$1@$0](.*@B\\.TEST)s/@.*//"
+    added, _facts = edit_krb5_conf(text, "krb5.conf", "A.TEST", auth_to_local=[rule])
+    assert added == ("[realms]\n    A.TEST = {\n        kdc = 127.0.0.1:88\n        auth_to_local = %s\n"
+                     "        auth_to_local = DEFAULT\n    }\n" % rule)
+    again, _facts = edit_krb5_conf(added, "krb5.conf", "A.TEST", auth_to_local=[rule])
+    assert again == added
+    removed, _facts = edit_krb5_conf(added, "krb5.conf", "A.TEST", state="absent", auth_to_local=[rule])
+    assert removed == text
+    gone, _facts = edit_krb5_conf(text, "krb5.conf", "A.TEST", state="absent")
+    assert "A.TEST" not in gone
