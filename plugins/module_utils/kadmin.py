@@ -26,6 +26,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
+import hmac
 import os
 import re
 import shutil
@@ -611,3 +613,71 @@ def ensure_absent(kadmin, principal, check_mode=False):
     if not check_mode:
         kadmin.delprinc(principal)
     return True, before, dict(exists=False)
+
+
+# Debian and RHEL put kadmin.local in sbin, which a become'd PATH may lack.
+SBIN = ["/usr/sbin", "/usr/local/sbin", "/sbin"]
+
+
+
+def runner(module):
+    def run(argv, data=None, environ_update=None, pass_fds=None):
+        # binary_data: the data already ends with the newlines kadmin and ktutil expect.
+        return module.run_command(argv, data=data, binary_data=True, environ_update=environ_update,
+                                  pass_fds=pass_fds)
+    return run
+
+
+def binary(module, name, package):
+    path = module.get_bin_path(name, opt_dirs=SBIN)
+    if not path:
+        raise CrossclusterError("%s is not installed" % name, fix="install %s on the target" % package)
+    return path
+
+
+# The options every module that talks to a KDC shares.
+KADMIN_ARGS = dict(
+    realm=dict(type="str"),
+    kadmin=dict(type="str", default="local", choices=["local", "remote"]),
+    admin_principal=dict(type="str"),
+    admin_keytab=dict(type="path"),
+    kdc_profile=dict(type="path"),
+    krb5_config=dict(type="path"),
+)
+
+
+def kadmin_for(module, with_ktutil=False):
+    """A Kadmin for the module's KADMIN_ARGS: kadmin.local on the KDC, or kadmin with a keytab."""
+    p = module.params
+    remote = p["kadmin"] == "remote"
+    return Kadmin(
+        runner(module),
+        binary(module, "kadmin", "krb5-user") if remote else binary(module, "kadmin.local", "krb5-admin-server"),
+        realm=p["realm"],
+        remote=remote,
+        admin_principal=p["admin_principal"],
+        admin_keytab=p["admin_keytab"],
+        kdc_profile=p["kdc_profile"],
+        krb5_config=p["krb5_config"],
+        ktutil=binary(module, "ktutil", "krb5-user") if with_ktutil else "ktutil",
+    )
+
+
+def principal_info(kadmin, principal, nonce=None):
+    """What a KDC holds for ``principal``, read-only; with ``nonce``, HMAC-SHA256 digests of its keys.
+
+    The digests let two KDCs be compared (do both hold the same keys?) without a key or a
+    password leaving either host; a nonce chosen per run keeps them from being compared across runs.
+    """
+    check_principal(principal)
+    info = kadmin.getprinc(principal)
+    if info is None:
+        return dict(exists=False, principal=principal)
+    state = dict(exists=True, principal=info["principal"], kvno=info["kvno"], enctypes=current_enctypes(info),
+                 attributes=attribute_names(info["attributes"]))
+    if nonce:
+        keys = kadmin.stored_keys(principal, info["kvno"])
+        state["key_digests"] = dict(
+            (enctype, hmac.new(nonce.encode("utf-8"), key, hashlib.sha256).hexdigest())
+            for enctype, key in sorted(keys.items()))
+    return state

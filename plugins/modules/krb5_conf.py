@@ -90,9 +90,8 @@ options:
         default: []
   auth_to_local:
     description:
-      - C(auth_to_local) rules to have in O(realm)'s entry, for example
-        C(RULE:[1:$1@$0](.*@B\\.EXAMPLE\\.COM\)s/@.*//) to map users of a trusted peer realm to local names.
-        Set them on the node's own realm.
+      - C(auth_to_local) rules to have in O(realm)'s entry, for example a C(RULE) that maps users of a
+        trusted peer realm to local names (see EXAMPLES). Set them on the node's own realm.
       - Rules already there are kept; new rules go before a trailing C(DEFAULT), since MIT tries
         rules in order and C(DEFAULT) matches every principal of the realm.
       - With O(state=absent), only these rules are removed and the realm's entry stays.
@@ -140,6 +139,12 @@ author:
 """
 
 EXAMPLES = r"""
+- name: Map users of the peer realm B.EXAMPLE.COM to local names on A's nodes
+  datafabric.crosscluster.krb5_conf:
+    realm: A.EXAMPLE.COM
+    auth_to_local:
+      - 'RULE:[1:$1@$0](.*@B\.EXAMPLE\.COM)s/@.*//'
+
 - name: Let clients of A.EXAMPLE.COM use services of B.EXAMPLE.COM (and the other way round)
   datafabric.crosscluster.krb5_conf:
     realm: B.EXAMPLE.COM

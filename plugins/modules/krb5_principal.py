@@ -66,36 +66,8 @@ options:
         preauth makes the KDC refuse the ticket request) and to no flags otherwise.
     type: list
     elements: str
-  realm:
-    description:
-      - The realm whose database to change (C(kadmin -r)); with O(kadmin=remote), also the realm whose
-        C(admin_server) is contacted.
-      - Defaults to the profile's C(default_realm), normally the KDC's own realm on a KDC host. Note that it
-        is not the realm part of O(principal). C(krbtgt/B.EXAMPLE.COM@A.EXAMPLE.COM) lives in both
-        databases, so on B's KDC O(realm) is C(B.EXAMPLE.COM).
-    type: str
-  kadmin:
-    description:
-      - V(local) runs C(kadmin.local) on the KDC host (as root); V(remote) runs C(kadmin) against the
-        realm's C(admin_server), authenticating with O(admin_principal) and O(admin_keytab).
-      - In V(remote) mode the admin principal needs the C(e) (extract keys) privilege in C(kadm5.acl)
-        besides add, modify, inquire and delete, because the keys are compared with C(ktadd -norandkey).
-    type: str
-    choices: [local, remote]
-    default: local
-  admin_principal:
-    description: The admin principal for O(kadmin=remote) (C(kadmin -p)).
-    type: str
-  admin_keytab:
-    description: The keytab holding O(admin_principal)'s keys, for O(kadmin=remote) (C(kadmin -k -t)).
-    type: path
-  kdc_profile:
-    description: The KDC profile (C(KRB5_KDC_PROFILE)) kadmin.local reads, when not C(/etc/krb5kdc/kdc.conf).
-    type: path
-  krb5_config:
-    description: The Kerberos profile (C(KRB5_CONFIG)) the tools read, when not C(/etc/krb5.conf).
-    type: path
 extends_documentation_fragment:
+  - datafabric.crosscluster.kadmin
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -199,48 +171,20 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.kadmin import (
-    Kadmin,
+    KADMIN_ARGS,
     attribute_warnings,
     default_attributes,
     describe,
     ensure_absent,
     ensure_present,
+    kadmin_for,
     scrub,
 )
-
-# Debian and RHEL put kadmin.local in sbin, which a become'd PATH may lack.
-SBIN = ["/usr/sbin", "/usr/local/sbin", "/sbin"]
-
-
-def runner(module):
-    def run(argv, data=None, environ_update=None, pass_fds=None):
-        # binary_data: the data already ends with the newlines kadmin and ktutil expect.
-        return module.run_command(argv, data=data, binary_data=True, environ_update=environ_update,
-                                  pass_fds=pass_fds)
-    return run
-
-
-def binary(module, name, package):
-    path = module.get_bin_path(name, opt_dirs=SBIN)
-    if not path:
-        raise CrossclusterError("%s is not installed" % name, fix="install %s on the target" % package)
-    return path
 
 
 def run(module):
     p = module.params
-    remote = p["kadmin"] == "remote"
-    kadmin = Kadmin(
-        runner(module),
-        binary(module, "kadmin", "krb5-user") if remote else binary(module, "kadmin.local", "krb5-admin-server"),
-        realm=p["realm"],
-        remote=remote,
-        admin_principal=p["admin_principal"],
-        admin_keytab=p["admin_keytab"],
-        kdc_profile=p["kdc_profile"],
-        krb5_config=p["krb5_config"],
-        ktutil=binary(module, "ktutil", "krb5-user") if p["state"] == "present" else "ktutil",
-    )
+    kadmin = kadmin_for(module, with_ktutil=p["state"] == "present")
     if p["state"] == "absent":
         changed, before, after = ensure_absent(kadmin, p["principal"], check_mode=module.check_mode)
         result = dict(changed=changed, principal=p["principal"], changes=["delete"] if changed else [])
@@ -268,12 +212,7 @@ def main():
             kvno=dict(type="int"),
             enctypes=dict(type="list", elements="str"),
             attributes=dict(type="list", elements="str"),
-            realm=dict(type="str"),
-            kadmin=dict(type="str", default="local", choices=["local", "remote"]),
-            admin_principal=dict(type="str"),
-            admin_keytab=dict(type="path"),
-            kdc_profile=dict(type="path"),
-            krb5_config=dict(type="path"),
+            **KADMIN_ARGS
         ),
         required_if=[("state", "present", ("password",)),
                      ("kadmin", "remote", ("admin_principal", "admin_keytab"))],
