@@ -7,6 +7,7 @@ unit-tested in one place.
 """
 
 import re
+import secrets
 
 from ansible.errors import AnsibleFilterError
 
@@ -253,6 +254,88 @@ def preflight_problems(trusts, hostvars, groups, play_hosts, user_fact="prefligh
     return problems
 
 
+def kerberos_peers(peers, hostvars, groups, play_hosts):
+    """The peers that have a Kerberos realm, with what a client needs to reach it.
+
+    Read from the peer exporter's inventory variables: ``kerberos_realm``, ``kerberos_kdcs``,
+    ``kerberos_admin_server``, ``kerberos_domains``.
+    """
+    found = []
+    for group in peers:
+        peer = hostvars[exporter(group, groups, play_hosts)]
+        if not peer.get("kerberos_realm"):
+            continue
+        if not peer.get("kerberos_kdcs"):
+            raise AnsibleFilterError("%s has kerberos_realm %s but no kerberos_kdcs; list its KDCs as host:port"
+                                     % (group, peer["kerberos_realm"]))
+        found.append(dict(group=group, realm=peer["kerberos_realm"], kdcs=list(peer["kerberos_kdcs"]),
+                          admin_server=peer.get("kerberos_admin_server"),
+                          domains=list(peer.get("kerberos_domains") or [])))
+    return found
+
+
+def krbtgt_principals(peer_realms, realm):
+    """The cross-realm principals a realm shares with each peer: both directions, both KDCs hold both."""
+    names = []
+    for peer in peer_realms:
+        names += ["krbtgt/%s@%s" % (peer, realm), "krbtgt/%s@%s" % (realm, peer)]
+    return names
+
+
+def _same_keys(first, second):
+    return (first.get("exists") and second.get("exists") and first["kvno"] == second["kvno"]
+            and sorted(first["enctypes"]) == sorted(second["enctypes"])
+            and first.get("key_digests") and first.get("key_digests") == second.get("key_digests"))
+
+
+def kerberos_held(trusts, hostvars, groups, play_hosts, fact="kerberos_trust_held"):
+    """Per pair of Kerberos clusters, what each one's KDC reported: ``[{held: {realm: {principal: info}}}]``."""
+    pairs = []
+    for trust in trusts:
+        exporters = [hostvars[exporter(group, groups, play_hosts)] for group in trust["clusters"]]
+        if not all(node.get("kerberos_realm") for node in exporters):
+            continue
+        held = {}
+        for node in exporters:
+            result = node.get(fact) or {}
+            held[node["kerberos_realm"]] = result.get("principals") or {}
+        pairs.append(dict(held=held))
+    return pairs
+
+
+def krbtgt_plan(trusts, hostvars, groups, play_hosts, passwords=None, length=40, state="present"):
+    """The cross-realm principals to set or remove, each with one password and one kvno for both KDCs."""
+    return plan_principals(kerberos_held(trusts, hostvars, groups, play_hosts), passwords, length, state)
+
+
+def plan_principals(pairs, passwords=None, length=40, state="present"):
+    """Which cross-realm principals to set, each with one password and one kvno for both KDCs.
+
+    ``pairs`` holds, per pair of realms, what each KDC reported (``krb5_principal_info`` with the
+    same nonce). A principal whose keys, kvno and enctypes already agree in both KDCs is left alone
+    unless a vaulted password is given (then krb5_principal itself compares against it). Otherwise
+    a strong random password is drawn here, on the controller, never a fixed default.
+    """
+    passwords = passwords or {}
+    plan = []
+    for pair in pairs:
+        realms = sorted(pair["held"])
+        for principal in krbtgt_principals([realms[1]], realms[0]):
+            found = [pair["held"][realm].get(principal, {}) for realm in realms]
+            if state == "absent":
+                if any(item.get("exists") for item in found):
+                    plan.append(dict(principal=principal, realms=realms))
+                continue
+            agree = _same_keys(found[0], found[1])
+            if agree and principal not in passwords:
+                continue
+            kvnos = [item["kvno"] for item in found if item.get("exists")]
+            kvno = kvnos[0] if agree else max(kvnos or [0]) + 1
+            password = passwords.get(principal) or secrets.token_urlsafe(length)[:length]
+            plan.append(dict(principal=principal, realms=realms, kvno=kvno, password=password))
+    return plan
+
+
 def _changed(hostvars, host, fact):
     result = hostvars[host].get(fact) or {}
     return bool(result.get("changed"))
@@ -294,4 +377,7 @@ class FilterModule:
             "tickets_for": tickets_for,
             "cldb_targets": cldb_targets,
             "preflight_problems": preflight_problems,
+            "kerberos_peers": kerberos_peers,
+            "krbtgt_principals": krbtgt_principals,
+            "krbtgt_plan": krbtgt_plan,
         }
