@@ -353,6 +353,14 @@ def trust_summary(trusts, hostvars, groups, play_hosts):
                            or _changed(hostvars, h, "user_trust_store")]
                 lines.append("user trust   %s -> %s: %d nodes of %s can reach and verify %s; changed on %d"
                              % (local, remote, len(nodes), local, remote, len(changed)))
+            realms = [hostvars[h].get("kerberos_realm") for h in (nodes[:1] + [h for h in groups.get(remote, [])
+                                                                           if h in play_hosts][:1])]
+            if len(realms) == 2 and all(realms):
+                changed = [h for h in nodes if _changed(hostvars, h, "kerberos_trust_conf")
+                           or _changed(hostvars, h, "kerberos_trust_principals")]
+                lines.append("kerberos     %s -> %s: %s users get tickets for %s services (krbtgt/%s@%s); "
+                             "changed on %d" % (local, remote, realms[0], realms[1], realms[1], realms[0],
+                                                len(changed)))
             if kind in ("server", "all"):
                 cldbs = [h for h in nodes if (hostvars[h].get("mapr_security") or {}).get("is_cldb")]
                 changed = [h for h in cldbs if _changed(hostvars, h, "server_trust_merge")]

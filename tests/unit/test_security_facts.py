@@ -38,7 +38,9 @@ def test_facts_from_the_first_line_and_daemon_conf(node):
     assert facts["kerberos_enable"] is True and facts["cldb_principal"] == "mapr/a.example@A.TEST"
     assert facts["cldb_https_port"] == 8443
     assert facts["cldb_hosts"] == ["na1:7222", "na2:7222"]
-    assert facts["conf_line"].endswith("cldbHttpsPort=8443 na1:7222 na2:7222")
+    # The line peers copy keeps the Kerberos fields whole (single-spaced).
+    assert facts["conf_line"] == ("a.example secure=true kerberosEnable=true cldbPrincipal=mapr/a.example@A.TEST "
+                                  "cldbHttpsPort=8443 na1:7222 na2:7222")
     assert facts["clusters"] == ["a.example", "b.example"]
     assert facts["owner"] == "mapr" and facts["group"] == "maprg"
     assert facts["is_cldb"] is False and facts["fips"] is False and facts["maprlogin"] is None

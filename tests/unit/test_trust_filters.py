@@ -9,7 +9,10 @@ from ansible_collections.datafabric.crosscluster.plugins.filter.trust import (
     cldb_targets,
     cluster_group,
     exporter,
+    kerberos_peers,
+    krbtgt_principals,
     own_certificates,
+    plan_principals,
     preflight_problems,
     tickets_for,
     tickets_missing,
@@ -192,3 +195,70 @@ def test_cldb_targets_split_multi_homed_cldbs():
     assert [(t["host"], t["port"], t["cldb"]) for t in targets] == [
         ("10.0.0.5", 7443, "10.0.0.5:7222;10.1.0.5:7222"), ("10.1.0.5", 7443, "10.0.0.5:7222;10.1.0.5:7222"),
         ("nb2", 7443, "nb2:7222")]
+
+
+def _held(kvno=1, digests=None, exists=True, enctypes=("aes256-cts-hmac-sha1-96",)):
+    if not exists:
+        return {"exists": False}
+    return {"exists": True, "kvno": kvno, "enctypes": list(enctypes),
+            "key_digests": digests if digests is not None else {"aes256-cts-hmac-sha1-96": "d1"}}
+
+
+def _pair(a_info, b_info, principal="krbtgt/B.TEST@A.TEST"):
+    other = "krbtgt/A.TEST@B.TEST"
+    return [{"held": {"A.TEST": {principal: a_info, other: _held()}, "B.TEST": {principal: b_info, other: _held()}}}]
+
+
+def test_krbtgt_principals_are_both_directions():
+    assert krbtgt_principals(["B.TEST"], "A.TEST") == ["krbtgt/B.TEST@A.TEST", "krbtgt/A.TEST@B.TEST"]
+
+
+def test_agreeing_kdcs_need_nothing_and_differences_get_a_fresh_password_and_kvno():
+    assert plan_principals(_pair(_held(), _held())) == []
+    [plan] = plan_principals(_pair(_held(kvno=3), _held(kvno=3, digests={"aes256-cts-hmac-sha1-96": "other"})))
+    assert plan["principal"] == "krbtgt/B.TEST@A.TEST" and plan["kvno"] == 4 and plan["realms"] == ["A.TEST", "B.TEST"]
+    assert len(plan["password"]) == 40
+    [missing] = plan_principals(_pair(_held(kvno=2), _held(exists=False)))
+    assert missing["kvno"] == 3
+    [fresh] = plan_principals(_pair(_held(exists=False), _held(exists=False)), length=24)
+    assert fresh["kvno"] == 1 and len(fresh["password"]) == 24
+    # Two draws never give the same password: it is random, never a default.
+    again = plan_principals(_pair(_held(exists=False), _held(exists=False)))
+    assert again[0]["password"] != fresh["password"]
+
+
+def test_kvno_or_enctypes_differing_or_missing_digests_count_as_different():
+    assert plan_principals(_pair(_held(kvno=1), _held(kvno=2)))[0]["kvno"] == 3
+    assert plan_principals(_pair(_held(), _held(enctypes=("aes128-cts-hmac-sha1-96",))))
+    assert plan_principals(_pair(_held(digests={}), _held(digests={})))
+
+
+def test_a_vaulted_password_is_always_applied_and_absent_lists_what_exists():
+    [vaulted] = plan_principals(_pair(_held(kvno=5), _held(kvno=5)), passwords={"krbtgt/B.TEST@A.TEST": "v"})
+    assert vaulted["password"] == "v" and vaulted["kvno"] == 5
+    gone = plan_principals(_pair(_held(), _held(exists=False)), state="absent")
+    assert [p["principal"] for p in gone] == ["krbtgt/B.TEST@A.TEST", "krbtgt/A.TEST@B.TEST"]
+    assert "password" not in gone[0]
+
+
+def test_kerberos_peers_skip_plain_clusters_and_need_kdcs():
+    groups = {"cluster_b": ["b1"], "cluster_c": ["c1"]}
+    hostvars = {"b1": {"kerberos_realm": "B.TEST", "kerberos_kdcs": ["kdc.b:88"], "kerberos_domains": [".b.test"]},
+                "c1": {}}
+    [peer] = kerberos_peers(["cluster_b", "cluster_c"], hostvars, groups, ["b1", "c1"])
+    assert peer == {"group": "cluster_b", "realm": "B.TEST", "kdcs": ["kdc.b:88"], "admin_server": None,
+                    "domains": [".b.test"]}
+    with pytest.raises(AnsibleFilterError, match="no kerberos_kdcs"):
+        kerberos_peers(["cluster_b"], {"b1": {"kerberos_realm": "B.TEST"}}, groups, ["b1"])
+
+
+def test_summary_has_a_kerberos_line_only_for_pairs_with_realms():
+    trusts = [{"clusters": ["cluster_a", "cluster_b"], "type": "user"}]
+    groups = {"cluster_a": ["a1"], "cluster_b": ["b1"]}
+    hostvars = {"a1": {"kerberos_realm": "A.TEST", "kerberos_trust_conf": {"changed": True}},
+                "b1": {"kerberos_realm": "B.TEST"}}
+    lines = trust_summary(trusts, hostvars, groups, ["a1", "b1"])
+    assert "kerberos     cluster_a -> cluster_b: A.TEST users get tickets for B.TEST services " \
+           "(krbtgt/B.TEST@A.TEST); changed on 1" in lines
+    del hostvars["b1"]["kerberos_realm"]
+    assert not [line for line in trust_summary(trusts, hostvars, groups, ["a1", "b1"]) if "kerberos" in line]
