@@ -156,3 +156,15 @@ def test_a_vaulted_password_never_reaches_ps_or_the_log(world):
             "enctypes": ["aes256-cts-hmac-sha1-96", "aes128-cts-hmac-sha1-96"]}}]}],
         inventory=world["inventory"], connection=None, check=True, secret_env={"XPW": secret}).expect_ok()
     assert all(r["result"]["keys_match"] for r in check.results), check.results
+
+
+def test_auth_to_local_rules_for_the_peer_realm(world):
+    run(world, extra_vars={"kerberos_trust_auth_to_local": True}).expect_ok()
+    conf = open(world["confs"]["ka2"]).read()
+    own = conf[conf.index("A.TEST = {"):]
+    assert "auth_to_local = RULE:[1:$1@$0](.*@B\\.TEST)s/@.*//" in own[:own.index("}")]
+    again = run(world, extra_vars={"kerberos_trust_auth_to_local": True}).expect_ok()
+    assert changed(again) == []
+    run(world, extra_vars={"kerberos_trust_auth_to_local": True, "kerberos_trust_state": "absent"}).expect_ok()
+    after = open(world["confs"]["ka2"]).read()
+    assert "auth_to_local" not in after and "A.TEST = {" in after and "B.TEST = {" not in after
