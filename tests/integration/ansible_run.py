@@ -341,3 +341,14 @@ def run_ansible_doc(*args, env=None, tmp_dir=None, timeout=DEFAULT_TIMEOUT):
     run_dir = _new_run_dir(tmp_dir)
     argv = [str(BIN / "ansible-doc")] + list(args)
     return _start(argv, run_dir, env, None, []).wait(timeout)
+
+
+def file_task(module, title, path, **args):
+    """A task of a file module on ``path``; failures are kept (ignore_errors) for the test to inspect."""
+    args["path"] = str(path)
+    return {"name": title, fqcn(module): args, "ignore_errors": True}
+
+
+def play(*tasks):
+    """One play over every host of the inventory, without fact gathering."""
+    return [{"hosts": "all", "gather_facts": False, "tasks": list(tasks)}]

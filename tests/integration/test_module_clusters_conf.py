@@ -6,7 +6,7 @@ import pwd
 import re
 import stat
 
-from ansible_run import run_module, run_playbook, start_playbook
+from ansible_run import file_task, play, run_module, run_playbook, start_playbook
 
 MODULE = "datafabric.crosscluster.clusters_conf_entry"
 
@@ -27,13 +27,7 @@ def write_conf(tmp_path, text=ORIGINAL, name="mapr-clusters.conf", mode=0o644):
 
 
 def task(title, path, **args):
-    """A playbook task of the module; failures are kept (ignore_errors) for the test to inspect."""
-    args["path"] = str(path)
-    return {"name": title, MODULE: args, "ignore_errors": True}
-
-
-def play(*tasks):
-    return [{"hosts": "all", "gather_facts": False, "tasks": list(tasks)}]
+    return file_task(MODULE, title, path, **args)
 
 
 def test_add_line_check_mode_diff_and_idempotence(tmp_path):

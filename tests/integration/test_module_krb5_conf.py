@@ -7,7 +7,7 @@ import stat
 import subprocess
 
 import pytest
-from ansible_run import run_module, run_playbook
+from ansible_run import file_task, play, run_module, run_playbook
 from mit_profile import UNAVAILABLE, MitProfile, mit_parse_error
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_profile import Profile
@@ -93,13 +93,7 @@ def write_conf(tmp_path, text=ORIGINAL, name="krb5.conf"):
 
 
 def task(title, path, **args):
-    """A playbook task of the module; failures are kept (ignore_errors) for the test to inspect."""
-    args["path"] = str(path)
-    return {"name": title, MODULE: args, "ignore_errors": True}
-
-
-def play(*tasks):
-    return [{"hosts": "all", "gather_facts": False, "tasks": list(tasks)}]
+    return file_task(MODULE, title, path, **args)
 
 
 def kinit_trace(conf, tmp_path, principal="alice@B.TEST"):

@@ -12,7 +12,7 @@ import os
 import re
 import stat
 
-from ansible_run import env_lookup, run_playbook
+from ansible_run import env_lookup, file_task, play, run_playbook
 
 MODULE = "datafabric.crosscluster.crossclusterticket_merge"
 
@@ -42,12 +42,7 @@ def write_tickets(path, names, mode=0o600):
 
 
 def task(title, path, **args):
-    args["path"] = str(path)
-    return {"name": title, MODULE: args, "ignore_errors": True}
-
-
-def play(*tasks):
-    return [{"hosts": "all", "gather_facts": False, "tasks": list(tasks)}]
+    return file_task(MODULE, title, path, **args)
 
 
 def assert_no_secret(result, secrets):
