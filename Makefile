@@ -16,12 +16,12 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_HOME := $(CURDIR)/.cache/ansible-home
 export ANSIBLE_NOCOLOR := 1
 
-.PHONY: help deps system-deps link lint unit integration test demo build clean
+.PHONY: help deps system-deps link lint unit integration test demo bench build clean
 
 help:
 	@echo "make demo   build the lab, run the main playbook, verify, print a summary"
 	@echo "make test   lint and the whole test suite"
-	@echo "make lint | unit | integration | build | clean"
+	@echo "make lint | unit | integration | bench | build | clean"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ test: lint
 
 demo: deps
 	$(BIN)/python tests/demo.py $(DEMO_ARGS)
+
+# Timings are reported as ratios and never asserted: they belong here, not in the tests.
+bench: deps
+	$(BIN)/python tests/bench.py
 
 build: deps
 	$(BIN)/ansible-galaxy collection build --force --output-path .cache/dist .
