@@ -274,6 +274,30 @@ def kerberos_peers(peers, hostvars, groups, play_hosts):
     return found
 
 
+def krb5_conf_edit(peers, realm, state="present", auth_to_local=False):
+    """One krb5_conf call's ``realms`` and ``capaths`` for a node of ``realm`` and its Kerberos peers.
+
+    Each peer realm with its KDCs, admin server and domains (``absent`` names only the domains, as
+    the realm's whole entry goes), capaths both ways, and with ``auth_to_local`` a rule per peer in
+    the node's own realm that maps the peer's user principals to local names.
+    """
+    realms = []
+    capaths = []
+    for peer in peers:
+        spec = dict(realm=peer["realm"], domains=list(peer.get("domains") or []))
+        if state == "present":
+            spec["kdcs"] = list(peer["kdcs"])
+            if peer.get("admin_server"):
+                spec["admin_server"] = peer["admin_server"]
+        realms.append(spec)
+        capaths += [dict(client_realm=realm, server_realm=peer["realm"]),
+                    dict(client_realm=peer["realm"], server_realm=realm)]
+    if auth_to_local and peers:
+        rules = ["RULE:[1:$1@$0](.*@%s)s/@.*//" % re.escape(peer["realm"]) for peer in peers]
+        realms.append(dict(realm=realm, auth_to_local=rules))
+    return dict(realms=realms, capaths=capaths)
+
+
 def krbtgt_principals(peer_realms, realm):
     """The cross-realm principals a realm shares with each peer: both directions, both KDCs hold both."""
     names = []
@@ -387,5 +411,6 @@ class FilterModule:
             "preflight_problems": preflight_problems,
             "kerberos_peers": kerberos_peers,
             "krbtgt_principals": krbtgt_principals,
+            "krb5_conf_edit": krb5_conf_edit,
             "krbtgt_plan": krbtgt_plan,
         }

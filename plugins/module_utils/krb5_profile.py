@@ -615,52 +615,77 @@ def _with_rules(current, rules):
 
 def edit_krb5_conf(text, path, realm, state="present", kdcs=None, admin_server=None, domains=(), capaths=(),
                    auth_to_local=None):
-    """One krb5_conf task: returns ``(new_text, facts)``.
+    """One realm's edit (see ``edit_realms``): returns ``(new_text, facts)``."""
+    spec = dict(realm=realm, kdcs=kdcs, admin_server=admin_server, domains=domains, auth_to_local=auth_to_local)
+    new_text, facts = edit_realms(text, path, [spec], state=state, capaths=capaths)
+    return new_text, facts[0]
 
-    ``present`` sets the realm's ``kdc`` lines (when ``kdcs`` is not None) and ``admin_server``
-    (when not None), maps each domain to the realm and sets each capath. ``absent`` removes the
-    realm's subsection, those domains' mappings to this realm (a domain mapped to another realm
-    is not ours to remove) and those capaths.
+
+def edit_realms(text, path, realms, state="present", capaths=()):
+    """One krb5_conf task: every realm of ``realms`` and every capath in one edit of the file.
+
+    Returns ``(new_text, [facts per realm])``. Each realm spec is a dict: ``realm``, ``kdcs``,
+    ``admin_server``, ``domains``, ``auth_to_local``. ``present`` sets the realm's ``kdc`` lines
+    (when ``kdcs`` is not None) and ``admin_server`` (when not None), maps each domain to the realm,
+    adds the auth_to_local rules and sets each capath. ``absent`` removes the realm's subsection
+    (or, when auth_to_local rules are named, only those rules: that realm is usually the node's
+    own), those domains' mappings to the realm (a domain mapped to another realm is not ours to
+    remove) and those capaths.
     """
-    check_tag(realm, "realm")
-    # MIT looks host names up in lower case, so an upper-case key would never match.
-    domains = [check_tag(domain, "domain").lower() for domain in domains]
     wanted_paths = _wanted_capaths(capaths)
-    if state == "absent" and (kdcs is not None or admin_server is not None):
+    specs = [_realm_spec(spec, state) for spec in realms]
+    profile = Profile.parse(text, path)
+    for spec in specs:
+        _edit_realm(profile, spec, state)
+    for item in wanted_paths:
+        if state == "present":
+            profile.set_capath(item["client_realm"], item["server_realm"], item["via"])
+        else:
+            profile.remove_capath(item["client_realm"], item["server_realm"])
+    return profile.render(), [managed_facts(profile, spec["realm"]) for spec in specs]
+
+
+def _realm_spec(spec, state):
+    """A realm spec checked before the file is touched, so bad input changes nothing."""
+    realm = check_tag(spec.get("realm"), "realm")
+    if state == "absent" and (spec.get("kdcs") is not None or spec.get("admin_server") is not None):
         # Removing the whole realm when a task names one KDC would be a nasty surprise.
         raise CrossclusterError(
             "kdcs and admin_server describe realm %s's entry, which state=absent removes whole" % realm,
             fix="leave kdcs and admin_server out to remove the realm, or list the KDCs to keep with state=present")
-    kdcs = None if kdcs is None else [check_word(kdc, "kdc") for kdc in kdcs]
-    if admin_server is not None:
-        check_word(admin_server, "admin_server")
-    rules = [check_word(rule, "auth_to_local") for rule in auth_to_local or ()]
+    kdcs = spec.get("kdcs")
+    if spec.get("admin_server") is not None:
+        check_word(spec["admin_server"], "admin_server")
+    return dict(
+        realm=realm,
+        kdcs=None if kdcs is None else [check_word(kdc, "kdc") for kdc in kdcs],
+        admin_server=spec.get("admin_server"),
+        # MIT looks host names up in lower case, so an upper-case key would never match.
+        domains=[check_tag(domain, "domain").lower() for domain in spec.get("domains") or ()],
+        rules=[check_word(rule, "auth_to_local") for rule in spec.get("auth_to_local") or ()],
+    )
 
-    profile = Profile.parse(text, path)
+
+def _edit_realm(profile, spec, state):
+    realm, rules = spec["realm"], spec["rules"]
     current_rules = (profile.realm(realm) or {}).get("auth_to_local", [])
     if state == "present":
-        if kdcs is not None:
-            profile.set_realm_values(realm, "kdc", kdcs)
-        if admin_server is not None:
-            profile.set_realm_values(realm, "admin_server", [admin_server])
-        for domain in domains:
+        if spec["kdcs"] is not None:
+            profile.set_realm_values(realm, "kdc", spec["kdcs"])
+        if spec["admin_server"] is not None:
+            profile.set_realm_values(realm, "admin_server", [spec["admin_server"]])
+        for domain in spec["domains"]:
             profile.set_domain_realm(domain, realm)
-        for item in wanted_paths:
-            profile.set_capath(item["client_realm"], item["server_realm"], item["via"])
         if rules and _with_rules(current_rules, rules) != current_rules:
             profile.set_realm_values(realm, "auth_to_local", _with_rules(current_rules, rules))
+        return
+    if rules:
+        if any(rule in current_rules for rule in rules):
+            profile.set_realm_values(realm, "auth_to_local", [r for r in current_rules if r not in rules])
     else:
-        if rules:
-            # Rules live in a realm's entry that is usually the node's own: take out the rules only.
-            if any(rule in current_rules for rule in rules):
-                profile.set_realm_values(realm, "auth_to_local", [r for r in current_rules if r not in rules])
-        else:
-            profile.remove_realm(realm)
-        for domain in domains:
-            profile.remove_domain_realm(domain, realm)
-        for item in wanted_paths:
-            profile.remove_capath(item["client_realm"], item["server_realm"])
-    return profile.render(), managed_facts(profile, realm)
+        profile.remove_realm(realm)
+    for domain in spec["domains"]:
+        profile.remove_domain_realm(domain, realm)
 
 
 def managed_facts(profile, realm):

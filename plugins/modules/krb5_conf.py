@@ -35,8 +35,36 @@ options:
     description:
       - The realm to manage, for example the peer cluster's realm C(B.EXAMPLE.COM). Realm names
         are case-sensitive and written as given.
+      - Give O(realm) with O(kdcs), O(admin_server), O(domains) and O(auth_to_local), or O(realms).
     type: str
-    required: true
+  realms:
+    description:
+      - Several realms in one locked edit of the file, each with the meaning O(realm) and its options
+        have, so a node of a mesh learns all its peer realms (and its own realm's rules) in one call.
+      - Mutually exclusive with O(realm), O(kdcs), O(admin_server), O(domains) and O(auth_to_local).
+    type: list
+    elements: dict
+    suboptions:
+      realm:
+        description: The realm.
+        type: str
+        required: true
+      kdcs:
+        description: Its KDCs, as O(kdcs).
+        type: list
+        elements: str
+      admin_server:
+        description: Its admin server, as O(admin_server).
+        type: str
+      domains:
+        description: Names mapped to it, as O(domains).
+        type: list
+        elements: str
+        default: []
+      auth_to_local:
+        description: Rules in its entry, as O(auth_to_local).
+        type: list
+        elements: str
   kdcs:
     description:
       - The realm's KDCs as C(host) or C(host:port), in the order clients should try them.
@@ -193,7 +221,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 realm_entry:
-  description: The realm's subsection in C([realms]) after the change, as MIT reads it.
+  description: The realm's subsection in C([realms]) after the change, as MIT reads it (with O(realms), the last one).
   returned: always
   type: dict
   contains:
@@ -219,11 +247,18 @@ realm_entry:
       type: dict
       sample: {kdc: [kdc1.b.example.com], admin_server: [kdc1.b.example.com], default_domain: [b.example.com]}
 domains:
-  description: Every name that C([domain_realm]) maps to the realm after the change, in file order.
+  description:
+    - Every name that C([domain_realm]) maps to the realm after the change, in file order.
+    - With O(realms), for the last realm.
   returned: always
   type: list
   elements: str
   sample: [.b.example.com, b.example.com]
+realm_entries:
+  description: RV(realm_entry) for every realm asked for, in order.
+  returned: always
+  type: list
+  elements: dict
 capaths:
   description: Every path in C([capaths]) after the change (not only the realm's); C(via) is empty for a direct path.
   returned: always
@@ -240,7 +275,7 @@ backup_file:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_profile import edit_krb5_conf
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_profile import edit_realms
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_module import FILE_ARGS, run_text_edit
 
 
@@ -248,7 +283,14 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type="path", default="/etc/krb5.conf"),
-            realm=dict(type="str", required=True),
+            realm=dict(type="str"),
+            realms=dict(type="list", elements="dict", options=dict(
+                realm=dict(type="str", required=True),
+                kdcs=dict(type="list", elements="str"),
+                admin_server=dict(type="str"),
+                domains=dict(type="list", elements="str", default=[]),
+                auth_to_local=dict(type="list", elements="str"),
+            )),
             kdcs=dict(type="list", elements="str"),
             admin_server=dict(type="str"),
             domains=dict(type="list", elements="str", default=[]),
@@ -262,15 +304,21 @@ def main():
             create=dict(type="bool", default=False),
             **FILE_ARGS
         ),
+        required_one_of=[("realm", "realms")],
+        mutually_exclusive=[("realm", "realms")],
         supports_check_mode=True,
     )
     params = module.params
     path = params["path"]
+    single = ("kdcs", "admin_server", "domains", "auth_to_local")
+    if params["realms"] is not None and any(params[name] for name in single):
+        module.fail_json(msg="realms lists each realm with its own options; %s belong to realm" % ", ".join(single),
+                         path=path)
+    realms = params["realms"] or [dict((name, params[name]) for name in ("realm",) + single)]
 
     def edit(text):
-        return edit_krb5_conf(text, path, params["realm"], state=params["state"], kdcs=params["kdcs"],
-                              admin_server=params["admin_server"], domains=params["domains"],
-                              capaths=params["capaths"], auth_to_local=params["auth_to_local"])
+        new_text, facts = edit_realms(text, path, realms, state=params["state"], capaths=params["capaths"])
+        return new_text, dict(facts[-1], realm_entries=[item["realm_entry"] for item in facts])
 
     # krb5.conf is read by every Kerberos client on the node, whoever runs it.
     run_text_edit(module, path, edit, default_mode=0o644, create=params["create"])

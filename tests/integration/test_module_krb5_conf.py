@@ -316,3 +316,13 @@ def test_missing_file_and_create(tmp_path):
     if UNAVAILABLE is None:
         assert mit_reads(missing, "realms", "B.TEST", "kdc") == ["kdc1.b.test"]
         assert mit_reads(missing, "domain_realm", ".b.test") == ["B.TEST"]
+
+
+def test_realms_list_refuses_single_realm_options_and_changes_nothing(tmp_path):
+    conf = write_conf(tmp_path)
+    before = conf.read_bytes()
+    result = run_playbook(play(task("mixed", conf, realms=[{"realm": "B.EXAMPLE", "kdcs": ["kdc.b"]}],
+                                    kdcs=["other"])))
+    failure = result.result
+    assert failure.get("failed") and "belong to realm" in failure["msg"]
+    assert conf.read_bytes() == before

@@ -505,3 +505,22 @@ def test_auth_to_local_rules_go_before_default_and_absent_removes_only_them():
     assert removed == text
     gone, _facts = edit_krb5_conf(text, "krb5.conf", "A.TEST", state="absent")
     assert "A.TEST" not in gone
+
+
+def test_several_realms_and_the_own_rules_in_one_edit():
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_profile import edit_realms
+
+    text = "[realms]\n    A.TEST = {\n        kdc = 127.0.0.1:88\n    }\n"
+    rule = "RULE:[1:$1@$0](.*@B\\.TEST)s/@.*//"
+    realms = [dict(realm="B.TEST", kdcs=["kdc.b:88"], domains=[".b.test"]),
+              dict(realm="C.TEST", kdcs=["kdc.c:88"]),
+              dict(realm="A.TEST", auth_to_local=[rule])]
+    paths = [dict(client_realm="A.TEST", server_realm="B.TEST")]
+    out, facts = edit_realms(text, "krb5.conf", realms, capaths=paths)
+    profile = Profile.parse(out)
+    assert profile.realm("B.TEST")["kdc"] == ["kdc.b:88"] and profile.realm("C.TEST")["kdc"] == ["kdc.c:88"]
+    assert profile.realm("A.TEST") == {"kdc": ["127.0.0.1:88"], "auth_to_local": [rule]}
+    assert [f["realm_entry"]["realm"] for f in facts] == ["B.TEST", "C.TEST", "A.TEST"]
+    assert edit_realms(out, "krb5.conf", realms, capaths=paths)[0] == out
+    gone = [dict(realm="B.TEST", domains=[".b.test"]), dict(realm="C.TEST"), dict(realm="A.TEST", auth_to_local=[rule])]
+    assert edit_realms(out, "krb5.conf", gone, state="absent", capaths=paths)[0] == text

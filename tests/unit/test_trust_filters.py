@@ -10,6 +10,7 @@ from ansible_collections.datafabric.crosscluster.plugins.filter.trust import (
     cluster_group,
     exporter,
     kerberos_peers,
+    krb5_conf_edit,
     krbtgt_principals,
     own_certificates,
     plan_principals,
@@ -262,3 +263,19 @@ def test_summary_has_a_kerberos_line_only_for_pairs_with_realms():
            "(krbtgt/B.TEST@A.TEST); changed on 1" in lines
     del hostvars["b1"]["kerberos_realm"]
     assert not [line for line in trust_summary(trusts, hostvars, groups, ["a1", "b1"]) if "kerberos" in line]
+
+
+def test_krb5_conf_edit_gives_one_call_per_node():
+    peers = [{"group": "cluster_b", "realm": "B.TEST", "kdcs": ["kdc.b:88"], "admin_server": None,
+              "domains": [".b.test"]},
+             {"group": "cluster_c", "realm": "C.TEST", "kdcs": ["kdc.c:88"], "admin_server": "kdc.c:749",
+              "domains": []}]
+    edit = krb5_conf_edit(peers, "A.TEST", auth_to_local=True)
+    assert edit["realms"] == [
+        {"realm": "B.TEST", "domains": [".b.test"], "kdcs": ["kdc.b:88"]},
+        {"realm": "C.TEST", "domains": [], "kdcs": ["kdc.c:88"], "admin_server": "kdc.c:749"},
+        {"realm": "A.TEST", "auth_to_local": ["RULE:[1:$1@$0](.*@B\\.TEST)s/@.*//",
+                                              "RULE:[1:$1@$0](.*@C\\.TEST)s/@.*//"]}]
+    assert {"client_realm": "C.TEST", "server_realm": "A.TEST"} in edit["capaths"] and len(edit["capaths"]) == 4
+    gone = krb5_conf_edit(peers, "A.TEST", state="absent")
+    assert gone["realms"] == [{"realm": "B.TEST", "domains": [".b.test"]}, {"realm": "C.TEST", "domains": []}]
