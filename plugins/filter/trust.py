@@ -11,46 +11,26 @@ import secrets
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import preflight
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin import parse_validity
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin_output import seconds_left
 
-TRUST_TYPES = ("user", "server", "all")
 # The alias rule ties every imported certificate to its cluster, so a later revoke finds exactly
 # what this collection added and never a certificate an administrator imported by hand.
 ALIAS_DIGEST_LENGTH = 12
-_IMPORTED_ALIAS_RE = re.compile(r"^(?P<cluster>.+)-(?P<digest>[0-9a-f]{%d})$" % ALIAS_DIGEST_LENGTH)
 
 
 def _check_trusts(trusts):
-    if not isinstance(trusts, list):
-        raise AnsibleFilterError("crosscluster_trusts must be a list of {clusters: [A, B], type: all|user|server}")
-    for number, trust in enumerate(trusts, 1):
-        if not isinstance(trust, dict):
-            raise AnsibleFilterError("crosscluster_trusts[%d] must be a dict with clusters and type" % number)
-        clusters = trust.get("clusters")
-        if not isinstance(clusters, list) or len(clusters) != 2 or clusters[0] == clusters[1]:
-            raise AnsibleFilterError(
-                "crosscluster_trusts[%d].clusters must name two different inventory groups, e.g. "
-                "[cluster_a, cluster_b]; got %r" % (number, clusters))
-        kind = trust.get("type", "all")
-        if kind not in TRUST_TYPES:
-            raise AnsibleFilterError("crosscluster_trusts[%d].type is %r; use one of %s"
-                                     % (number, kind, ", ".join(TRUST_TYPES)))
+    problems = preflight.trust_shape_problems(trusts)
+    if problems:
+        raise AnsibleFilterError(problems[0])
 
 
 def trust_peers(trusts, group, kind):
     """The cluster groups ``group`` must trust for ``kind`` (user or server), both directions."""
     _check_trusts(trusts)
-    peers = []
-    for trust in trusts:
-        if trust.get("type", "all") not in (kind, "all"):
-            continue
-        first, second = trust["clusters"]
-        peer = second if group == first else first if group == second else None
-        if peer is not None and peer not in peers:
-            peers.append(peer)
-    return peers
+    return preflight.peers_of(trusts, group, kind)
 
 
 def trust_groups(trusts):
@@ -74,37 +54,30 @@ def cluster_group(group_names, trusts):
 
 
 def trust_alias(cluster_name, sha256):
-    return "%s-%s" % (cluster_name.lower(), sha256[:ALIAS_DIGEST_LENGTH])
+    return preflight.trust_alias(cluster_name, sha256, ALIAS_DIGEST_LENGTH)
 
 
-def imported_by_collection(alias, own_cluster):
-    """Whether ``alias`` follows the alias rule for a cluster other than ``own_cluster``."""
-    match = _IMPORTED_ALIAS_RE.match(alias or "")
-    return bool(match) and match.group("cluster") != own_cluster.lower()
+def own_certificates(peer_facts):
+    """The certificates the given clusters hand to their peers, named by the alias rule.
 
-
-def own_certificates(entries, cluster_name, aliases=None):
-    """The certificates a cluster hands to its peers, named by the alias rule.
-
-    ``entries`` is ``truststore_info``'s list. A cluster's own trust is its truststore minus what
-    this collection imported from other clusters, so trust never becomes transitive; ``aliases``
-    narrows it to a given list instead.
+    ``peer_facts`` is a list of clusters' ``mapr_security`` facts (M(security_facts)); each gives
+    its ``own_ca``: the cluster's own CA chain, never what its truststore merely trusts, so trust
+    is never passed on.
     """
-    chosen = []
-    for entry in entries:
-        if entry.get("type", "trusted") != "trusted":
-            continue
-        if aliases:
-            if entry["alias"] not in [a.lower() for a in aliases]:
-                continue
-        elif imported_by_collection(entry.get("alias"), cluster_name):
-            continue
-        chosen.append(dict(alias=trust_alias(cluster_name, entry["sha256"]), pem=entry["pem"],
-                           sha256=entry["sha256"]))
-    if not chosen:
-        raise AnsibleFilterError("cluster %s has no certificate of its own to hand to its peers; check its "
-                                 "ssl_truststore, or set user_trust_export_aliases" % cluster_name)
-    return chosen
+    certificates = []
+    for facts in peer_facts:
+        own_ca = facts.get("own_ca") or {}
+        if own_ca.get("error") or not own_ca.get("certificates"):
+            raise AnsibleFilterError("cluster %s cannot hand its CA to its peers: %s"
+                                     % (facts.get("cluster_name"), own_ca.get("error") or "no certificate found"))
+        certificates += [dict(alias=trust_alias(facts["cluster_name"], cert["sha256"]), pem=cert["pem"],
+                              sha256=cert["sha256"]) for cert in own_ca["certificates"]]
+    return certificates
+
+
+def trusts_valid(trusts):
+    """Whether ``crosscluster_trusts`` is well formed (the preflight gate says what is wrong)."""
+    return not preflight.trust_shape_problems(trusts)
 
 
 def exporter(group, groups, play_hosts):
@@ -166,11 +139,15 @@ def tickets_for(lines, names):
 def cldb_targets(peers, hostvars, groups, play_hosts):
     """What to probe for each peer: every address of every CLDB on its HTTPS port.
 
-    Taken from the peer's own first conf line, the line its clients will be given.
+    Taken from the peer's own first conf line, the line its clients will be given. A peer none of
+    whose nodes reported facts is left out: preflight reports those nodes' own problems.
     """
     targets = []
     for group in peers:
-        facts = hostvars[exporter(group, groups, play_hosts)]["mapr_security"]
+        facts = next((hostvars[h]["mapr_security"] for h in _nodes(group, groups, play_hosts)
+                      if hostvars[h].get("mapr_security")), None)
+        if facts is None:
+            continue
         for cldb in facts["cldb_hosts"]:
             for address in cldb.split(";"):
                 host = address.rsplit(":", 1)[0] if not address.endswith("]") else address
@@ -183,75 +160,29 @@ def _nodes(group, groups, play_hosts):
     return [h for h in groups.get(group, []) if h in play_hosts]
 
 
-def preflight_problems(trusts, hostvars, groups, play_hosts, user_fact="preflight_user",
-                       reach_fact="preflight_reach"):
-    """Every reason not to start, one message each, naming the node or cluster and the fix."""
-    problems = []
+def _defined(hostvars, host, name):
+    try:
+        value = hostvars[host][name]
+    except Exception:  # undefined, or defined from something undefined
+        return False
+    return value is not None and value != "" and "Undefined" not in type(value).__name__
 
-    def add(text):
-        if text not in problems:
-            problems.append(text)
 
-    for trust in trusts:
-        pair = trust["clusters"]
-        facts = {}
-        for group in pair:
-            nodes = _nodes(group, groups, play_hosts)
-            facts[group] = [(h, hostvars[h]["mapr_security"]) for h in nodes]
-            for host, fact in facts[group]:
-                if not fact["secure"]:
-                    add("%s (%s): the first line of mapr-clusters.conf lacks secure=true; cross-cluster "
-                        "security needs secure clusters. Fix: secure the cluster first (configure.sh -secure)"
-                        % (host, group))
-                for store, info in sorted(fact["stores"].items()):
-                    if info["format"] == "bcfks":
-                        add("%s (%s): %s is a BCFKS store (FIPS mode), which this collection does not "
-                            "support. Fix: use the vendor tools on FIPS clusters" % (host, group, store))
-                lookup = hostvars[host].get(user_fact) or {}
-                if lookup.get("checked") and not lookup.get("exists"):
-                    add("%s (%s): the cross-cluster user %r does not exist. Fix: create it on every node "
-                        "of both clusters (a non-default user, not the cluster owner)"
-                        % (host, group, lookup.get("user")))
-            names = sorted(set(f["cluster_name"] for _h, f in facts[group]))
-            if len(names) > 1:
-                add("%s: its hosts belong to different clusters (%s). Fix: one inventory group per cluster"
-                    % (group, ", ".join(names)))
-            fips = sorted(set(bool(f["fips"]) for _h, f in facts[group]))
-            if len(fips) > 1:
-                on = [h for h, f in facts[group] if f["fips"]]
-                add("%s: FIPS mode differs inside the cluster (on: %s). Fix: every node of a cluster runs "
-                    "in the same mode" % (group, ", ".join(on)))
-        first, second = pair
-        if not facts[first] or not facts[second]:
-            continue
-        name_a, name_b = facts[first][0][1]["cluster_name"], facts[second][0][1]["cluster_name"]
-        if name_a == name_b:
-            add("%s and %s are both named %s; clusters that trust each other need distinct names"
-                % (first, second, name_a))
-        fips_a = all(f["fips"] for _h, f in facts[first])
-        fips_b = all(f["fips"] for _h, f in facts[second])
-        if fips_a != fips_b:
-            add("%s and %s differ in FIPS mode (%s is %s); both must be all-FIPS or all-non-FIPS"
-                % (first, second, first, "FIPS" if fips_a else "non-FIPS"))
-        owners = (facts[first][0][1]["owner"], facts[second][0][1]["owner"])
-        if owners[0] != owners[1]:
-            add("%s runs as %s and %s as %s (mapr.daemon.user in daemon.conf); cross-cluster trust needs "
-                "the same cluster owner on both" % (first, owners[0], second, owners[1]))
-    for host in play_hosts:
-        unreachable = {}
-        for result in (hostvars[host].get(reach_fact) or {}).get("results", []):
-            item = result.get("item") or {}
-            if result.get("skipped"):
-                continue  # this node does not probe; another of its cluster does
-            if "state" in result:
-                unreachable.setdefault(item["cluster"], set()).add(None)
-            else:
-                unreachable.setdefault(item["cluster"], set()).add("%s:%s" % (item["host"], item["port"]))
-        for cluster, failed in sorted(unreachable.items()):
-            if None not in failed:
-                add("%s cannot reach any CLDB of %s (tried %s). Fix: check the network, the firewall "
-                    "and %s's mapr-clusters.conf" % (host, cluster, ", ".join(sorted(failed)), cluster))
-    return problems
+def preflight_report(trusts, hostvars, groups, play_hosts, required_vars, cldb_suffix="_cldb", warn_days=30,
+                     check_owners=True, gathered_fact="__preflight_gathered", reach_fact="__preflight_reach"):
+    """Every reason not to start and every warning, one message each (see module_utils/preflight.py)."""
+    scope = [h for group in (preflight.groups_in(trusts) if not preflight.trust_shape_problems(trusts) else [])
+             for h in groups.get(group, [])]
+    node_results = dict((h, hostvars[h].get(gathered_fact)) for h in play_hosts if h in scope)
+    left_out = sorted(set(h for h in scope if h not in play_hosts
+                          and (hostvars[h].get(gathered_fact) or {}).get("unreachable")))
+    probes = [(h, hostvars[h].get(reach_fact)) for h in play_hosts if hostvars[h].get(reach_fact)]
+    cluster_names = dict((h, hostvars[h]["mapr_cluster_name"]) for h in node_results
+                         if _defined(hostvars, h, "mapr_cluster_name"))
+    return preflight.preflight_report(
+        trusts, groups, node_results, probes, lambda host, name: _defined(hostvars, host, name), required_vars,
+        cluster_names=cluster_names, cldb_suffix=cldb_suffix, warn_days=warn_days, left_out=left_out,
+        check_owners=check_owners)
 
 
 def kerberos_peers(peers, hostvars, groups, play_hosts):
@@ -390,6 +321,10 @@ def trust_summary(trusts, hostvars, groups, play_hosts):
                 changed = [h for h in cldbs if _changed(hostvars, h, "server_trust_merge")]
                 lines.append("server trust %s -> %s: %d CLDB nodes of %s accept %s's servers; changed on %d"
                              % (local, remote, len(cldbs), local, remote, len(changed)))
+    missing = [h for group in trust_groups(trusts) for h in groups.get(group, []) if h not in play_hosts]
+    if missing:
+        lines.append("nodes not done: %s (unreachable, failed or left out); run again when they are back"
+                     % ", ".join(sorted(set(missing))))
     return lines
 
 
@@ -401,6 +336,7 @@ class FilterModule:
             "cluster_group": cluster_group,
             "trust_alias": trust_alias,
             "own_certificates": own_certificates,
+            "trusts_valid": trusts_valid,
             "exporter": exporter,
             "trust_exports": trust_exports,
             "trust_summary": trust_summary,
@@ -408,7 +344,7 @@ class FilterModule:
             "wanted_by_peers": wanted_by_peers,
             "tickets_for": tickets_for,
             "cldb_targets": cldb_targets,
-            "preflight_problems": preflight_problems,
+            "preflight_report": preflight_report,
             "kerberos_peers": kerberos_peers,
             "krbtgt_principals": krbtgt_principals,
             "krb5_conf_edit": krb5_conf_edit,

@@ -9,11 +9,17 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import grp
 import os
+import pwd
+import re
+import stat
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.clusters_conf import ClustersConf
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.properties import parse_properties
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.ticket_file import TicketFile
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.truststore import store_format
 
 STORE_FILES = (
@@ -21,6 +27,13 @@ STORE_FILES = (
     "ssl_keystore", "ssl_keystore.p12", "ssl_keystore.pem", "ssl_keystore.bcfks",
 )
 DEFAULT_CLDB_HTTPS_PORT = 7443
+# The truststore and its siblings, whose bytes go to the controller when it holds the password.
+TRUSTSTORES = ("ssl_truststore", "ssl_truststore.p12", "ssl_truststore.pem")
+KEYSTORE_PEM = "ssl_keystore.pem"
+SERVER_TICKET = "maprserverticket"
+# Only certificate blocks are taken from the keystore PEM: its private key never leaves the node.
+_CERTIFICATE_BLOCK_RE = re.compile(
+    r"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]*?-----END CERTIFICATE-----")
 
 
 def _read_text(path):
@@ -52,7 +65,95 @@ def _port(value, conf_path):
     return int(value)
 
 
-def gather(mapr_home, fips_flag_path):
+def _name_of(lookup, number):
+    try:
+        return lookup(number)[0]
+    except KeyError:
+        return str(number)
+
+
+def keystore_certificates(conf_dir):
+    """The certificate blocks of ``ssl_keystore.pem``, in file order, without its key.
+
+    ``{"path", "certificates": [pem, ...], "error"}``; the cluster's own CA chain is worked out
+    from them on the controller, which has a certificate parser.
+    """
+    path = os.path.join(conf_dir, KEYSTORE_PEM)
+    found = dict(path=path, certificates=[], error=None)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        found["error"] = "does not exist"
+        return found
+    except OSError as err:
+        found["error"] = "cannot be read (%s)" % err.strerror
+        return found
+    found["certificates"] = _CERTIFICATE_BLOCK_RE.findall(data.decode("latin-1"))
+    if not found["certificates"]:
+        found["error"] = "holds no certificate"
+    return found
+
+
+def server_ticket(conf_dir):
+    """Whether maprserverticket is as MapR needs it: its mode, owner and first line's cluster.
+
+    Never the ticket itself: only the cluster name of the first line leaves the node.
+    """
+    path = os.path.join(conf_dir, SERVER_TICKET)
+    found = dict(path=path, exists=False, mode=None, owner=None, group=None, cluster=None, error=None)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return found
+    found.update(exists=True, mode="%04o" % stat.S_IMODE(st.st_mode),
+                 owner=_name_of(pwd.getpwuid, st.st_uid), group=_name_of(grp.getgrgid, st.st_gid))
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+        text = data.decode("utf-8")
+    except OSError as err:
+        found["error"] = "cannot be read (%s)" % err.strerror
+        return found
+    except UnicodeDecodeError:
+        found["error"] = "is not UTF-8 text"
+        return found
+    try:
+        cluster = TicketFile.parse(text, path=path).local_cluster
+    except CrossclusterError:
+        # The codec's message may quote part of a line, and every line here is a secret.
+        found["error"] = "does not parse as '<cluster> <ticket>' lines"
+        return found
+    if cluster is None:
+        found["error"] = "holds no ticket"
+    found["cluster"] = cluster
+    return found
+
+
+def known_users(names):
+    found = {}
+    for name in names:
+        try:
+            pwd.getpwnam(name)
+            found[name] = True
+        except KeyError:
+            found[name] = False
+    return found
+
+
+def store_bytes(conf_dir):
+    """The truststores' bytes (base64), for the controller to open with the password."""
+    found = {}
+    for name in TRUSTSTORES:
+        try:
+            with open(os.path.join(conf_dir, name), "rb") as handle:
+                found[name] = base64.b64encode(handle.read()).decode("ascii")
+        except FileNotFoundError:
+            found[name] = None
+    return found
+
+
+def gather(mapr_home, fips_flag_path, users=()):
     conf_dir = os.path.join(mapr_home, "conf")
     conf_path = os.path.join(conf_dir, "mapr-clusters.conf")
     text = _read_text(conf_path)
@@ -93,4 +194,7 @@ def gather(mapr_home, fips_flag_path):
         version=version.strip().splitlines()[0] if version and version.strip() else None,
         stores=stores,
         maprlogin=maprlogin if os.access(maprlogin, os.X_OK) else None,
+        server_ticket=server_ticket(conf_dir),
+        users=known_users(users),
+        keystore=keystore_certificates(conf_dir),
     )

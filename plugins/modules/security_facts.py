@@ -12,7 +12,14 @@ short_description: Gather a MapR node's security facts (cluster, CLDBs, owner, F
 version_added: 0.1.0
 description:
   - Reads, never changes, what cross-cluster security depends on, and sets the fact
-    C(mapr_security) with it.
+    C(mapr_security) with it. The node's files are read in one module run.
+  - With O(truststore_password), the node hands the bytes of C(ssl_truststore) and its two
+    siblings to the controller, which opens them there (the password never reaches the node) and
+    reports their entries, and works out the cluster's own CA chain.
+  - The cluster's own CA chain is what issued its server certificate: the first certificate of
+    C(ssl_keystore.pem), climbed issuer by issuer (each checked by signature) through the rest of
+    that file and the truststore. Only the certificate blocks of C(ssl_keystore.pem) leave the node,
+    never its key. A CA the truststore merely trusts is not part of it.
   - The cluster name, C(secure), the Kerberos fields and the CLDB hosts come from the first line of
     C(mapr-clusters.conf), which names the node's own cluster.
   - The owner and group come from C(conf/daemon.conf); the CLDB role from C(roles/cldb); the version
@@ -22,6 +29,24 @@ options:
     description: The MapR installation directory. Every path is built from it.
     type: path
     default: /opt/mapr
+  users:
+    description: Users to look up in the node's user database; RV(ansible_facts.mapr_security.users) says which exist.
+    type: list
+    elements: str
+    default: []
+  truststore_password:
+    description:
+      - The password of C(ssl_truststore) and C(ssl_truststore.p12). With it, the stores are opened
+        on the controller and RV(ansible_facts.mapr_security.truststores) and
+        RV(ansible_facts.mapr_security.own_ca) are filled in.
+    type: str
+  export_aliases:
+    description:
+      - Take the cluster's own CA from these C(ssl_truststore) aliases instead of the chain of
+        C(ssl_keystore.pem), for clusters whose keystore holds no usable chain.
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.facts
@@ -43,6 +68,11 @@ EXAMPLES = r"""
 - name: Learn the node's cluster and stores
   datafabric.crosscluster.security_facts:
     mapr_home: "{{ mapr_home | default('/opt/mapr') }}"
+
+- name: Learn the node's cluster, its truststores and its own CA chain
+  datafabric.crosscluster.security_facts:
+    truststore_password: "{{ mapr_truststore_password }}"
+    users: [xcsuser]
 
 - name: Refuse FIPS nodes
   ansible.builtin.assert:
@@ -117,25 +147,57 @@ ansible_facts:
         maprlogin:
           description: Path of C(bin/maprlogin), or null when it is missing.
           type: str
+        server_ticket:
+          description:
+            - What C(conf/maprserverticket) is like, never its content - C(path), C(exists), C(mode)
+              (octal string), C(owner), C(group), C(cluster) (the cluster of its first line, the node's
+              own) and C(error) (why it could not be read or parsed, or null).
+          type: dict
+        users:
+          description: For each name in O(users), whether the node knows that user.
+          type: dict
+        truststores:
+          description:
+            - With O(truststore_password), per store file (C(ssl_truststore), C(ssl_truststore.p12),
+              C(ssl_truststore.pem)) - C(exists), C(store_type), C(entries) (alias, sha256, subject,
+              issuer, not_before, not_after, type) and C(error) (why it could not be opened, or null).
+            - Empty without O(truststore_password).
+          type: dict
+        own_ca:
+          description:
+            - The cluster's own CA chain, what the cluster hands to its peers - C(certificates) (each
+              with sha256, subject, issuer, not_before, not_after and pem) and C(error) (why it is
+              unknown, or null).
+          type: dict
 """
 
+import os
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.security_facts import gather
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.security_facts import gather, store_bytes
 
 
 def main():
+    # The node half; the action plugin of the same name takes the password and does the rest.
     module = AnsibleModule(
-        argument_spec=dict(mapr_home=dict(type="path", default="/opt/mapr")),
+        argument_spec=dict(
+            mapr_home=dict(type="path", default="/opt/mapr"),
+            users=dict(type="list", elements="str", default=[]),
+            read_stores=dict(type="bool", default=False),
+        ),
         supports_check_mode=True,
     )
+    home = module.params["mapr_home"]
     try:
-        facts = gather(module.params["mapr_home"], fips_flag_path="/proc/sys/crypto/fips_enabled")
+        facts = gather(home, fips_flag_path="/proc/sys/crypto/fips_enabled", users=module.params["users"])
     except CrossclusterError as err:
         module.fail_json(msg=str(err))
-    module.exit_json(changed=False, ansible_facts=dict(mapr_security=facts))
+    extra = {}
+    if module.params["read_stores"]:
+        extra["store_data"] = store_bytes(os.path.join(home, "conf"))
+    module.exit_json(changed=False, ansible_facts=dict(mapr_security=facts), **extra)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@ def build(lab) -> dict:
         common.update(ansible_connection="local",
                       ansible_python_interpreter="{{ ansible_playbook_python }}",
                       # Local-mode nodes share this machine's user database, which has neither
-                      # the owner nor the cross-cluster user; ssh-mode nodes have their own.
-                      preflight_check_users=False)
+                      # the owner nor the cross-cluster user (so their files are not the owner's
+                      # either); ssh-mode nodes have their own.
+                      preflight_check_users=False, preflight_check_owners=False)
     else:
         common.update(
             ansible_user="root",

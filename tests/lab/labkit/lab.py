@@ -412,6 +412,10 @@ class Lab:
         root = self.node_root(host.name)
         home = self.node_path(host.name)
         shutil.copytree(os.path.join(cluster.dir, "conf"), os.path.join(home, "conf"))
+        if self.mode == "ssh":
+            # As on a real node: the server ticket belongs to the cluster owner (its own passwd
+            # names uid OWNER_UID), which preflight checks.
+            os.chown(os.path.join(home, "conf", "maprserverticket"), self.OWNER_UID, self.OWNER_UID)
         if host.cldb:
             write_file(os.path.join(home, "conf", "cldb.key"),
                        base64.b64encode(key).decode() + "\n", 0o600)

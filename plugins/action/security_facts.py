@@ -1,0 +1,94 @@
+# Copyright: datafabric.crosscluster contributors
+# Apache License 2.0 (see LICENSE)
+"""Controller side of security_facts: the node reads its files once; stores are opened here.
+
+The truststore password never goes to the node: with it, the node hands over the three stores'
+bytes and the controller opens them. The cluster's own CA chain is worked out here too, from the
+certificates of ssl_keystore.pem (the node never sends its key) and the truststore.
+"""
+
+import base64
+import os
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.own_ca import own_ca
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.truststore import TrustStore
+
+MODULE = "datafabric.crosscluster.security_facts"
+ARGUMENT_SPEC = dict(
+    mapr_home=dict(type="path", default="/opt/mapr"),
+    users=dict(type="list", elements="str", default=[]),
+    truststore_password=dict(type="str", no_log=True),
+    export_aliases=dict(type="list", elements="str", default=[]),
+)
+
+
+def open_stores(conf_dir, store_data, password):
+    """Each truststore as ``{exists, store_type, entries, error}``, and the trusted (alias, cert) pairs."""
+    stores = {}
+    trusted = []
+    for name, encoded in store_data.items():
+        path = os.path.join(conf_dir, name)
+        info = dict(exists=encoded is not None, store_type=None, entries=[], error=None)
+        if encoded is not None:
+            try:
+                store = TrustStore.load(base64.b64decode(encoded), "auto", password, path)
+            except CrossclusterError as err:
+                info["error"] = str(err)
+            else:
+                info.update(store_type=store.store_type, entries=store.describe())
+                if name == "ssl_truststore":
+                    trusted = [(e.alias, e.certificate) for e in store.trusted()]
+        stores[name] = info
+    return stores, trusted
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        try:
+            result.update(self._gather(task_vars))
+        except Exception as err:  # preflight gathers with failed_when: false, which hides exceptions
+            result.update(failed=True, msg="security_facts: %s" % (str(err) or type(err).__name__))
+        return result
+
+    def _gather(self, task_vars):
+        result = {}
+        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        password = args["truststore_password"]
+        try:
+            gathered = self._execute_module(
+                module_name=MODULE, task_vars=task_vars,
+                module_args=dict(mapr_home=args["mapr_home"], users=args["users"],
+                                 read_stores=password is not None))
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        store_data = gathered.pop("store_data", None)
+        if gathered.get("failed") or "ansible_facts" not in gathered:
+            result.update(gathered)
+            return result
+        facts = gathered["ansible_facts"]["mapr_security"]
+        keystore = facts.pop("keystore")
+        facts["truststores"] = {}
+        trusted = []
+        if store_data is not None:
+            facts["truststores"], trusted = open_stores(os.path.join(args["mapr_home"], "conf"), store_data,
+                                                        password)
+        facts["own_ca"] = dict(certificates=[], error=None)
+        if store_data is not None and not facts["truststores"]["ssl_truststore"]["error"]:
+            try:
+                facts["own_ca"]["certificates"] = own_ca(keystore, trusted, args["export_aliases"])
+            except CrossclusterError as err:
+                facts["own_ca"]["error"] = str(err)
+        elif store_data is None:
+            facts["own_ca"]["error"] = "not worked out: no truststore password was given"
+        else:
+            facts["own_ca"]["error"] = "not worked out: ssl_truststore could not be opened"
+        result.update(changed=False, ansible_facts=gathered["ansible_facts"])
+        return result

@@ -1,0 +1,367 @@
+# -*- coding: utf-8 -*-
+# Copyright: datafabric.crosscluster contributors
+# Apache License 2.0 (see LICENSE)
+"""What stops a run before any node changes: every problem, one message each, all at once.
+
+Pure functions over plain data (``crosscluster_trusts``, the inventory's groups, each node's
+variables and what its ``security_facts`` reported), so the policy is unit-tested without Ansible
+and the preflight role only gathers and gates. Each message names the host or group, the file or
+variable, what is wrong and the fix.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+
+TRUST_TYPES = ("user", "server", "all")
+TRUSTS_FIX = "each entry is {clusters: [group_a, group_b], type: user|server|all}"
+
+
+def kinds_of(trust_type):
+    return ("user", "server") if trust_type == "all" else (trust_type,)
+
+
+def trust_shape_problems(trusts):
+    """What is wrong with ``crosscluster_trusts`` itself, before the inventory is looked at."""
+    if not isinstance(trusts, list):
+        return ["crosscluster_trusts is a %s, not a list. Fix: %s" % (type(trusts).__name__, TRUSTS_FIX)]
+    problems = []
+    seen = {}
+    for number, trust in enumerate(trusts, 1):
+        where = "crosscluster_trusts[%d]" % number
+        if not isinstance(trust, dict):
+            problems.append("%s is a %s, not a mapping. Fix: %s" % (where, type(trust).__name__, TRUSTS_FIX))
+            continue
+        unknown = sorted(set(trust) - {"clusters", "type"})
+        if unknown:
+            problems.append("%s has unknown keys %s. Fix: %s" % (where, ", ".join(unknown), TRUSTS_FIX))
+        clusters = trust.get("clusters")
+        if (not isinstance(clusters, list) or len(clusters) != 2
+                or not all(isinstance(c, str) and c for c in clusters) or clusters[0] == clusters[1]):
+            problems.append("%s.clusters must name two different inventory groups, e.g. [cluster_a, cluster_b]. "
+                            "Fix: %s" % (where, TRUSTS_FIX))
+            clusters = None
+        if "type" not in trust:
+            problems.append("%s has no type. Fix: say which trust to build: user, server or all (user and "
+                            "server)" % where)
+        elif trust["type"] not in TRUST_TYPES:
+            problems.append("%s.type must be one of %s. Fix: %s" % (where, ", ".join(TRUST_TYPES), TRUSTS_FIX))
+        if clusters:
+            pair = tuple(sorted(clusters))
+            if pair in seen:
+                problems.append("%s lists %s and %s again (first in crosscluster_trusts[%d]). Fix: one entry "
+                                "per pair; type all gives both kinds" % (where, pair[0], pair[1], seen[pair]))
+            seen.setdefault(pair, number)
+    return problems
+
+
+def peers_of(trusts, group, kind):
+    """The groups ``group`` trusts for ``kind`` (user or server), both directions, in list order."""
+    peers = []
+    for trust in trusts:
+        if kind not in kinds_of(trust.get("type")):
+            continue
+        first, second = trust["clusters"]
+        peer = second if group == first else first if group == second else None
+        if peer is not None and peer not in peers:
+            peers.append(peer)
+    return peers
+
+
+def groups_in(trusts):
+    found = []
+    for trust in trusts:
+        for group in trust["clusters"]:
+            if group not in found:
+                found.append(group)
+    return found
+
+
+def inventory_problems(trusts, groups, defined, required_vars, cldb_suffix="_cldb"):
+    """Groups that do not exist or are empty, missing CLDB groups, variables a cluster lacks.
+
+    ``defined(host, name)`` says whether variable ``name`` has a value for ``host``;
+    ``required_vars`` maps a trust kind (user, server) to the variables it needs.
+    """
+    problems = []
+    for group in groups_in(trusts):
+        hosts = groups.get(group) or []
+        if not hosts:
+            problems.append("crosscluster_trusts names %s, which is no inventory group with hosts. Fix: add the "
+                            "group with the cluster's nodes, or correct the name" % group)
+            continue
+        kinds = [k for k in ("user", "server") if peers_of(trusts, group, k)]
+        if "server" in kinds and not groups.get(group + cldb_suffix):
+            problems.append("%s has server trust, but its group %s%s is missing or empty. Fix: list the "
+                            "cluster's CLDB nodes in a child group %s%s" % (group, group, cldb_suffix, group,
+                                                                           cldb_suffix))
+        for kind in kinds:
+            for name in required_vars.get(kind, []):
+                lacking = [h for h in hosts if not defined(h, name)]
+                if not lacking:
+                    continue
+                which = "" if len(lacking) == len(hosts) else " on %s" % ", ".join(lacking)
+                problems.append("%s: variable %s is not defined%s (%s trust needs it). Fix: set it in "
+                                "group_vars/%s (vault secrets)" % (group, name, which, kind, group))
+    return problems
+
+
+def _when(value):
+    return datetime.datetime.fromisoformat(value)
+
+
+def _ca_validity(group, cert, now, warn_days):
+    start, end = _when(cert["not_before"]), _when(cert["not_after"])
+    where = "%s's CA %s (valid %s to %s)" % (group, cert["subject"], start.date(), end.date())
+    fix = "renew the cluster's CA certificate and its keystores, then run again"
+    if now < start:
+        return "problem", "%s is not valid yet. Fix: check the clocks, or %s" % (where, fix)
+    if now > end:
+        return "problem", "%s has expired. Fix: %s" % (where, fix)
+    if end - now < datetime.timedelta(days=warn_days):
+        return "warning", "%s expires in %d days. Fix: %s" % (where, (end - now).days, fix)
+    return None, None
+
+
+class NodeReport:
+    """One node as preflight saw it: its gather result and the facts inside."""
+
+    def __init__(self, host, group, result):
+        self.host = host
+        self.group = group
+        self.result = result or {}
+        self.facts = (self.result.get("ansible_facts") or {}).get("mapr_security")
+
+    @property
+    def name(self):
+        return "%s (%s)" % (self.host, self.group)
+
+
+def _excerpt(text, limit=300):
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def node_problems(node, kinds, peers_ca, cluster_name=None, check_owners=True):
+    """Everything wrong on one node. ``peers_ca`` maps each user-trust peer's cluster name to its CA list."""
+    if node.result.get("unreachable"):
+        return ["%s: cannot be reached (%s). Fix: bring the node back, or set preflight_skip_unreachable: "
+                "true to go on without it" % (node.name, _excerpt(node.result.get("msg", "")))]
+    facts = node.facts
+    if facts is None:
+        return ["%s: %s" % (node.name, _excerpt(node.result.get("msg") or "the node's facts could not be "
+                                                "gathered", 600))]
+    problems = []
+    if not facts["secure"]:
+        problems.append("%s: the first line of mapr-clusters.conf lacks secure=true; cross-cluster security "
+                        "needs secure clusters. Fix: secure the cluster first (configure.sh -secure)" % node.name)
+    if cluster_name and facts["cluster_name"] != cluster_name:
+        problems.append("%s: the first line of mapr-clusters.conf names %s, but mapr_cluster_name is %s. Fix: "
+                        "correct mapr_cluster_name, or the node's group" % (node.name, facts["cluster_name"],
+                                                                          cluster_name))
+    for store, info in sorted(facts["stores"].items()):
+        if info["format"] == "bcfks":
+            problems.append("%s: %s is a BCFKS store (FIPS mode), which this collection does not support. Fix: "
+                            "use the vendor tools on FIPS clusters" % (node.name, store))
+    if "user" in kinds:
+        problems += _store_problems(node, peers_ca)
+    if "server" in kinds and facts["is_cldb"]:
+        problems += _cldb_problems(node, check_owners)
+    return problems
+
+
+def _store_problems(node, peers_ca):
+    facts = node.facts
+    problems = []
+    stores = facts.get("truststores") or {}
+    for name, info in sorted(stores.items()):
+        if not info["exists"]:
+            if name == "ssl_truststore":
+                problems.append("%s: %s/conf/ssl_truststore does not exist. Fix: check mapr_home; a secure node "
+                                "has one (configure.sh -secure)" % (node.name, facts["mapr_home"]))
+            continue
+        if info["error"]:
+            problems.append("%s: %s" % (node.name, info["error"]))
+            continue
+        held = dict((e["alias"], e["sha256"]) for e in info["entries"] if e.get("alias"))
+        for peer, certs in sorted(peers_ca.items()):
+            for cert in certs:
+                alias = trust_alias(peer, cert["sha256"])
+                if alias in held and held[alias] != cert["sha256"]:
+                    problems.append(
+                        "%s: %s holds alias %s for another certificate (sha256 %s), where %s's CA would go. "
+                        "Fix: delete or rename that entry (keytool -delete -alias %s)"
+                        % (node.name, name, alias, held[alias][:16], peer, alias))
+    return problems
+
+
+def _cldb_problems(node, check_owners):
+    facts = node.facts
+    problems = []
+    if not facts.get("maprlogin"):
+        problems.append("%s: %s/bin/maprlogin is missing or not executable on this CLDB node. Fix: install the "
+                        "MapR core package, or correct mapr_home" % (node.name, facts["mapr_home"]))
+    ticket = facts.get("server_ticket") or {}
+    path = ticket.get("path", "maprserverticket")
+    owner = facts.get("owner") or "mapr"
+    if not ticket.get("exists"):
+        problems.append("%s: %s does not exist. Fix: the CLDB node's server ticket is made by configure.sh "
+                        "-secure; restore it from the cluster's first CLDB node" % (node.name, path))
+    elif ticket.get("error"):
+        problems.append("%s: %s %s. Fix: restore it from a backup or from the cluster's first CLDB node"
+                        % (node.name, path, ticket["error"]))
+    else:
+        if ticket.get("cluster") != facts["cluster_name"]:
+            problems.append("%s: the first line of %s is for cluster %s, not the node's own %s. Fix: restore the "
+                            "file; its first line is the node's own server ticket"
+                            % (node.name, path, ticket.get("cluster"), facts["cluster_name"]))
+        # Refused, not repaired: preflight changes nothing, and a wrong mode is worth a look.
+        if ticket.get("mode") != "0600":
+            problems.append("%s: %s has mode %s; MapR needs 0600. Fix: chmod 0600 %s"
+                            % (node.name, path, ticket.get("mode"), path))
+        if check_owners and ticket.get("owner") != owner:
+            problems.append("%s: %s is owned by %s, not the cluster owner %s. Fix: chown %s %s"
+                            % (node.name, path, ticket.get("owner"), owner, owner, path))
+    for user, exists in sorted((facts.get("users") or {}).items()):
+        if not exists:
+            problems.append("%s: the cross-cluster user %r does not exist. Fix: create it on every node of both "
+                            "clusters (a non-default user, not the cluster owner)" % (node.name, user))
+    return problems
+
+
+def trust_alias(cluster_name, sha256, digest_length=12):
+    """The alias rule: ties every imported certificate to its cluster, so revoke finds exactly those."""
+    return "%s-%s" % (cluster_name.lower(), sha256[:digest_length])
+
+
+def cluster_problems(group, nodes):
+    """What differs between the nodes of one cluster (only nodes whose facts were gathered)."""
+    problems = []
+    gathered = [n for n in nodes if n.facts is not None]
+    names = sorted(set(n.facts["cluster_name"] for n in gathered))
+    if len(names) > 1:
+        problems.append("%s: its hosts belong to different clusters (%s). Fix: one inventory group per cluster"
+                        % (group, ", ".join(names)))
+    if len(set(bool(n.facts["fips"]) for n in gathered)) > 1:
+        problems.append("%s: FIPS mode differs inside the cluster (on: %s). Fix: every node of a cluster runs in "
+                        "the same mode" % (group, ", ".join(n.host for n in gathered if n.facts["fips"])))
+    chains = {}
+    for node in gathered:
+        ca = node.facts.get("own_ca") or {}
+        if ca.get("certificates"):
+            chains.setdefault(tuple(c["sha256"] for c in ca["certificates"]), []).append(node.host)
+    if len(chains) > 1:
+        problems.append("%s: its nodes' server certificates are issued by different CAs (%s). Fix: give every "
+                        "node the cluster's keystore (ssl_keystore*) from its first CLDB node"
+                        % (group, "; ".join(", ".join(hosts) for hosts in chains.values())))
+    return problems
+
+
+def pair_problems(first, second, nodes_of):
+    """What two clusters that trust each other must agree on."""
+    problems = []
+    a = [n for n in nodes_of[first] if n.facts is not None]
+    b = [n for n in nodes_of[second] if n.facts is not None]
+    if not a or not b:
+        return problems
+    if a[0].facts["cluster_name"] == b[0].facts["cluster_name"]:
+        problems.append("%s and %s are both named %s; clusters that trust each other need distinct names"
+                        % (first, second, a[0].facts["cluster_name"]))
+    fips_a, fips_b = all(n.facts["fips"] for n in a), all(n.facts["fips"] for n in b)
+    if fips_a != fips_b:
+        problems.append("%s and %s differ in FIPS mode (%s is %s); both must be all-FIPS or all-non-FIPS"
+                        % (first, second, first, "FIPS" if fips_a else "non-FIPS"))
+    owners = (a[0].facts["owner"], b[0].facts["owner"])
+    if owners[0] != owners[1]:
+        problems.append("%s runs as %s and %s as %s (mapr.daemon.user in daemon.conf); cross-cluster trust needs "
+                        "the same cluster owner on both" % (first, owners[0], second, owners[1]))
+    return problems
+
+
+def exported_ca(group, nodes, problems):
+    """The CA chain ``group`` exports (from its first gathered node), or None with the reason added."""
+    gathered = [n for n in nodes if n.facts is not None]
+    if not gathered:
+        return None
+    ca = gathered[0].facts.get("own_ca") or {}
+    if ca.get("error"):
+        problems.append("%s: %s cannot hand its CA to its peers: %s" % (group, gathered[0].host, ca["error"]))
+        return None
+    return ca.get("certificates") or []
+
+
+def reach_problems(results):
+    """Peers none of whose CLDBs answered the probing node, from each prober's wait_for results."""
+    problems = []
+    for host, result in results:
+        unreachable = {}
+        for item_result in (result or {}).get("results", []):
+            item = item_result.get("item") or {}
+            if item_result.get("skipped") or item_result.get("unreachable"):
+                continue
+            if "state" in item_result:
+                unreachable.setdefault(item["cluster"], set()).add(None)
+            else:
+                unreachable.setdefault(item["cluster"], set()).add("%s:%s" % (item["host"], item["port"]))
+        for cluster, failed in sorted(unreachable.items()):
+            if None not in failed:
+                problems.append("%s cannot reach any CLDB of %s (tried %s). Fix: check the network, the firewall "
+                                "and %s's mapr-clusters.conf" % (host, cluster, ", ".join(sorted(failed)), cluster))
+    return problems
+
+
+def preflight_report(trusts, groups, node_results, probe_results, defined, required_vars, cluster_names=None,
+                     cldb_suffix="_cldb", warn_days=30, now=None, left_out=(), check_owners=True):
+    """``{problems, warnings}`` for the whole scope.
+
+    ``node_results`` maps each host in the play to its security_facts result; ``probe_results``
+    lists (host, wait_for loop result); ``cluster_names`` maps hosts to ``mapr_cluster_name``,
+    where set; ``left_out`` names the hosts ended for being unreachable
+    (preflight_skip_unreachable); ``check_owners`` whether file owners are checked.
+    """
+    problems = trust_shape_problems(trusts)
+    warnings = ["%s is left out: it cannot be reached (preflight_skip_unreachable)" % h for h in left_out]
+    if problems:
+        return dict(problems=problems, warnings=warnings)
+    problems += inventory_problems(trusts, groups, defined, required_vars, cldb_suffix)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    cluster_names = cluster_names or {}
+    nodes_of = {}
+    for group in groups_in(trusts):
+        nodes_of[group] = [NodeReport(h, group, node_results[h]) for h in groups.get(group) or []
+                           if h in node_results]
+        if groups.get(group) and not nodes_of[group]:
+            problems.append("%s: none of its nodes is left in the play. Fix: bring at least its CLDB nodes back"
+                            % group)
+        problems += cluster_problems(group, nodes_of[group])
+    cas = {}
+    names = {}
+    for group, nodes in nodes_of.items():
+        gathered = [n for n in nodes if n.facts is not None]
+        if gathered:
+            names[group] = gathered[0].facts["cluster_name"]
+        if peers_of(trusts, group, "user"):
+            ca = exported_ca(group, nodes, problems)
+            if ca is not None:
+                cas[group] = ca
+                for cert in ca:
+                    level, text = _ca_validity(group, cert, now, warn_days)
+                    if level == "problem":
+                        problems.append(text)
+                    elif level == "warning":
+                        warnings.append(text)
+    for group, nodes in nodes_of.items():
+        kinds = [k for k in ("user", "server") if peers_of(trusts, group, k)]
+        peers_ca = dict((names[p], cas[p]) for p in peers_of(trusts, group, "user") if p in cas and p in names)
+        for node in nodes:
+            problems += node_problems(node, kinds, peers_ca, cluster_names.get(node.host), check_owners)
+    for trust in trusts:
+        problems += pair_problems(trust["clusters"][0], trust["clusters"][1], nodes_of)
+    problems += reach_problems(probe_results)
+    unique = []
+    for text in problems:
+        if text not in unique:
+            unique.append(text)
+    return dict(problems=unique, warnings=warnings)
