@@ -280,14 +280,21 @@ def pair_problems(first, second, nodes_of):
     return problems
 
 
-def exported_ca(group, nodes, problems):
-    """The CA chain ``group`` exports (from its first gathered node), or None with the reason added."""
+def exported_ca(group, nodes, problems, vars_missing=False):
+    """The CA chain ``group`` exports (from its first gathered node), or None with the reason added.
+
+    The reason is left out when another message names it already: the exporter's ssl_truststore
+    does not open (its node's store problem), or no store was opened and ``vars_missing`` (the
+    group lacks a variable user trust needs, the truststore password).
+    """
     gathered = [n for n in nodes if n.facts is not None]
     if not gathered:
         return None
     ca = gathered[0].facts.get("own_ca") or {}
     if ca.get("error"):
-        problems.append("%s: %s cannot hand its CA to its peers: %s" % (group, gathered[0].host, ca["error"]))
+        stores = gathered[0].facts.get("truststores") or {}
+        if not (stores.get("ssl_truststore") or {}).get("error") and not (vars_missing and not stores):
+            problems.append("%s: %s cannot hand its CA to its peers: %s" % (group, gathered[0].host, ca["error"]))
         return None
     return ca.get("certificates") or []
 
@@ -343,7 +350,9 @@ def preflight_report(trusts, groups, node_results, probe_results, defined, requi
         if gathered:
             names[group] = gathered[0].facts["cluster_name"]
         if peers_of(trusts, group, "user"):
-            ca = exported_ca(group, nodes, problems)
+            vars_missing = any(not defined(h, name) for h in groups.get(group) or []
+                               for name in required_vars.get("user", []))
+            ca = exported_ca(group, nodes, problems, vars_missing)
             if ca is not None:
                 cas[group] = ca
                 for cert in ca:

@@ -11,10 +11,11 @@ from ansible_collections.datafabric.crosscluster.plugins.filter.trust import (
     exporter,
     kerberos_peers,
     krb5_conf_edit,
+    krbtgt_plan,
     krbtgt_principals,
     own_certificates,
     plan_principals,
-    preflight_problems,
+    preflight_report,
     tickets_for,
     tickets_missing,
     trust_alias,
@@ -22,6 +23,7 @@ from ansible_collections.datafabric.crosscluster.plugins.filter.trust import (
     trust_groups,
     trust_peers,
     trust_summary,
+    trusts_valid,
     wanted_by_peers,
 )
 
@@ -41,15 +43,24 @@ def test_peers_run_both_directions_and_all_counts_for_each_kind():
 
 
 @pytest.mark.parametrize("bad, words", [
-    ("cluster_a", "must be a list"),
-    ([["cluster_a", "cluster_b"]], "must be a dict"),
-    ([{"clusters": ["cluster_a"]}], "two different"),
-    ([{"clusters": ["cluster_a", "cluster_a"]}], "two different"),
-    ([{"clusters": ["cluster_a", "cluster_b"], "type": "both"}], "use one of"),
+    ("cluster_a", "is a str, not a list"),
+    ([["cluster_a", "cluster_b"]], r"crosscluster_trusts\[1\] is a list, not a mapping"),
+    ([{"clusters": ["cluster_a"], "type": "all"}], "two different"),
+    ([{"clusters": ["cluster_a", "cluster_a"], "type": "all"}], "two different"),
+    ([{"clusters": ["cluster_a", "cluster_b"], "type": "both"}], "must be one of user, server, all"),
+    ([{"clusters": ["cluster_a", "cluster_b"]}], "has no type"),
 ])
 def test_a_malformed_trust_list_is_named(bad, words):
     with pytest.raises(AnsibleFilterError, match=words):
         trust_peers(bad, "cluster_a", "user")
+    assert trusts_valid(bad) is False
+
+
+def test_trusts_valid_accepts_a_well_formed_list():
+    assert trusts_valid(MESH) is True
+    assert trusts_valid([]) is True
+    assert trusts_valid(MESH + [{"clusters": ["cluster_b", "cluster_a"], "type": "user"}]) is False
+    assert trusts_valid([{"clusters": ["cluster_a", "cluster_b"], "type": "all", "typo": 1}]) is False
 
 
 def test_groups_and_a_hosts_cluster():
@@ -81,19 +92,31 @@ def test_alias_rule():
     assert trust_alias("B.Example.COM", SHA_B) == "b.example.com-f7ff1c3db0f3"
 
 
-def test_own_certificates_leave_out_what_was_imported_from_others():
-    entries = [
-        {"alias": "a.example-ca", "type": "trusted", "sha256": "1" * 64, "pem": "PEM-A"},
-        {"alias": "b.example-f7ff1c3db0f3", "type": "trusted", "sha256": SHA_B, "pem": "PEM-B"},
-        {"alias": "a.example-111111111111", "type": "trusted", "sha256": "1" * 64, "pem": "PEM-A2"},
-        {"alias": "server", "type": "private_key", "sha256": "2" * 64, "pem": "PEM-KEY"},
-    ]
-    got = own_certificates(entries, "a.example")
-    assert [c["pem"] for c in got] == ["PEM-A", "PEM-A2"]  # b's is b's; a's own rule-named entry stays
-    assert got[0]["alias"] == "a.example-111111111111"
-    assert [c["pem"] for c in own_certificates(entries, "a.example", ["B.EXAMPLE-f7ff1c3db0f3"])] == ["PEM-B"]
-    with pytest.raises(AnsibleFilterError, match="no certificate of its own"):
-        own_certificates(entries[1:2], "a.example")
+def _own(name, *certs, error=None):
+    return {"cluster_name": name, "own_ca": {"certificates": list(certs), "error": error}}
+
+
+def test_own_certificates_are_each_clusters_own_ca_under_the_alias_rule():
+    root = {"sha256": "1" * 64, "pem": "PEM-ROOT", "subject": "CN=root"}
+    inter = {"sha256": SHA_B, "pem": "PEM-INTER", "subject": "CN=inter"}
+    other = {"sha256": "3" * 64, "pem": "PEM-C", "subject": "CN=c"}
+    got = own_certificates([_own("B.Example", inter, root), _own("c.ex", other)])
+    assert got == [{"alias": "b.example-f7ff1c3db0f3", "pem": "PEM-INTER", "sha256": SHA_B},
+                   {"alias": "b.example-111111111111", "pem": "PEM-ROOT", "sha256": "1" * 64},
+                   {"alias": "c.ex-333333333333", "pem": "PEM-C", "sha256": "3" * 64}]
+    assert own_certificates([]) == []
+
+
+@pytest.mark.parametrize("facts, words", [
+    (_own("b.ex", error="/opt/mapr/conf/ssl_keystore.pem: does not exist"),
+     "cluster b.ex cannot hand its CA to its peers: /opt/mapr/conf/ssl_keystore.pem: does not exist"),
+    (_own("b.ex"), "cluster b.ex cannot hand its CA to its peers: no certificate found"),
+    ({"cluster_name": "b.ex"}, "cluster b.ex cannot hand its CA to its peers: no certificate found"),
+])
+def test_own_certificates_refuse_a_cluster_without_its_chain(facts, words):
+    good = _own("a.ex", {"sha256": "1" * 64, "pem": "PEM-A"})
+    with pytest.raises(AnsibleFilterError, match=words):
+        own_certificates([good, facts])
 
 
 def test_summary_counts_changed_nodes_per_direction():
@@ -152,43 +175,6 @@ def _world(a_facts, b_facts, extra=None):
 PAIR = [{"clusters": ["cluster_a", "cluster_b"], "type": "all"}]
 
 
-def test_a_clean_pair_has_no_problem():
-    hostvars, groups, hosts = _world([("a1", _facts("a.ex"))], [("b1", _facts("b.ex"))])
-    assert preflight_problems(PAIR, hostvars, groups, hosts) == []
-
-
-def test_every_problem_is_named_once():
-    bcfks = {"ssl_truststore.bcfks": {"exists": True, "format": "bcfks"}}
-    hostvars, groups, hosts = _world(
-        [("a1", _facts("a.ex", secure=False)), ("a2", _facts("a.ex", fips=True, stores=bcfks))],
-        [("b1", _facts("a.ex", owner="hdfs")), ("b2", _facts("other.ex", owner="hdfs"))],
-        extra={
-            "b1": {"preflight_user": {"checked": True, "exists": False, "user": "xcsuser"},
-                   "preflight_reach": {"results": [
-                       {"item": {"cluster": "a.ex", "host": "n1", "port": 7443}, "msg": "Timeout"},
-                       {"item": {"cluster": "a.ex", "host": "n2", "port": 7443}, "skipped": True}]}},
-        })
-    problems = preflight_problems(PAIR, hostvars, groups, hosts)
-    text = "\n".join(problems)
-    assert "a1 (cluster_a): the first line of mapr-clusters.conf lacks secure=true" in text
-    assert "a2 (cluster_a): ssl_truststore.bcfks is a BCFKS store" in text
-    assert "cluster_a: FIPS mode differs inside the cluster (on: a2)" in text
-    assert "cluster_b: its hosts belong to different clusters (a.ex, other.ex)" in text
-    assert "cluster_a and cluster_b are both named a.ex" in text
-    assert "cluster_a runs as mapr and cluster_b as hdfs" in text
-    assert "b1 (cluster_b): the cross-cluster user 'xcsuser' does not exist" in text
-    assert "b1 cannot reach any CLDB of a.ex (tried n1:7443)" in text
-    assert len(problems) == len(set(problems)) == 8
-
-
-def test_one_reachable_cldb_is_enough_and_fips_on_both_sides_is_consistent():
-    reach = {"results": [{"item": {"cluster": "b.ex", "host": "n1", "port": 7443}, "msg": "Timeout"},
-                         {"item": {"cluster": "b.ex", "host": "n2", "port": 7443}, "state": "started"}]}
-    hostvars, groups, hosts = _world([("a1", _facts("a.ex", fips=True))], [("b1", _facts("b.ex", fips=True))],
-                                     extra={"a1": {"preflight_reach": reach}})
-    assert preflight_problems(PAIR, hostvars, groups, hosts) == []
-
-
 def test_cldb_targets_split_multi_homed_cldbs():
     hostvars, groups, hosts = _world([("a1", _facts("a.ex"))],
                                      [("b1", _facts("b.ex", cldbs=("10.0.0.5:7222;10.1.0.5:7222", "nb2:7222")))])
@@ -196,6 +182,123 @@ def test_cldb_targets_split_multi_homed_cldbs():
     assert [(t["host"], t["port"], t["cldb"]) for t in targets] == [
         ("10.0.0.5", 7443, "10.0.0.5:7222;10.1.0.5:7222"), ("10.1.0.5", 7443, "10.0.0.5:7222;10.1.0.5:7222"),
         ("nb2", 7443, "nb2:7222")]
+
+
+def test_cldb_targets_skip_nodes_and_peers_without_facts():
+    hostvars, groups, hosts = _world([("a1", _facts("a.ex"))], [("b1", _facts("b.ex", cldbs=("nb1:7222",))),
+                                                                ("b2", _facts("b.ex", cldbs=("nb2:7222",)))])
+    hostvars["b1"] = {"__preflight_gathered": {"failed": True, "msg": "boom"}}  # gather failed: no facts
+    assert [t["host"] for t in cldb_targets(["cluster_b"], hostvars, groups, hosts)] == ["nb2"]
+    del hostvars["b2"]["mapr_security"]
+    assert cldb_targets(["cluster_b", "cluster_a"], hostvars, groups, hosts) == [
+        {"group": "cluster_a", "cluster": "a.ex", "cldb": "n1:7222", "host": "n1", "port": 7443}]
+    # A node out of the play does not speak for its cluster either.
+    hostvars["b2"]["mapr_security"] = _facts("b.ex", cldbs=("nb2:7222",))
+    assert cldb_targets(["cluster_b"], hostvars, groups, ["a1", "b1"]) == []
+
+
+def test_summary_names_the_nodes_not_done():
+    trusts = [{"clusters": ["cluster_a", "cluster_b"], "type": "user"}]
+    groups = {"cluster_a": ["a1", "a2"], "cluster_b": ["b2", "b1"], "other": ["x1"]}
+    hostvars = {h: {} for h in ("a1", "a2", "b1", "b2", "x1")}
+    lines = trust_summary(trusts, hostvars, groups, ["a1", "b2"])
+    assert lines[-1] == "nodes not done: a2, b1 (unreachable, failed or left out); run again when they are back"
+    assert len([line for line in lines if "not done" in line]) == 1
+    everyone = trust_summary(trusts, hostvars, groups, ["a1", "a2", "b1", "b2"])
+    assert not [line for line in everyone if "not done" in line]
+
+
+def _gathered(name, cldb=False):
+    facts = {"cluster_name": name, "secure": True, "fips": False, "owner": "mapr", "is_cldb": cldb,
+             "mapr_home": "/opt/mapr", "cldb_hosts": ["n1:7222"], "cldb_https_port": 7443,
+             "stores": {"ssl_truststore": {"exists": True, "format": "jks"}},
+             "truststores": {"ssl_truststore": {"exists": True, "store_type": "jks", "entries": [], "error": None}},
+             "maprlogin": "/opt/mapr/bin/maprlogin", "users": {},
+             "server_ticket": {"path": "/opt/mapr/conf/maprserverticket", "exists": True, "mode": "0600",
+                               "owner": "mapr", "cluster": name, "error": None},
+             "own_ca": {"error": None, "certificates": [{
+                 "sha256": (name.encode().hex() * 64)[:64], "subject": "CN=" + name, "pem": "PEM",
+                 "not_before": "2000-01-01T00:00:00+00:00", "not_after": "2999-01-01T00:00:00+00:00"}]}}
+    return {"changed": False, "ansible_facts": {"mapr_security": facts}}
+
+
+class _Undefined:
+    """Stands in for Ansible's undefined values: only the type's name is looked at."""
+
+
+_Undefined.__name__ = "AnsibleUndefined"
+
+REQUIRED = {"user": ["mapr_truststore_password"], "server": ["mapr_crosscluster_user"]}
+
+
+def _adapter_world():
+    groups = {"cluster_a": ["a1", "a2", "a3", "a4", "a5"], "cluster_a_cldb": ["a1"],
+              "cluster_b": ["b1", "b2", "b3"], "cluster_b_cldb": ["b1"], "elsewhere": ["x1"]}
+    base = {"mapr_truststore_password": "pw", "mapr_crosscluster_user": "xcs"}
+    hostvars = {}
+    for name, group in (("a.ex", "cluster_a"), ("b.ex", "cluster_b")):
+        for host in groups[group]:
+            hostvars[host] = dict(base, __preflight_gathered=_gathered(name, cldb=host == groups[group][0]))
+    hostvars["x1"] = {"__preflight_gathered": {"unreachable": True, "msg": "not ours"}}
+    return hostvars, groups, ["a1", "a2", "a3", "a4", "a5", "b1", "b3", "x1"]
+
+
+def test_preflight_report_filter_a_clean_world():
+    hostvars, groups, play = _adapter_world()
+    assert preflight_report(PAIR, hostvars, groups, play, REQUIRED) == {"problems": [], "warnings": []}
+
+
+def test_preflight_report_filter_treats_missing_none_empty_and_undefined_as_undefined():
+    hostvars, groups, play = _adapter_world()
+    del hostvars["a2"]["mapr_truststore_password"]
+    hostvars["a3"]["mapr_truststore_password"] = None
+    hostvars["a4"]["mapr_truststore_password"] = ""
+    hostvars["a5"]["mapr_truststore_password"] = _Undefined()
+    hostvars["b1"]["mapr_crosscluster_user"] = 0  # a value, if an odd one
+    report = preflight_report(PAIR, hostvars, groups, play, REQUIRED)
+    assert report["problems"] == [
+        "cluster_a: variable mapr_truststore_password is not defined on a2, a3, a4, a5 (user trust needs it). Fix: "
+        "set it in group_vars/cluster_a (vault secrets)"]
+
+
+def test_preflight_report_filter_compares_mapr_cluster_name_where_set():
+    hostvars, groups, play = _adapter_world()
+    hostvars["a2"]["mapr_cluster_name"] = "a.ex"
+    hostvars["a3"]["mapr_cluster_name"] = "wrong.ex"
+    hostvars["a4"]["mapr_cluster_name"] = ""
+    hostvars["a5"]["mapr_cluster_name"] = None
+    [text] = preflight_report(PAIR, hostvars, groups, play, REQUIRED)["problems"]
+    assert text.startswith("a3 (cluster_a): the first line of mapr-clusters.conf names a.ex, but mapr_cluster_name "
+                           "is wrong.ex")
+
+
+def test_preflight_report_filter_leaves_out_only_unreachable_hosts_not_in_play():
+    hostvars, groups, play = _adapter_world()
+    hostvars["b2"]["__preflight_gathered"] = {"unreachable": True, "msg": "timed out"}
+    hostvars["b3"]["__preflight_gathered"] = {"unreachable": True, "msg": "timed out"}  # still in the play
+    hostvars["a5"]["__preflight_gathered"] = {"failed": True, "msg": "boom"}
+    play.remove("a5")  # out of the play, but failed rather than unreachable: not "left out"
+    report = preflight_report(PAIR, hostvars, groups, play, REQUIRED)
+    assert report["warnings"] == ["b2 is left out: it cannot be reached (preflight_skip_unreachable)"]
+    [text] = report["problems"]
+    assert text.startswith("b3 (cluster_b): cannot be reached (timed out)")
+
+
+def test_preflight_report_filter_reads_the_probes_of_hosts_in_play():
+    hostvars, groups, play = _adapter_world()
+    failed = {"results": [{"item": {"cluster": "b.ex", "host": "nb1", "port": 7443}, "msg": "Timeout"}]}
+    hostvars["a1"]["__preflight_reach"] = failed
+    hostvars["a2"]["__preflight_reach"] = {"results": [dict(failed["results"][0], skipped=True)]}
+    hostvars["b2"]["__preflight_reach"] = failed  # not in the play
+    report = preflight_report(PAIR, hostvars, groups, play, REQUIRED)
+    assert [p.split(" (")[0] for p in report["problems"]] == ["a1 cannot reach any CLDB of b.ex"]
+
+
+def test_preflight_report_filter_a_malformed_trust_list_is_reported_not_raised():
+    hostvars, groups, play = _adapter_world()
+    report = preflight_report([{"clusters": ["cluster_a"], "type": "all"}], hostvars, groups, play, REQUIRED)
+    assert len(report["problems"]) == 1 and "two different inventory groups" in report["problems"][0]
+    assert report["warnings"] == []
 
 
 def _held(kvno=1, digests=None, exists=True, enctypes=("aes256-cts-hmac-sha1-96",)):
@@ -251,6 +354,20 @@ def test_kerberos_peers_skip_plain_clusters_and_need_kdcs():
                     "domains": [".b.test"]}
     with pytest.raises(AnsibleFilterError, match="no kerberos_kdcs"):
         kerberos_peers(["cluster_b"], {"b1": {"kerberos_realm": "B.TEST"}}, groups, ["b1"])
+
+
+def test_a_cluster_with_no_node_left_in_the_play_is_left_out_of_kerberos_work():
+    trusts = [{"clusters": ["cluster_a", "cluster_b"], "type": "all"}]
+    groups = {"cluster_a": ["a1", "a2"], "cluster_b": ["b1"]}
+    hostvars = {"a1": {"kerberos_realm": "A.TEST"}, "a2": {},
+                "b1": {"kerberos_realm": "B.TEST", "kerberos_kdcs": ["k:88"]}}
+    # Every node of cluster_a failed or went unreachable: cluster_b's nodes carry on without it.
+    assert krbtgt_plan(trusts, hostvars, groups, ["b1"]) == []
+    assert kerberos_peers(["cluster_a"], hostvars, groups, ["b1"]) == []
+    assert [p["realm"] for p in kerberos_peers(["cluster_b"], hostvars, groups, ["a2", "b1"])] == ["B.TEST"]
+    # A group no host was ever in is still a mistake worth naming: the earlier roles name it.
+    with pytest.raises(AnsibleFilterError, match="no host of inventory group"):
+        exporter("cluster_x", groups, ["b1"])
 
 
 def test_summary_has_a_kerberos_line_only_for_pairs_with_realms():
