@@ -45,11 +45,22 @@ def _self_signed(cert):
     return _issued_by(cert, cert)
 
 
-def issuer_chain(leaf, candidates):
+def _issuer(current, tiers):
+    for tier in tiers:
+        found = [c for c in tier if c.sha256 != current.sha256 and _issued_by(current.x509, c.x509)]
+        if found:
+            # Several certificates of one name and key (a CA renewed with its key): the one valid
+            # longest, so that every node picks the same one whatever the order of its store.
+            return max(found, key=lambda c: (c.x509.not_valid_after_utc, c.sha256))
+    return None
+
+
+def issuer_chain(leaf, candidates, more=()):
     """The certificates (``Certificate``) that issue ``leaf``, nearest first, up to a root.
 
     ``leaf`` itself when it is self-signed (a cluster whose server certificate is its own root).
-    Raises when not even the direct issuer is among ``candidates``.
+    An issuer is looked for in ``candidates`` first (the keystore, the same on every node), then
+    in ``more`` (the node's truststore). Raises when not even the direct issuer is found.
     """
     require_libraries()
     if _self_signed(leaf.x509):
@@ -57,8 +68,7 @@ def issuer_chain(leaf, candidates):
     chain = []
     current = leaf
     while len(chain) < MAX_CHAIN:
-        issuer = next((c for c in candidates if c.sha256 != current.sha256 and _issued_by(current.x509, c.x509)),
-                      None)
+        issuer = _issuer(current, (candidates, more))
         if issuer is None or issuer.sha256 in [c.sha256 for c in chain]:
             break
         chain.append(issuer)
@@ -108,5 +118,5 @@ def own_ca(keystore, trusted, export_aliases=()):
             "%s, so the cluster's own CA chain is unknown" % keystore["error"], path=keystore["path"],
             fix="run as root or the cluster owner (become), or " + OVERRIDE_FIX)
     certs = parse_pem_certificates(keystore["certificates"], keystore["path"])
-    chain = issuer_chain(certs[0], certs[1:] + [cert for _alias, cert in trusted])
+    chain = issuer_chain(certs[0], certs[1:], [cert for _alias, cert in trusted])
     return [cert.describe(with_pem=True) for cert in chain]
