@@ -1,9 +1,22 @@
 """security_facts' gathering, on a node tree built here (no Ansible)."""
 
+import base64
+import datetime
+import grp
+import hashlib
 import os
+import pwd
 
+import jks
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
 
+from ansible_collections.datafabric.crosscluster.plugins.action.security_facts import open_stores
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import security_facts
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.properties import parse_properties
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.security_facts import gather
@@ -89,3 +102,242 @@ def test_properties_reject_a_line_without_equals():
     with pytest.raises(CrossclusterError) as err:
         parse_properties("a=1\noops\n", path="daemon.conf")
     assert err.value.line == 2
+
+
+# --- what the node reads for preflight: keystore certificates, server ticket, users, store bytes ---------
+
+def _pem_pair(common_name):
+    """(key PEM, certificate PEM) of a self-signed certificate."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode("ascii")
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM).decode("ascii"), cert
+
+
+@pytest.fixture(scope="module")
+def pems():
+    return [_pem_pair("node%d.a.example" % n) for n in range(3)]
+
+
+def test_keystore_certificates_are_the_certificate_blocks_in_order_without_the_key(tmp_path, pems):
+    (key, leaf, _c), (_k, ca, _c2), (other_key, _x, _c3) = pems
+    ec_key = other_key.replace("BEGIN PRIVATE KEY", "BEGIN EC PRIVATE KEY").replace("END PRIVATE", "END EC PRIVATE")
+    (tmp_path / "ssl_keystore.pem").write_text(
+        "Bag Attributes\n    friendlyName: node1\n" + key + leaf + "subject=CN=ca\n" + ca.replace("\n", "\r\n")
+        + ec_key + "# end\n")
+    found = security_facts.keystore_certificates(str(tmp_path))
+    assert found["path"] == str(tmp_path / "ssl_keystore.pem") and found["error"] is None
+    assert [c.replace("\r", "").strip() for c in found["certificates"]] == [leaf.strip(), ca.strip()]
+    assert "PRIVATE KEY" not in repr(found)
+    for line in key.splitlines()[1:-1] + ec_key.splitlines()[1:-1]:
+        assert line not in repr(found)
+
+
+def test_keystore_certificates_never_span_into_a_key_block(tmp_path, pems):
+    (key, leaf, _c), (_k, ca, _c2) = pems[:2]
+    # A certificate block cut short, then the key: the key must not be swallowed into "a certificate".
+    cut = "\n".join(leaf.splitlines()[:3]) + "\n"
+    (tmp_path / "ssl_keystore.pem").write_text(cut + key + ca)
+    found = security_facts.keystore_certificates(str(tmp_path))
+    assert [c.strip() for c in found["certificates"]] == [ca.strip()]
+    assert "PRIVATE KEY" not in repr(found)
+    for line in key.splitlines()[1:-1]:
+        assert line not in repr(found)
+
+
+def test_keystore_certificates_errors(tmp_path, pems):
+    assert security_facts.keystore_certificates(str(tmp_path)) == {
+        "path": str(tmp_path / "ssl_keystore.pem"), "certificates": [], "error": "does not exist"}
+    (tmp_path / "ssl_keystore.pem").write_text(pems[0][0])
+    found = security_facts.keystore_certificates(str(tmp_path))
+    assert found["error"] == "holds no certificate" and found["certificates"] == []
+    assert "PRIVATE KEY" not in repr(found)
+    other = tmp_path / "other"
+    (other / "ssl_keystore.pem").mkdir(parents=True)
+    assert security_facts.keystore_certificates(str(other))["error"].startswith("cannot be read (")
+
+
+def _blob(size=48):
+    return base64.b64encode(os.urandom(size)).decode("ascii")
+
+
+def _write_ticket(conf, text, mode=0o600):
+    path = conf / "maprserverticket"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    os.chmod(path, mode)
+    return path
+
+
+def test_server_ticket_reports_mode_owner_and_the_first_lines_cluster(tmp_path):
+    _write_ticket(tmp_path, "a.example %s\nb.example %s\n" % (_blob(), _blob()))
+    found = security_facts.server_ticket(str(tmp_path))
+    assert found == {"path": str(tmp_path / "maprserverticket"), "exists": True, "mode": "0600",
+                     "owner": pwd.getpwuid(os.getuid()).pw_name, "group": grp.getgrgid(os.getgid()).gr_name,
+                     "cluster": "a.example", "error": None}
+    os.chmod(tmp_path / "maprserverticket", 0o644)
+    assert security_facts.server_ticket(str(tmp_path))["mode"] == "0644"
+    os.chmod(tmp_path / "maprserverticket", 0o4600)
+    assert security_facts.server_ticket(str(tmp_path))["mode"] == "4600"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chown needs root")
+def test_server_ticket_owner_by_name_or_number(tmp_path):
+    path = _write_ticket(tmp_path, "a.example %s\n" % _blob())
+    nobody = pwd.getpwnam("nobody")
+    os.chown(path, nobody.pw_uid, -1)
+    assert security_facts.server_ticket(str(tmp_path))["owner"] == "nobody"
+    unnamed = next(n for n in range(54321, 60000) if not _has_uid(n))
+    os.chown(path, unnamed, unnamed)
+    found = security_facts.server_ticket(str(tmp_path))
+    assert found["owner"] == str(unnamed) and found["group"] == str(unnamed)
+
+
+def _has_uid(number):
+    try:
+        pwd.getpwuid(number)
+    except KeyError:
+        return False
+    return True
+
+
+def test_server_ticket_missing_or_empty(tmp_path):
+    found = security_facts.server_ticket(str(tmp_path))
+    assert found["exists"] is False and found["error"] is None and found["mode"] is None
+    _write_ticket(tmp_path, "\n")
+    found = security_facts.server_ticket(str(tmp_path))
+    assert found["exists"] is True and found["error"] == "holds no ticket" and found["cluster"] is None
+
+
+@pytest.mark.parametrize("text", [
+    "SECRETONEFIELDXYZ\n",
+    "a.example %s extra-secret-field\n" % _blob(),
+    "a.example not!base64!secret-part\n",
+    "%s a.example\n" % _blob(),
+    "a.example %s\na.example %s\n" % (_blob(), _blob()),
+    b"a.example \xff\xfesecret-bytes\n",
+])
+def test_an_unparseable_server_ticket_never_shows_its_text(tmp_path, text):
+    _write_ticket(tmp_path, text)
+    found = security_facts.server_ticket(str(tmp_path))
+    assert found["exists"] is True and found["cluster"] is None and found["error"]
+    raw = text if isinstance(text, str) else text.decode("latin-1")
+    for token in raw.split():
+        for piece in [token[i:i + 6] for i in range(0, max(len(token) - 5, 1))]:
+            if len(piece) >= 6:
+                assert piece not in found["error"], (piece, found["error"])
+    assert "a.example" not in repr(found)
+
+
+def test_known_users():
+    name = "no-such-user-%s" % base64.b32encode(os.urandom(5)).decode("ascii").lower()
+    assert security_facts.known_users(["root", name]) == {"root": True, name: False}
+    assert security_facts.known_users([]) == {}
+
+
+def test_store_bytes_are_each_truststore_in_base64(tmp_path):
+    assert security_facts.store_bytes(str(tmp_path)) == {
+        "ssl_truststore": None, "ssl_truststore.p12": None, "ssl_truststore.pem": None}
+    data = {"ssl_truststore": JKS, "ssl_truststore.p12": b"\x30\x03\x02\x01\x03", "ssl_truststore.pem": b""}
+    for name, raw in data.items():
+        (tmp_path / name).write_bytes(raw)
+    (tmp_path / "ssl_keystore").write_bytes(b"keystore, never sent")
+    found = security_facts.store_bytes(str(tmp_path))
+    assert sorted(found) == sorted(data)
+    for name, raw in data.items():
+        assert base64.b64decode(found[name]) == raw
+
+
+def test_gather_reports_the_ticket_users_and_keystore(node, pems):
+    home, flag = node
+    (home / "conf" / "ssl_keystore.pem").write_text(pems[0][0] + pems[0][1])
+    _write_ticket(home / "conf", "a.example %s\n" % _blob())
+    facts = gather(str(home), str(flag), users=["root", "no-such-user-zz9"])
+    assert facts["users"] == {"root": True, "no-such-user-zz9": False}
+    assert facts["server_ticket"]["cluster"] == "a.example" and facts["server_ticket"]["mode"] == "0600"
+    assert [c.strip() for c in facts["keystore"]["certificates"]] == [pems[0][1].strip()]
+    assert "PRIVATE KEY" not in repr(facts)
+    assert gather(str(home), str(flag))["users"] == {}
+
+
+# --- the controller opens the stores (plugins/action/security_facts.py) -----------------------------------
+
+PASSWORD = "Tr ust$tore-1"
+CONF = "/opt/mapr/conf"
+
+
+def _stores(pems, password=PASSWORD, p12_password=None):
+    certs = [c for _k, _p, c in pems[:2]]
+    der = [c.public_bytes(serialization.Encoding.DER) for c in certs]
+    jks_data = jks.KeyStore.new("jks", [jks.TrustedCertEntry.new("ca%d" % n, d) for n, d in enumerate(der)]).saves(
+        password)
+    p12_data = pkcs12.serialize_java_truststore(
+        [pkcs12.PKCS12Certificate(c, ("ca%d" % n).encode()) for n, c in enumerate(certs)],
+        serialization.BestAvailableEncryption((p12_password or password).encode()))
+    pem_data = "".join(p for _k, p, _c in pems[:2]).encode("ascii")
+    return {"ssl_truststore": jks_data, "ssl_truststore.p12": p12_data, "ssl_truststore.pem": pem_data}
+
+
+def _encoded(stores):
+    return dict((name, None if data is None else base64.b64encode(data).decode("ascii"))
+                for name, data in stores.items())
+
+
+def test_open_stores_with_the_right_password(pems):
+    stores, trusted = open_stores(CONF, _encoded(_stores(pems)), PASSWORD)
+    digests = [hashlib.sha256(c.public_bytes(serialization.Encoding.DER)).hexdigest() for _k, _p, c in pems[:2]]
+    assert [(stores[n]["exists"], stores[n]["store_type"], stores[n]["error"]) for n in sorted(stores)] == [
+        (True, "jks", None), (True, "pkcs12", None), (True, "pem", None)]
+    for name in stores:
+        assert sorted(e["sha256"] for e in stores[name]["entries"]) == sorted(digests)
+        assert all(e["type"] == "trusted" for e in stores[name]["entries"])
+    assert sorted(e["alias"] for e in stores["ssl_truststore"]["entries"]) == ["ca0", "ca1"]
+    assert sorted((alias, cert.sha256) for alias, cert in trusted) == sorted(zip(["ca0", "ca1"], digests))
+
+
+def test_a_wrong_password_is_an_error_naming_the_store_and_the_others_still_open(pems):
+    stores, trusted = open_stores(CONF, _encoded(_stores(pems, p12_password="other")), PASSWORD)
+    assert stores["ssl_truststore.p12"]["error"].startswith(CONF + "/ssl_truststore.p12: the store password is wrong")
+    assert stores["ssl_truststore.p12"]["entries"] == [] and stores["ssl_truststore.p12"]["exists"] is True
+    assert stores["ssl_truststore"]["error"] is None and len(stores["ssl_truststore"]["entries"]) == 2
+    assert len(trusted) == 2
+    stores, trusted = open_stores(CONF, _encoded(_stores(pems)), "Wr0ng-Pass!")
+    assert stores["ssl_truststore"]["error"].startswith(CONF + "/ssl_truststore: the store password is wrong")
+    assert stores["ssl_truststore.p12"]["error"].startswith(CONF + "/ssl_truststore.p12: the store password")
+    assert stores["ssl_truststore.pem"]["error"] is None and len(stores["ssl_truststore.pem"]["entries"]) == 2
+    assert trusted == []
+    assert not [s for s in stores.values() if "Wr0ng-Pass!" in (s["error"] or "")]
+
+
+@pytest.mark.parametrize("name", ["ssl_truststore", "ssl_truststore.p12", "ssl_truststore.pem"])
+def test_a_truncated_store_is_an_error_naming_it(pems, name):
+    data = _stores(pems)
+    data[name] = data[name][:len(data[name]) * 2 // 3]
+    stores, trusted = open_stores(CONF, _encoded(data), PASSWORD)
+    assert stores[name]["error"].startswith("%s/%s" % (CONF, name)) and "Fix:" in stores[name]["error"]
+    assert "truncated" in stores[name]["error"]
+    assert stores[name]["entries"] == []
+    assert [n for n in stores if stores[n]["error"]] == [name]
+    assert len(trusted) == (0 if name == "ssl_truststore" else 2)
+
+
+def test_a_missing_store_does_not_exist_and_is_no_error(pems):
+    data = _stores(pems)
+    data["ssl_truststore.p12"] = None
+    data["ssl_truststore"] = None
+    stores, trusted = open_stores(CONF, _encoded(data), PASSWORD)
+    assert stores["ssl_truststore.p12"] == {"exists": False, "store_type": None, "entries": [], "error": None}
+    assert stores["ssl_truststore"]["exists"] is False and trusted == []
+    assert len(stores["ssl_truststore.pem"]["entries"]) == 2
+
+
+def test_a_pem_store_opens_without_a_password(pems):
+    data = _stores(pems)
+    stores, _trusted = open_stores(CONF, _encoded({"ssl_truststore.pem": data["ssl_truststore.pem"]}), None)
+    assert stores["ssl_truststore.pem"]["error"] is None and len(stores["ssl_truststore.pem"]["entries"]) == 2
+    stores, _trusted = open_stores(CONF, _encoded({"ssl_truststore": data["ssl_truststore"]}), None)
+    assert "needs its password" in stores["ssl_truststore"]["error"]
