@@ -1,11 +1,13 @@
 """security_facts' gathering, on a node tree built here (no Ansible)."""
 
 import base64
+import copy
 import datetime
 import grp
 import hashlib
 import os
 import pwd
+import types
 
 import jks
 import pytest
@@ -15,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.datafabric.crosscluster.plugins.action.security_facts import open_stores
+from ansible_collections.datafabric.crosscluster.plugins.action.security_facts import ActionModule, open_stores
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import security_facts
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.properties import parse_properties
@@ -341,3 +343,81 @@ def test_a_pem_store_opens_without_a_password(pems):
     assert stores["ssl_truststore.pem"]["error"] is None and len(stores["ssl_truststore.pem"]["entries"]) == 2
     stores, _trusted = open_stores(CONF, _encoded({"ssl_truststore": data["ssl_truststore"]}), None)
     assert "needs its password" in stores["ssl_truststore"]["error"]
+
+
+class _Action:
+    """The action plugin with its module call replaced: what the node would send, and what was asked."""
+
+    def __init__(self, args, node_result):
+        self.calls = []
+        self.plugin = object.__new__(ActionModule)
+        self.plugin._task = types.SimpleNamespace(args=args)
+        self.plugin._connection = types.SimpleNamespace(_shell=types.SimpleNamespace(tmpdir=None))
+        self.plugin._remove_tmp_path = lambda path: None
+
+        def execute(module_name, module_args, task_vars):
+            self.calls.append((module_name, module_args))
+            return copy.deepcopy(node_result)
+
+        self.plugin._execute_module = execute
+
+    def gather(self):
+        return self.plugin._gather({})
+
+
+def _node_result(pems, stores=None):
+    facts = {"cluster_name": "a.example", "mapr_home": "/opt/mapr",
+             "keystore": {"path": CONF + "/ssl_keystore.pem", "certificates": [pems[0][1]], "error": None}}
+    result = {"changed": False, "ansible_facts": {"mapr_security": facts}}
+    if stores is not None:
+        result["store_data"] = _encoded(stores)
+    return result
+
+
+def test_the_action_opens_the_stores_here_and_never_hands_on_bytes_keys_or_the_password(pems):
+    action = _Action({"truststore_password": PASSWORD, "users": ["xcsuser"]}, _node_result(pems, _stores(pems)))
+    result = action.gather()
+    [(module, module_args)] = action.calls
+    assert module == "datafabric.crosscluster.security_facts"
+    assert module_args == {"mapr_home": "/opt/mapr", "users": ["xcsuser"], "read_stores": True}
+    facts = result["ansible_facts"]["mapr_security"]
+    assert "store_data" not in result and "keystore" not in facts
+    assert PASSWORD not in repr(result) and "PRIVATE KEY" not in repr(result)
+    assert sorted(facts["truststores"]) == ["ssl_truststore", "ssl_truststore.p12", "ssl_truststore.pem"]
+    assert facts["own_ca"]["error"] is None
+    assert [c["pem"] for c in facts["own_ca"]["certificates"]] == [pems[0][1]]  # self-signed: itself
+    assert result["changed"] is False
+
+
+def test_the_action_without_a_password_reads_no_store(pems):
+    action = _Action({}, _node_result(pems))
+    facts = action.gather()["ansible_facts"]["mapr_security"]
+    assert action.calls[0][1]["read_stores"] is False
+    assert facts["truststores"] == {}
+    assert facts["own_ca"] == {"certificates": [], "error": "not worked out: no truststore password was given"}
+
+
+def test_the_action_with_a_truststore_that_does_not_open(pems):
+    facts = _Action({"truststore_password": "Wr0ng-Pass!"}, _node_result(pems, _stores(pems))).gather()[
+        "ansible_facts"]["mapr_security"]
+    assert facts["truststores"]["ssl_truststore"]["error"].startswith(CONF + "/ssl_truststore: the store password")
+    assert facts["own_ca"] == {"certificates": [], "error": "not worked out: ssl_truststore could not be opened"}
+
+
+def test_the_action_reports_an_own_ca_error_and_export_aliases(pems):
+    node = _node_result(pems, _stores(pems))
+    node["ansible_facts"]["mapr_security"]["keystore"].update(certificates=[], error="does not exist")
+    facts = _Action({"truststore_password": PASSWORD}, node).gather()["ansible_facts"]["mapr_security"]
+    assert facts["own_ca"]["certificates"] == []
+    assert facts["own_ca"]["error"].startswith(CONF + "/ssl_keystore.pem: does not exist")
+    facts = _Action({"truststore_password": PASSWORD, "export_aliases": ["CA1"]}, node).gather()[
+        "ansible_facts"]["mapr_security"]
+    assert facts["own_ca"]["error"] is None
+    assert [(c["alias"], c["pem"]) for c in facts["own_ca"]["certificates"]] == [("ca1", pems[1][1])]
+
+
+def test_the_action_passes_a_node_failure_on_without_store_bytes(pems):
+    node = {"failed": True, "msg": "/opt/mapr/conf/mapr-clusters.conf: does not exist",
+            "store_data": _encoded(_stores(pems))}
+    result = _Action({"truststore_password": PASSWORD}, node).gather()
+    assert result == {"failed": True, "msg": "/opt/mapr/conf/mapr-clusters.conf: does not exist"}
