@@ -34,7 +34,8 @@ def trust_shape_problems(trusts):
         if not isinstance(trust, dict):
             problems.append("%s is a %s, not a mapping. Fix: %s" % (where, type(trust).__name__, TRUSTS_FIX))
             continue
-        unknown = sorted(set(trust) - {"clusters", "type"})
+        # YAML keys need not be strings (1:, true:): named as written, never a crash.
+        unknown = sorted((str(key) for key in trust if key not in ("clusters", "type")))
         if unknown:
             problems.append("%s has unknown keys %s. Fix: %s" % (where, ", ".join(unknown), TRUSTS_FIX))
         clusters = trust.get("clusters")

@@ -451,6 +451,8 @@ def test_a_group_whose_nodes_are_all_left_out_is_a_problem():
      ["crosscluster_trusts[1].type must be one of user, server, all"]),
     ([{"clusters": ["cluster_a", "cluster_b"], "type": "all", "kind": "user", "cluster": "x"}],
      ["crosscluster_trusts[1] has unknown keys cluster, kind"]),
+    ([{"clusters": ["cluster_a", "cluster_b"], "type": "all", 1: "x", None: "y", "kind": "user"}],
+     ["crosscluster_trusts[1] has unknown keys 1, None, kind"]),
     ([{"clusters": ["cluster_a", "cluster_b"], "type": "user"}, {"clusters": ["cluster_a", "cluster_b"],
                                                                   "type": "server"}],
      ["crosscluster_trusts[2] lists cluster_a and cluster_b again (first in crosscluster_trusts[1])",
