@@ -163,9 +163,11 @@ def _nodes(group, groups, play_hosts):
 def _defined(hostvars, host, name):
     try:
         value = hostvars[host][name]
+        # ansible-core 2.19 hands back a marker for a value made from something undefined, and
+        # comparing the marker raises: its type is looked at first, and all of it inside the try.
+        return value is not None and "Undefined" not in type(value).__name__ and value != ""
     except Exception:  # undefined, or defined from something undefined
         return False
-    return value is not None and value != "" and "Undefined" not in type(value).__name__
 
 
 def preflight_report(trusts, hostvars, groups, play_hosts, required_vars, cldb_suffix="_cldb", warn_days=30,
