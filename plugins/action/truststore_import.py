@@ -5,6 +5,7 @@
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import excerpt, read_text
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.truststore import (
     Request,
     apply_requests,
@@ -69,9 +70,8 @@ class ActionModule(TruststoreAction):
             path = self._find_needle("files", value)
         except Exception:
             raise AnsibleActionFail("certificate file %s was not found on the controller. Fix: give "
-                                    "PEM content, or a path relative to the playbook's files/" % value)
-        with open(path, "r") as handle:
-            return handle.read(), path
+                                    "PEM content, or a path relative to the playbook's files/" % excerpt(value))
+        return read_text(path), path
 
     def _requests(self, args):
         if args["certificates"] is not None:

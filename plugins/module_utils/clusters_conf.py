@@ -22,6 +22,7 @@ from typing import Optional, Tuple
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import (
     CrossclusterError,
 )
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import excerpt
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.line_file import (
     KeyedLineFile,
     split_lines,
@@ -55,7 +56,7 @@ def is_valid_cluster_name(name):
 def check_cluster_name(name, path=None, line=None):
     if not is_valid_cluster_name(name):
         raise CrossclusterError(
-            "%r is not a valid cluster name" % (name,), path=path, line=line, fix=_NAME_FIX
+            "%s is not a valid cluster name" % excerpt(name), path=path, line=line, fix=_NAME_FIX
         )
 
 
@@ -78,7 +79,7 @@ def _split_address(part):
 def _check_host(token, cluster, path=None, line=None):
     for part in token.split(";"):
         address, port, had_colon = _split_address(part)
-        where = "host %r of cluster %r" % (token, cluster)
+        where = "host %s of cluster %s" % (excerpt(token), excerpt(cluster))
         if not address:
             raise CrossclusterError(
                 "%s has an empty address" % where, path=path, line=line, fix=_HOST_FIX
@@ -93,7 +94,7 @@ def _check_host(token, cluster, path=None, line=None):
             )
         if not (_HOSTNAME_RE.match(address) or _BRACKETED_RE.match(address)):
             raise CrossclusterError(
-                "%s has an invalid address %r" % (where, address),
+                "%s has an invalid address %s" % (where, excerpt(address)),
                 path=path,
                 line=line,
                 fix=_HOST_FIX,
@@ -105,14 +106,15 @@ def _check_host(token, cluster, path=None, line=None):
         if port is not None:
             if not _PORT_RE.match(port):
                 raise CrossclusterError(
-                    "%s has a non-numeric port %r" % (where, port),
+                    "%s has a non-numeric port %s" % (where, excerpt(port)),
                     path=path,
                     line=line,
                     fix=_HOST_FIX,
                 )
-            if not 1 <= int(port) <= 65535:
+            # Length first: int() of more than 4300 digits raises ValueError (CVE-2020-10735 limit).
+            if len(port) > 5 or not 1 <= int(port) <= 65535:
                 raise CrossclusterError(
-                    "%s has port %s, outside 1-65535" % (where, port),
+                    "%s has port %s, outside 1-65535" % (where, excerpt(port, quoted=False)),
                     path=path,
                     line=line,
                     fix=_HOST_FIX,
@@ -122,28 +124,28 @@ def _check_host(token, cluster, path=None, line=None):
 def _check_option(key, value, cluster, path=None, line=None):
     if not key:
         raise CrossclusterError(
-            "option with value %r in cluster %r has an empty key" % (value, cluster),
+            "option with value %s in cluster %s has an empty key" % (excerpt(value), excerpt(cluster)),
             path=path,
             line=line,
             fix="write options as key=value, e.g. kerberosEnable=true",
         )
     if "=" in key or _WHITESPACE_RE.search(key):
         raise CrossclusterError(
-            "option key %r in cluster %r contains '=' or whitespace" % (key, cluster),
+            "option key %s in cluster %s contains '=' or whitespace" % (excerpt(key), excerpt(cluster)),
             path=path,
             line=line,
             fix="use a key made of letters and digits, e.g. cldbHttpsPort",
         )
     if not value:
         raise CrossclusterError(
-            "option %r in cluster %r has an empty value" % (key, cluster),
+            "option %s in cluster %s has an empty value" % (excerpt(key), excerpt(cluster)),
             path=path,
             line=line,
-            fix="give it a value (%s=<value>) or remove it" % key,
+            fix="give it a value (key=value) or remove it",
         )
     if _WHITESPACE_RE.search(value):
         raise CrossclusterError(
-            "option %r in cluster %r has whitespace in its value" % (key, cluster),
+            "option %s in cluster %s has whitespace in its value" % (excerpt(key), excerpt(cluster)),
             path=path,
             line=line,
             fix="a value is one word; mapr-clusters.conf separates fields with spaces",
@@ -156,7 +158,7 @@ def _parse_secure(value, cluster, path=None, line=None):
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
     raise CrossclusterError(
-        "secure=%s in cluster %r must be true or false" % (value, cluster),
+        "secure=%s in cluster %s must be true or false" % (excerpt(value), excerpt(cluster)),
         path=path,
         line=line,
         fix="write secure=true for a secure cluster, secure=false otherwise",
@@ -166,11 +168,11 @@ def _parse_secure(value, cluster, path=None, line=None):
 def _check_hosts_present(hosts, cluster, path=None, line=None):
     if not hosts:
         raise CrossclusterError(
-            "cluster %r has no CLDB host" % (cluster,),
+            "cluster %s has no CLDB host" % excerpt(cluster),
             path=path,
             line=line,
-            fix="list at least one CLDB as host:port, e.g. %s secure=true cldb1.example.com:%d"
-            % (cluster, DEFAULT_CLDB_PORT),
+            fix="list at least one CLDB as host:port, e.g. <name> secure=true cldb1.example.com:%d"
+            % DEFAULT_CLDB_PORT,
         )
 
 
@@ -255,10 +257,10 @@ def parse_line(text, path=None, line=None):
 
 def _duplicate_option(key, cluster, path, line):
     return CrossclusterError(
-        "option %r appears more than once in cluster %r" % (key, cluster),
+        "option %s appears more than once in cluster %s" % (excerpt(key), excerpt(cluster)),
         path=path,
         line=line,
-        fix="keep one %s=... on the line" % key,
+        fix="keep one of them on the line",
     )
 
 
@@ -282,10 +284,10 @@ def _option_text(key, value, cluster, path):
     if value is None:
         return ""
     raise CrossclusterError(
-        "option %r of cluster %r must be a string, number or boolean, not %s"
-        % (key, cluster, type(value).__name__),
+        "option %s of cluster %s must be a string, number or boolean, not %s"
+        % (excerpt(key), excerpt(cluster), type(value).__name__),
         path=path,
-        fix="give %s a single-word value" % key,
+        fix="give it a single-word value",
     )
 
 
@@ -298,7 +300,7 @@ def build_entry(name, secure, hosts, options=None, path=None):
         key = str(key)
         if key == "secure":
             raise CrossclusterError(
-                "options of cluster %r contain 'secure'" % (name,),
+                "options of cluster %s contain 'secure'" % excerpt(name),
                 path=path,
                 fix="use the secure option instead of options.secure",
             )
@@ -344,8 +346,8 @@ class ClustersConf(KeyedLineFile):
                 entry = parse_line(content, path, number)
                 if entry.name in first_seen:
                     raise CrossclusterError(
-                        "cluster %r appears on lines %d and %d"
-                        % (entry.name, first_seen[entry.name], number),
+                        "cluster %s appears on lines %d and %d"
+                        % (excerpt(entry.name), first_seen[entry.name], number),
                         path=path,
                         line=number,
                         fix="keep one line per cluster and delete or comment out the other",
@@ -374,8 +376,8 @@ class ClustersConf(KeyedLineFile):
     def _protect_first(self, name, allow_first, action):
         super()._protect_first(
             name, allow_first,
-            "refusing to %s cluster %r: the first cluster line is this node's own cluster, "
-            "the default for every client on it" % (action, name),
+            "refusing to %s cluster %s: the first cluster line is this node's own cluster, "
+            "the default for every client on it" % (action, excerpt(name)),
             fix="pass allow_first: true if changing this node's own cluster is really intended")
 
     def set(self, entry, allow_first=False):

@@ -35,6 +35,13 @@ import struct
 import tempfile
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import (
+    MAX_NAME,
+    MAX_SECRET,
+    check_line,
+    excerpt,
+    scrub,
+)
 
 # Canonical MIT names and numbers; the aliases kadmin also accepts map onto them. Single DES is gone
 # from MIT krb5 (1.18), so it is not offered.
@@ -97,22 +104,16 @@ SALT_NORMAL = 0
 # kadmin reads passwords into a 1024-byte buffer: 1022 bytes, the newline and the NUL.
 MAX_PASSWORD_BYTES = 1022
 KEYTAB_HEADER = b"\x05\x02"
-_PRINCIPAL_RE = re.compile(r"^[^\s\"'@]+(?:@[^\s\"'@]+)?$")
+# \Z, not $: "$" also matches before a final newline, which let "name@REALM\n" through.
+_PRINCIPAL_RE = re.compile(r"[^\s\"'@]+(?:@[^\s\"'@]+)?\Z")
 _KTUTIL_KEY_RE = re.compile(r"^\s*\d+\s+(\d+)\s+(\S+)\s+\(([^)\s]+)\)\s+\(0x([0-9a-fA-F]+)\)\s*$")
-
-
-def scrub(text, secrets):
-    """``text`` with every secret replaced, for messages that must never echo a password."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "********")
-    return text
 
 
 def check_principal(principal):
     """Refuse names that would split on ktutil's command line or kadmin's parsing."""
+    check_line(principal, "principal", MAX_NAME)
     if not principal or not _PRINCIPAL_RE.match(principal):
-        raise CrossclusterError("principal %r is not a name this module can manage" % (principal,),
+        raise CrossclusterError("principal %s is not a name this module can manage" % excerpt(principal),
                                 fix="write it as name[/instance][@REALM], without spaces or quotes")
     return principal
 
@@ -125,9 +126,7 @@ def check_password(password):
     """A password kadmin and ktutil will both read whole from one line of stdin."""
     if not password:
         raise CrossclusterError("password is empty", fix="give the principal's password")
-    if "\n" in password or "\r" in password or "\0" in password:
-        raise CrossclusterError("password contains a line break or NUL, which kadmin cannot read",
-                                fix="use a password on one line")
+    check_line(password, "password", MAX_SECRET, secret=True)
     if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
         raise CrossclusterError("password is longer than %d bytes; kadmin would cut it silently" % MAX_PASSWORD_BYTES,
                                 fix="use a shorter password")
@@ -138,11 +137,11 @@ def normalize_enctype(name):
     """Canonical MIT name of an enctype (aliases accepted, ``:normal`` salt allowed)."""
     base, _sep, salt = str(name).strip().lower().partition(":")
     if salt and salt != "normal":
-        raise CrossclusterError("enctype %r: only the normal salt is supported" % (name,),
+        raise CrossclusterError("enctype %s: only the normal salt is supported" % excerpt(name),
                                 fix="write the enctype without a salt, or with :normal")
     base = ENCTYPE_ALIASES.get(base, base)
     if base not in ENCTYPES:
-        raise CrossclusterError("unknown enctype %r" % (name,),
+        raise CrossclusterError("unknown enctype %s" % excerpt(name),
                                 fix="use one of %s" % ", ".join(sorted(ENCTYPES)))
     return base
 
@@ -169,7 +168,7 @@ def parse_flag(text):
     """``'-requires_preauth'`` -> ``('requires_preauth', False)``."""
     item = str(text).strip()
     if len(item) < 2 or item[0] not in "+-" or item[1:] not in FLAGS:
-        raise CrossclusterError("attribute %r is not a kadmin flag" % (text,),
+        raise CrossclusterError("attribute %s is not a kadmin flag" % excerpt(text),
                                 fix="write +flag or -flag, flag one of %s" % ", ".join(sorted(FLAGS)))
     return item[1:], item[0] == "+"
 
@@ -634,6 +633,12 @@ def binary(module, name, package):
         raise CrossclusterError("%s is not installed" % name, fix="install %s on the target" % package)
     return path
 
+
+# Limits (inputs.check_options) of those options and of the ones both modules take: every value
+# goes on kadmin's command line or ktutil's stdin, where a newline would start another command.
+KADMIN_LIMITS = dict(realm=MAX_NAME, admin_principal=MAX_NAME, principal=MAX_NAME, principals=MAX_NAME,
+                     password=MAX_SECRET, enctypes=MAX_NAME, attributes=MAX_NAME, digest_nonce=MAX_NAME)
+KADMIN_SECRETS = ("password",)
 
 # The options every module that talks to a KDC shares.
 KADMIN_ARGS = dict(

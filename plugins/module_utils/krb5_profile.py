@@ -28,6 +28,12 @@ __metaclass__ = type
 import collections
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import (
+    MAX_LINE,
+    MAX_NAME,
+    check_line,
+    excerpt,
+)
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.line_file import (
     newline_of,
     render_lines,
@@ -159,17 +165,19 @@ def check_tag(tag, what):
     """Refuse a name that MIT would not read back as the same tag (realm and domain names)."""
     if not isinstance(tag, str) or not tag:
         raise CrossclusterError("%s is empty" % what, fix="give a name")
+    check_line(tag, what, MAX_NAME)
     if any(char in BLANKS for char in tag) or "=" in tag or "*" in tag or tag[0] in '[}#;"':
         raise CrossclusterError(
-            "%s %r cannot be a krb5.conf tag (no blanks, '=' or '*', and no leading '[', '}', '#', ';' or '\"')"
-            % (what, tag), fix="correct the name")
+            "%s %s cannot be a krb5.conf tag (no blanks, '=' or '*', and no leading '[', '}', '#', ';' or '\"')"
+            % (what, excerpt(tag)), fix="correct the name")
     return tag
 
 
 def check_word(value, what):
     """Refuse a host or realm value with blanks: MIT would read it, but no KDC lookup could use it."""
+    check_line(value, what, MAX_LINE)
     if not isinstance(value, str) or not value or any(char in BLANKS for char in value):
-        raise CrossclusterError("%s %r must be one word, not empty and without blanks" % (what, value),
+        raise CrossclusterError("%s %s must be one word, not empty and without blanks" % (what, excerpt(value)),
                                 fix="correct the value")
     return value
 
@@ -229,8 +237,9 @@ class Profile:
             for node in found:
                 for line in node.relations(name):
                     _fail(self.path, line.number,
-                          "%r is a value here, but in %s it must be a subsection" % (name, where),
-                          "write it as '%s = {' ... '}' (or remove the line)" % name)
+                          "%s is a value here, but in %s it must be a subsection" % (
+                              excerpt(name), excerpt(where, quoted=False)),
+                          "write it as '%s = {' ... '}' (or remove the line)" % excerpt(name, quoted=False))
                 below.extend(node.subsections(name))
             found = below
             where += " %s" % name
@@ -269,8 +278,9 @@ class Profile:
         for node in nodes:
             for sub in node.subsections(tag):
                 _fail(self.path, sub.number,
-                      "%r opens a subsection here, but it must be a value (%s = value)" % (tag, tag),
-                      "replace the subsection with '%s = value' lines" % tag)
+                      "%s opens a subsection here, but it must be a value (%s = value)" % (
+                          excerpt(tag), excerpt(tag, quoted=False)),
+                      "replace the subsection with '%s = value' lines" % excerpt(tag, quoted=False))
             placed.extend((node, line) for line in node.relations(tag))
         if [line.value for _node, line in placed] == values:
             return False
@@ -484,9 +494,9 @@ class _Parser:
                 if not stripped.startswith("{"):
                     _fail(self.path, number,
                           "'%s =' on line %d opens a subsection, so this line must start with '{'"
-                          % (pending.name, pending.number),
+                          % (excerpt(pending.name, quoted=False), pending.number),
                           "put '{' at the end of line %d or on this line, or give %s a value"
-                          % (pending.number, pending.name))
+                          % (pending.number, excerpt(pending.name, quoted=False)))
                 line.kind = BRACE
                 pending.heads.append(line)
                 pending = None
@@ -524,10 +534,11 @@ class _Parser:
                     continue
             node.items.append(line)
         if pending is not None:
-            _fail(self.path, pending.number, "'%s =' opens a subsection but the file ends" % pending.name,
-                  "give %s a value, or add its '{' ... '}'" % pending.name)
+            name = excerpt(pending.name, quoted=False)
+            _fail(self.path, pending.number, "'%s =' opens a subsection but the file ends" % name,
+                  "give %s a value, or add its '{' ... '}'" % name)
         if node.depth > 1:
-            _fail(self.path, node.number, "subsection %r is never closed (unbalanced braces)" % node.name,
+            _fail(self.path, node.number, "subsection %s is never closed (unbalanced braces)" % excerpt(node.name),
                   "add a line with '}' where it ends (MIT would read the rest of the file into it)")
         return root
 
@@ -540,17 +551,18 @@ class _Parser:
             line.kind = DIRECTIVE
         elif stripped[0] == "[":
             _fail(self.path, line.number, "the first section header is indented, so MIT ignores it",
-                  "start %r in the first column" % stripped.rstrip(BLANKS))
+                  "start %s in the first column" % excerpt(stripped.rstrip(BLANKS)))
         else:
-            _fail(self.path, line.number, "%r is outside any section, so MIT ignores it" % stripped.rstrip(BLANKS),
+            _fail(self.path, line.number,
+                  "%s is outside any section, so MIT ignores it" % excerpt(stripped.rstrip(BLANKS)),
                   "move it below a [section] header, or make it a comment with '#'")
         return line
 
     def _section(self, line, stripped, node, root):
         if node.depth > 1:
             _fail(self.path, line.number,
-                  "section header inside subsection %r opened on line %d (unbalanced braces)"
-                  % (node.name, node.number),
+                  "section header inside subsection %s opened on line %d (unbalanced braces)"
+                  % (excerpt(node.name), node.number),
                   "close the subsection with '}' before this line")
         end = stripped.find("]")
         if end < 0:
@@ -559,7 +571,7 @@ class _Parser:
         if rest.startswith("*"):
             rest = rest[1:]
         if rest.strip(BLANKS):
-            _fail(self.path, line.number, "text %r after the section header" % rest.strip(BLANKS),
+            _fail(self.path, line.number, "text %s after the section header" % excerpt(rest.strip(BLANKS)),
                   "remove it, or put it on a line of its own")
         line.kind = HEADER
         section = Node(stripped[1:end], [line], root)
@@ -570,13 +582,14 @@ class _Parser:
         equals = stripped.find("=")
         if equals < 0:
             _fail(self.path, line.number,
-                  "%r is no relation ('tag = value'), section header, '}' or comment" % stripped.rstrip(BLANKS),
+                  "%s is no relation ('tag = value'), section header, '}' or comment"
+                  % excerpt(stripped.rstrip(BLANKS)),
                   "write it as 'tag = value', or make it a comment with '#'")
         raw_tag = stripped[:equals].rstrip(BLANKS)
         if not raw_tag:
             _fail(self.path, line.number, "relation without a tag before '='", "write it as 'tag = value'")
         if any(char in BLANKS for char in raw_tag):
-            _fail(self.path, line.number, "tag %r has blanks in it" % raw_tag,
+            _fail(self.path, line.number, "tag %s has blanks in it" % excerpt(raw_tag),
                   "a tag is one word: join or remove the words before '='")
         line.raw_tag = raw_tag
         line.tag = raw_tag.split("*", 1)[0]
@@ -651,7 +664,7 @@ def _realm_spec(spec, state):
     if state == "absent" and (spec.get("kdcs") is not None or spec.get("admin_server") is not None):
         # Removing the whole realm when a task names one KDC would be a nasty surprise.
         raise CrossclusterError(
-            "kdcs and admin_server describe realm %s's entry, which state=absent removes whole" % realm,
+            "kdcs and admin_server describe realm %s's entry, which state=absent removes whole" % excerpt(realm),
             fix="leave kdcs and admin_server out to remove the realm, or list the KDCs to keep with state=present")
     kdcs = spec.get("kdcs")
     if spec.get("admin_server") is not None:

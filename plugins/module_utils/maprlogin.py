@@ -16,12 +16,24 @@ import shutil
 import tempfile
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import (
+    MAX_NAME,
+    MAX_SECRET,
+    excerpt,
+    read_text,
+    scrub,
+)
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin_output import (
     parse_print,
     seconds_left,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.ticket_file import parse_ticket
 
+# What the maprlogin module checks with inputs.check_options before maprlogin runs: each of these
+# goes on maprlogin's command line or, for the password, as one line on its stdin.
+LIMITS = dict(cluster=MAX_NAME, user=MAX_NAME, password=MAX_SECRET, duration=MAX_NAME, renewal=MAX_NAME,
+              min_validity=MAX_NAME)
+SECRETS = ("password",)
 COMMANDS = ("password", "kerberos", "generateticket", "print", "renew", "authtest", "logout")
 TICKET_TYPES = ("crosscluster", "service", "servicewithimpersonation", "tenant")
 # Commands that create a ticket, and so can be skipped when a valid one is already there.
@@ -35,18 +47,10 @@ def parse_validity(value):
         return value
     match = _VALIDITY_RE.match(str(value))
     if not match or not any(match.groups()):
-        raise CrossclusterError("min_validity %r is not a duration" % (value,),
+        raise CrossclusterError("min_validity %s is not a duration" % excerpt(value),
                                 fix="write seconds, or a duration such as 30m, 12h, 7d or 1d12h")
     days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
     return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
-
-
-def scrub(text, secrets):
-    """``text`` with every secret replaced, for messages that must never echo a password."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "********")
-    return text
 
 
 class Maprlogin:
@@ -121,8 +125,7 @@ def generate_to_memory(login, cluster, user, ticket_type, duration, renewal):
                                      out=path, duration=duration, renewal=renewal)
         if rc != 0:
             return rc, out, err, None
-        with open(path) as handle:
-            lines = [line for line in handle.read().splitlines() if line.strip()]
+        lines = [line for line in read_text(path).splitlines() if line.strip()]
         if len(lines) != 1:
             raise CrossclusterError("maprlogin generateticket wrote %d lines, expected one" % len(lines),
                                     fix="check the maprlogin version")

@@ -27,6 +27,7 @@ import tempfile
 import time
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import decode_text, excerpt
 
 LOCK_TIMEOUT = 60.0
 
@@ -50,12 +51,7 @@ class Snapshot:
     def text(self):
         if not self.exists:
             return ""
-        try:
-            return self.data.decode("utf-8")
-        except UnicodeDecodeError as err:
-            raise CrossclusterError(
-                "is not UTF-8 text (byte %d)" % err.start, path=self.path,
-                fix="check that the path names the right file")
+        return decode_text(self.data, self.path)
 
 
 def sha256_hex(data):
@@ -146,10 +142,10 @@ def parse_mode(mode, name="mode"):
             value = int(str(mode), 8)
         except ValueError:
             raise CrossclusterError(
-                "%s %r is not an octal mode" % (name, mode),
+                "%s %s is not an octal mode" % (name, excerpt(mode)),
                 fix="quote an octal mode, for example %s: '0600'" % name)
     if not 0 <= value <= 0o7777:
-        raise CrossclusterError("%s %r is out of range" % (name, mode), fix="use a mode such as '0600'")
+        raise CrossclusterError("%s %s is out of range" % (name, excerpt(mode)), fix="use a mode such as '0600'")
     return value
 
 
@@ -159,14 +155,14 @@ def resolve_owner(owner=None, group=None):
     if owner is not None:
         try:
             uid = int(owner) if str(owner).isdigit() else pwd.getpwnam(owner).pw_uid
-        except KeyError:
-            raise CrossclusterError("user %r does not exist on this node" % owner,
+        except (KeyError, ValueError):  # ValueError: a NUL in the name, which no user has
+            raise CrossclusterError("user %s does not exist on this node" % excerpt(owner),
                                     fix="create the user first, or correct owner")
     if group is not None:
         try:
             gid = int(group) if str(group).isdigit() else grp.getgrnam(group).gr_gid
-        except KeyError:
-            raise CrossclusterError("group %r does not exist on this node" % group,
+        except (KeyError, ValueError):
+            raise CrossclusterError("group %s does not exist on this node" % excerpt(group),
                                     fix="create the group first, or correct group")
     return uid, gid
 

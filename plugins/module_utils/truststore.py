@@ -22,6 +22,7 @@ import hashlib
 import re
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import decode_text, excerpt
 
 try:
     import jks
@@ -107,11 +108,21 @@ def _utc(cert, name):
     return value if value is not None else getattr(cert, name)
 
 
+def _refuse_block(kind, path, line):
+    """A block no truststore may take; a private key one says so, and never shows its content."""
+    problem = "holds a %s block, not a certificate" % excerpt(kind, quoted=False)
+    if "PRIVATE KEY" in kind:
+        problem += "; a private key never belongs in a truststore, which every client may read"
+    raise CrossclusterError(problem, path=path, line=line,
+                            fix="give only certificates (never a private key) to a truststore; a key "
+                                "belongs in the keystore (ssl_keystore.pem), so remove the block")
+
+
 def load_certificates(text, source):
     """Every certificate in PEM ``text``; ``source`` names where it came from in errors."""
     require_libraries()
     if isinstance(text, bytes):
-        text = text.decode("ascii", "replace")
+        text = decode_text(text, source)
     blocks = list(PEM_ANY_BLOCK_RE.finditer(text))
     if not blocks:
         raise CrossclusterError(
@@ -122,9 +133,7 @@ def load_certificates(text, source):
         block, kind = match.group(0), match.group(1)
         line = text.count("\n", 0, match.start()) + 1
         if kind != "CERTIFICATE":
-            raise CrossclusterError(
-                "holds a %s block, not a certificate" % kind, path=source, line=line,
-                fix="give only certificates (never a private key) to a truststore")
+            _refuse_block(kind, source, line)
         try:
             certs.append(Certificate.from_x509(x509.load_pem_x509_certificate(block.encode("ascii"))))
         except ValueError as err:
@@ -300,12 +309,9 @@ class TrustStore:
 
     @classmethod
     def _load_pem(cls, data, password, path):
-        try:
-            # UTF-8, not ASCII: comments and subject= lines may name people and places.
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise CrossclusterError("is not a text PEM store", path=path,
-                                    fix="set store_type to match the file, or restore it from a backup")
+        # UTF-8, not ASCII: comments and subject= lines may name people and places.
+        text = decode_text(data, path, fix="a PEM store is text: set store_type to match the file, or "
+                                           "restore it from a backup")
         entries = []
         pos = 0
         for match in PEM_ANY_BLOCK_RE.finditer(text):
@@ -314,6 +320,9 @@ class TrustStore:
             pos = match.end()
             kind = match.group(1)
             line = text.count("\n", 0, match.start()) + 1
+            if "PRIVATE KEY" in kind:
+                # Kept, it would be copied into every rewrite; dropped, a key would vanish unseen.
+                _refuse_block(kind, path, line)
             if kind != "CERTIFICATE":
                 entries.append(Entry(None, Entry.OTHER, None, preamble + block))
                 continue
@@ -401,6 +410,12 @@ class TrustStore:
         return jks.KeyStore.new("jks", items).saves(password)
 
     def _dump_pkcs12(self, password):
+        if not self.entries:
+            # Found by fuzzing: cryptography cannot write a PKCS12 file without a certificate and
+            # raised a bare ValueError when the last one was removed.
+            raise CrossclusterError(
+                "would hold no certificate, and a PKCS12 store cannot be written empty", path=self.path,
+                fix="keep at least one certificate in it, or delete the file if it is no longer wanted")
         if any(e.kind != Entry.TRUSTED for e in self.entries):
             raise CrossclusterError(
                 "holds a private key entry; PKCS12 stores that mix keys and trusted certificates "
@@ -480,7 +495,7 @@ def _check_batch(requests, path):
         other = seen.get(req.alias)
         if other is not None and other != req.sha256:
             raise CrossclusterError(
-                "alias %r is given twice with different certificates" % req.alias, path=path,
+                "alias %s is given twice with different certificates" % excerpt(req.alias), path=path,
                 fix="give each certificate its own alias")
         seen[req.alias] = req.sha256
 
@@ -490,19 +505,19 @@ def _import_one(store, req, on_alias_conflict, outcome):
     if present is not None:
         info = req.certificate.describe(present.alias)
         info["reason"] = "already present" + (
-            "" if present.alias == req.alias else " as alias %r" % present.alias)
+            "" if present.alias == req.alias else " as alias %s" % excerpt(present.alias))
         outcome["skipped"].append(info)
         return
     holder = store.by_alias(req.alias)
     if holder is not None:
         if holder.kind != Entry.TRUSTED:
             raise CrossclusterError(
-                "alias %r is a %s entry and is never replaced" % (req.alias, holder.kind),
+                "alias %s is a %s entry and is never replaced" % (excerpt(req.alias), holder.kind),
                 path=store.path, fix="choose another alias for the certificate")
         if on_alias_conflict != "replace":
             raise CrossclusterError(
-                "alias %r already holds another certificate (sha256 %s, %s); the new one is %s" % (
-                    req.alias, holder.certificate.sha256, holder.certificate.x509.subject.rfc4514_string(),
+                "alias %s already holds another certificate (sha256 %s, %s); the new one is %s" % (
+                    excerpt(req.alias), holder.certificate.sha256, holder.certificate.x509.subject.rfc4514_string(),
                     req.sha256),
                 path=store.path,
                 fix="choose another alias, or set on_alias_conflict: replace to swap the certificate")
@@ -516,7 +531,7 @@ def _remove_one(store, req, outcome):
     if req.sha256 and len(req.sha256) != 64:
         # A SHA-1 or cut-off fingerprint would match nothing and report success: say so instead.
         raise CrossclusterError(
-            "%r is not a SHA-256 fingerprint (64 hex digits)" % req.sha256, path=store.path,
+            "%s is not a SHA-256 fingerprint (64 hex digits)" % excerpt(req.sha256), path=store.path,
             fix="give the SHA-256 fingerprint, e.g. from keytool -list (SHA-256) or truststore_info")
     if req.sha256:
         matches = [e for e in store.entries
@@ -529,7 +544,7 @@ def _remove_one(store, req, outcome):
     for entry in matches:
         if entry.kind != Entry.TRUSTED:
             raise CrossclusterError(
-                "%r is a %s entry; this module removes trusted certificates only" % (entry.alias, entry.kind),
+                "%s is a %s entry; this module removes trusted certificates only" % (excerpt(entry.alias), entry.kind),
                 path=store.path, fix="remove key entries with keytool if that is really intended")
         outcome["removed"].append(entry.certificate.describe(entry.alias))
         store.remove(entry)

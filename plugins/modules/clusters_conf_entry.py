@@ -84,6 +84,11 @@ attributes:
     support: full
   platform:
     platforms: posix
+notes:
+  - Each value becomes (part of) one line of the file, so a value that holds a control character (a newline,
+    carriage return, tab, NUL or any other of U+0000-U+001F, U+007F-U+009F, U+2028 and U+2029) is refused,
+    naming the option, the character and its position; it is never taken for a space. Limits are 64 KiB for
+    O(line), each item of O(lines) and O(hosts) and each value of O(options), and 1 KiB for O(name).
 seealso:
   - module: datafabric.crosscluster.crossclusterticket_merge
 author:
@@ -159,7 +164,16 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils.clusters_c
     parse_line,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import (
+    MAX_LINE,
+    MAX_NAME,
+    excerpt,
+    refuse_bad_options,
+)
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_module import KEYED_FILE_ARGS, run_text_edit
+
+# Each value ends up on one line of the file.
+LIMITS = dict(line=MAX_LINE, lines=MAX_LINE, name=MAX_NAME, hosts=MAX_LINE, options=MAX_LINE)
 
 
 def requested_entries(params):
@@ -171,7 +185,7 @@ def requested_entries(params):
     if params["state"] == "absent":
         return [params["name"]]
     if params["secure"] is None or not params["hosts"]:
-        raise CrossclusterError("name %r needs secure and hosts to build its line" % params["name"],
+        raise CrossclusterError("name %s needs secure and hosts to build its line" % excerpt(params["name"]),
                                 fix="set secure and hosts, or give the whole line")
     return [build_entry(params["name"], params["secure"], params["hosts"], params["options"], path="options")]
 
@@ -192,6 +206,7 @@ def main():
         required_one_of=[("line", "lines", "name")],
         supports_check_mode=True,
     )
+    refuse_bad_options(module, LIMITS)
     params = module.params
     path = params["path"]
     try:

@@ -70,6 +70,10 @@ attributes:
   platform:
     platforms: posix
 notes:
+  - A ticket is one line of the file, so O(ticket) or an item of O(tickets) that holds a control character (a
+    newline, carriage return, tab, NUL or any other of U+0000-U+001F, U+007F-U+009F, U+2028 and U+2029) (a
+    trailing newline included) is refused without showing the ticket, as is one longer than 64 KiB; O(cluster)
+    is refused likewise and limited to 1 KiB.
   - MapR expects the file to be mode C(0600) and owned by the cluster owner; set O(owner) and O(group)
     when the module runs as root and the file is new.
 seealso:
@@ -120,6 +124,11 @@ backup_file:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import (
+    MAX_LINE,
+    MAX_NAME,
+    refuse_bad_options,
+)
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_module import KEYED_FILE_ARGS, run_text_edit
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.ticket_file import (
     TicketFile,
@@ -127,6 +136,10 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils.ticket_fil
     parse_ticket,
     validate_blob,
 )
+
+# A ticket is one line of the file; it is a credential, so it is never shown.
+LIMITS = dict(ticket=MAX_LINE, tickets=MAX_LINE, cluster=MAX_NAME)
+SECRETS = ("ticket", "tickets")
 
 
 def requested_tickets(params):
@@ -158,6 +171,7 @@ def main():
         required_one_of=[("ticket", "tickets", "cluster")],
         supports_check_mode=True,
     )
+    refuse_bad_options(module, LIMITS, SECRETS)
     params = module.params
     path = params["path"]
     try:

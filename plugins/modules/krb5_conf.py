@@ -152,6 +152,10 @@ attributes:
   platform:
     platforms: posix
 notes:
+  - Every realm name, KDC, admin server, domain, capath realm and auth_to_local rule becomes (part of) one line
+    of C(krb5.conf), so a value that holds a control character (a newline, carriage return, tab, NUL or any
+    other of U+0000-U+001F, U+007F-U+009F, U+2028 and U+2029) is refused, naming the option, the character and
+    its position. Names are limited to 1 KiB, auth_to_local rules to 64 KiB.
   - Files named by C(include) and C(includedir) are neither read nor changed. A realm defined in
     an included file as well as in O(path) is merged by MIT's library, so keep each realm in one
     place.
@@ -275,8 +279,18 @@ backup_file:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import (
+    MAX_LINE,
+    MAX_NAME,
+    refuse_bad_options,
+)
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_profile import edit_realms
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_module import FILE_ARGS, run_text_edit
+
+# Every value becomes (part of) one line of krb5.conf; a rule may be long, names are short.
+_REALM_LIMITS = dict(realm=MAX_NAME, kdcs=MAX_NAME, admin_server=MAX_NAME, domains=MAX_NAME, auth_to_local=MAX_LINE)
+LIMITS = dict(_REALM_LIMITS, realms=_REALM_LIMITS,
+              capaths=dict(client_realm=MAX_NAME, server_realm=MAX_NAME, via=MAX_NAME))
 
 
 def main():
@@ -308,6 +322,7 @@ def main():
         mutually_exclusive=[("realm", "realms")],
         supports_check_mode=True,
     )
+    refuse_bad_options(module, LIMITS)
     params = module.params
     path = params["path"]
     single = ("kdcs", "admin_server", "domains", "auth_to_local")

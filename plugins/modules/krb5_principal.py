@@ -79,6 +79,10 @@ attributes:
   platform:
     platforms: posix
 notes:
+  - O(principal), O(realm), O(admin_principal), O(enctypes) and O(attributes) go on kadmin's command line and
+    the password is read as one line from standard input, so a value that holds a control character (a newline,
+    carriage return, tab, NUL or any other of U+0000-U+001F, U+007F-U+009F, U+2028 and U+2029) is refused (for
+    O(password) without saying where or which). Names are limited to 1 KiB, O(password) to 1022 bytes.
   - Needs MIT Kerberos tools on the target; C(kadmin.local) (krb5-admin-server) for O(kadmin=local),
     C(kadmin) and C(ktutil) (krb5-user) in any case. Heimdal is not supported.
   - Keys are derived with the normal salt. A principal whose keys use another salt is re-keyed with the
@@ -170,8 +174,11 @@ keys_match:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import refuse_bad_options
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.kadmin import (
     KADMIN_ARGS,
+    KADMIN_LIMITS,
+    KADMIN_SECRETS,
     attribute_warnings,
     default_attributes,
     describe,
@@ -218,6 +225,7 @@ def main():
                      ("kadmin", "remote", ("admin_principal", "admin_keytab"))],
         supports_check_mode=True,
     )
+    refuse_bad_options(module, KADMIN_LIMITS, KADMIN_SECRETS)
     try:
         result = run(module)
     except CrossclusterError as err:

@@ -38,6 +38,10 @@ attributes:
     support: none
   platform:
     platforms: posix
+notes:
+  - Each of O(principals), O(realm), O(admin_principal) and O(digest_nonce) goes on kadmin's command line, so a
+    value that holds a control character (a newline, carriage return, tab, NUL or any other of U+0000-U+001F,
+    U+007F-U+009F, U+2028 and U+2029), or is longer than 1 KiB, is refused.
 seealso:
   - module: datafabric.crosscluster.krb5_principal
 author:
@@ -81,8 +85,10 @@ principals:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import refuse_bad_options
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.kadmin import (
     KADMIN_ARGS,
+    KADMIN_LIMITS,
     kadmin_for,
     principal_info,
 )
@@ -98,6 +104,7 @@ def main():
         required_if=[("kadmin", "remote", ("admin_principal", "admin_keytab"))],
         supports_check_mode=True,
     )
+    refuse_bad_options(module, KADMIN_LIMITS)
     try:
         kadmin = kadmin_for(module)
         found = dict((name, principal_info(kadmin, name, module.params["digest_nonce"]))

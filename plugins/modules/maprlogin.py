@@ -86,6 +86,10 @@ attributes:
   platform:
     platforms: posix
 notes:
+  - O(cluster), O(user), O(duration), O(renewal) and O(min_validity) go on maprlogin's command line and
+    O(password) is read as one line from standard input, so a value that holds a control character (a newline,
+    carriage return, tab, NUL or any other of U+0000-U+001F, U+007F-U+009F, U+2028 and U+2029), or is longer
+    than 1 KiB, is refused (for O(password) without saying where or which).
   - Run it as the user maprlogin should act for (C(become_user)); C(generateticket) needs the cluster owner.
 seealso:
   - module: datafabric.crosscluster.crossclusterticket_merge
@@ -171,9 +175,12 @@ ticket:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import refuse_bad_options
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin import (
     COMMANDS,
     CREATING,
+    LIMITS,
+    SECRETS,
     TICKET_TYPES,
     Maprlogin,
     generate_to_memory,
@@ -235,6 +242,7 @@ def main():
         required_if=[("command", "password", ("password",)), ("command", "generateticket", ("type", "user"))],
         supports_check_mode=True,
     )
+    refuse_bad_options(module, LIMITS, SECRETS)
     try:
         result = run(module)
     except CrossclusterError as err:

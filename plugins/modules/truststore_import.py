@@ -111,6 +111,11 @@ attributes:
     details: The diff lists each changed store's entries as alias, type, SHA-256 and subject.
   platform:
     platforms: posix
+notes:
+  - A certificate given in O(certificate) or O(certificates[].pem) that holds a private key block, and a PEM
+    store (such as C(ssl_truststore.pem)) that holds one, are refused with an error naming the file and line;
+    the key is never shown, kept in a rewrite or dropped silently. A key belongs in the keystore.
+  - A PEM file that is not UTF-8 is refused, naming the file and the line of the first bad byte.
 requirements:
   - pyjks and cryptography >= 45 on the controller.
 seealso:

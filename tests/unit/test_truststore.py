@@ -544,7 +544,8 @@ def test_named_type_does_not_match_the_file(pki):
     assert "is not a JKS store" in _error(_load, pem, "jks", PATHS["jks"]).problem
     assert "truncated or corrupt" in _error(_load, pem, "pkcs12", PATHS["pkcs12"]).problem
     jks_bytes = _build("jks", ("alpha", pki.alpha))
-    assert "not a text PEM store" in _error(_load, jks_bytes, "pem", PATHS["pem"]).problem
+    err = _error(_load, jks_bytes, "pem", PATHS["pem"])
+    assert "is not UTF-8 text" in err.problem and err.line == 1 and "store_type" in err.fix
     assert "is empty" in _error(_load, b"", "jks", PATHS["jks"]).problem
 
 
@@ -620,3 +621,31 @@ def test_python_ssl_reads_codec_pem(pki, tmp_path):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.load_verify_locations(cafile=str(fresh))
     assert len(context.get_ca_certs()) == 2
+
+
+@pytest.mark.parametrize("key_format", [serialization.PrivateFormat.PKCS8,
+                                        serialization.PrivateFormat.TraditionalOpenSSL])
+def test_a_pem_truststore_holding_a_private_key_is_refused(pki, key_format):
+    # A key in the truststore was carried into every rewrite; now it is named and nothing is written.
+    key_pem = pki.server_key.private_bytes(serialization.Encoding.PEM, key_format,
+                                           serialization.NoEncryption()).decode()
+    data = (pki.alpha_pem + "# the server's key, pasted here by mistake\n" + key_pem + pki.beta_pem).encode()
+    err = _error(_load, data, "pem")
+    assert (err.path, err.line) == (PATHS["pem"], pki.alpha_pem.count("\n") + 2)
+    assert "PRIVATE KEY block, not a certificate" in err.problem
+    assert "never belongs in a truststore" in err.problem and "ssl_keystore.pem" in err.fix
+    assert key_pem.splitlines()[1] not in str(err)
+
+
+def test_load_certificates_names_the_line_of_a_non_utf8_file():
+    err = _error(ts.load_certificates, b"# caf\xe9\n-----BEGIN CERTIFICATE-----\n", "/x/ca.pem")
+    assert (err.path, err.line) == ("/x/ca.pem", 1) and "not UTF-8" in err.problem
+
+
+def test_an_empty_pkcs12_store_is_refused_not_a_crash(pki):
+    # Regression (found by fuzzing): removing the last certificate of a PKCS12 store made
+    # cryptography raise a bare ValueError while writing it.
+    store = ts.TrustStore.load(_build("pkcs12", ("alpha", pki.alpha)), "pkcs12", PASSWORD, PATHS["pkcs12"])
+    ts.apply_requests(store, [ts.Request(alias="alpha")], "absent")
+    err = _error(store.dump, PASSWORD)
+    assert err.path == PATHS["pkcs12"] and "cannot be written empty" in err.problem
