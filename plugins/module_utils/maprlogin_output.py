@@ -22,10 +22,12 @@ import re
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
 
 _KEYFILE_RE = re.compile(r"^Opening keyfile (?P<path>.+?)\s*$")
+# Ids have at most 10 digits (32 bits): int() of a longer run is slow, and past 4300 digits it raises.
 _TICKET_RE = re.compile(
     r"^(?P<cluster>[A-Za-z0-9][A-Za-z0-9._-]*): user = (?P<user>[^,]+), "
     r"created = '(?P<created>[^']*)', expires = '(?P<expires>[^']*)', "
-    r"RenewalTill = '(?P<renewal>[^']*)', uid = (?P<uid>\d+), gids = (?P<gids>[\d, ]*?), "
+    r"RenewalTill = '(?P<renewal>[^']*)', uid = (?P<uid>[0-9]{1,10}), "
+    r"gids = (?P<gids>(?:[0-9]{1,10}(?:, *[0-9]{1,10})*)?), "
     r"CanImpersonate = (?P<imp>true|false)\s*$")
 _DATE_RE = re.compile(r"^\w{3} (\w{3}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\S+) (\d{4})$")
 _MONTHS = dict((name, n) for n, name in enumerate(
@@ -36,7 +38,8 @@ _ZONES = {"UTC": 0, "GMT": 0, "Z": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5
 
 
 def parse_java_date(text):
-    """A Java ``Date.toString()`` as an aware UTC datetime, or None when the zone is unknown."""
+    """A Java ``Date.toString()`` as an aware UTC datetime, or None when the zone is unknown or the
+    date cannot exist (Feb 31, hour 25, year 0): either way the ticket's validity is unknown."""
     match = _DATE_RE.match(text.strip())
     if not match:
         return None
@@ -44,8 +47,11 @@ def parse_java_date(text):
     offset = _ZONES.get(zone)
     if offset is None or month not in _MONTHS:
         return None
-    local = datetime.datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second))
-    return (local - datetime.timedelta(hours=offset)).replace(tzinfo=datetime.timezone.utc)
+    try:
+        local = datetime.datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second))
+        return (local - datetime.timedelta(hours=offset)).replace(tzinfo=datetime.timezone.utc)
+    except (ValueError, OverflowError):  # found by fuzzing: datetime() refuses what Java never prints
+        return None
 
 
 def _iso(moment):
@@ -87,7 +93,7 @@ def parse_print(text, source="maprlogin print"):
             expires_text=fields["expires"],
             renewal_till_text=fields["renewal"],
             uid=int(fields["uid"]),
-            gids=[int(g) for g in re.findall(r"\d+", fields["gids"])],
+            gids=[int(g) for g in re.findall(r"[0-9]+", fields["gids"])],
             can_impersonate=fields["imp"] == "true",
         ))
     return dict(keyfile=keyfile, tickets=tickets)

@@ -55,3 +55,23 @@ def test_seconds_left():
     now = datetime.datetime(2026, 12, 7, 17, 34, 54, tzinfo=datetime.timezone.utc)
     assert seconds_left(ticket, now) == 60
     assert seconds_left(ticket, now + datetime.timedelta(minutes=2)) == -60
+
+
+@pytest.mark.parametrize("text", ["Mon Feb 31 10:00:00 UTC 2026", "Mon Jan 01 25:00:00 UTC 2026",
+                                  "Mon Jan 00 10:00:00 UTC 2026", "Mon Jan 01 00:00:00 JST 0000",
+                                  "Mon Jan 01 00:00:00 JST 0001"])
+def test_impossible_dates_are_unknown_not_a_crash(text):
+    # Regression (found by fuzzing): datetime() raised ValueError/OverflowError out of the parser.
+    assert parse_java_date(text) is None
+    line = SAMPLE.splitlines()[1].replace("Mon Dec 07 17:35:54 UTC 2026", text)
+    assert parse_print(line)["tickets"][0]["expires"] is None
+
+
+def test_ids_longer_than_32_bits_are_a_layout_error_not_a_crash():
+    # int() of a 5000-digit run raises ValueError (Python's int-from-string limit).
+    for field in ("uid = 5000", "gids = 5000, 0"):
+        line = SAMPLE.splitlines()[1].replace(field, field.split("=")[0] + "= " + "9" * 5000)
+        with pytest.raises(CrossclusterError) as caught:
+            parse_print(line)
+        assert "expected layout" in caught.value.problem and len(str(caught.value)) < 300
+    assert parse_print(SAMPLE.replace("gids = 5000, 0", "gids = "))["tickets"][0]["gids"] == []
