@@ -10,6 +10,7 @@ certificates of ssl_keystore.pem (the node never sends its key) and the truststo
 import base64
 import os
 
+from ansible.errors import AnsibleConnectionFailure
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
@@ -54,7 +55,9 @@ class ActionModule(ActionBase):
         del tmp
         try:
             result.update(self._gather(task_vars))
-        except Exception as err:  # preflight gathers with failed_when: false, which hides exceptions
+        except AnsibleConnectionFailure:
+            raise  # unreachable, which preflight tells apart from a failure
+        except Exception as err:  # a message, not a traceback, for the preflight gate to report
             result.update(failed=True, msg="security_facts: %s" % (str(err) or type(err).__name__))
         return result
 

@@ -167,7 +167,7 @@ def _read_results(path):
         records = [json.loads(line) for line in handle if line.strip()]
     for record in records:
         # Callbacks of 2.19 may see a failed result without its ``failed`` key (ignore_errors).
-        if record["status"] == "failed":
+        if record["status"] in ("failed", "ignored"):
             record["result"].setdefault("failed", True)
     return records
 

@@ -1,7 +1,10 @@
 """preflight on the lab: every broken prerequisite is named at once, and nothing changes."""
 
+import os
 import re
 
+import pytest
+from cryptography import x509
 from labplay import conf_state, run
 
 pytest_plugins = ["lab.fixtures"]
@@ -60,3 +63,76 @@ def test_same_name_and_missing_user_in_ssh_mode(make_lab):
     assert "cluster_a and cluster_b are both named %s" % a.name in problems
     assert "a1 (cluster_a): the cross-cluster user 'nosuchuser' does not exist" in problems
     assert "b1 (cluster_b): the cross-cluster user 'nosuchuser' does not exist" in problems
+
+
+def _store_fingerprints(lab, host):
+    """SHA-256 of every certificate in each of the host's three truststores, read back independently."""
+    import hashlib
+
+    from cryptography.hazmat.primitives import serialization
+    from lab.labkit import pki
+
+    conf = lab.node_path(host, "conf")
+    found = {"ssl_truststore": set(hashlib.sha256(c.public_bytes(serialization.Encoding.DER)).hexdigest()
+                                   for c in pki.read_truststore(conf, lab.cluster_of(host).store_password).values())}
+    with open(os.path.join(conf, "ssl_truststore.pem"), "rb") as handle:
+        pems = x509.load_pem_x509_certificates(handle.read())
+    found["ssl_truststore.pem"] = set(hashlib.sha256(c.public_bytes(serialization.Encoding.DER)).hexdigest()
+                                      for c in pems)
+    return found
+
+
+def _ca_fingerprint(cluster):
+    import hashlib
+
+    from cryptography.hazmat.primitives import serialization
+    with open(cluster.ca_pem, "rb") as handle:
+        cert = x509.load_pem_x509_certificate(handle.read())
+    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
+@pytest.mark.parametrize("hand_added_on", ["a1", "a2"])
+def test_a_cluster_hands_over_only_its_own_ca_whichever_node_exports(make_lab, hand_added_on):
+    """A CA added by hand and a cluster trusted earlier stay where they are: trust is never passed on."""
+    lab = make_lab(clusters=3, nodes=2, mode="local")
+    a, b, c = lab.cluster("a"), lab.cluster("b"), lab.cluster("c")
+    from lab.labkit import handtrust, pki
+    corporate = pki.make_cluster_pki("corporate", ["corp.example"], []).ca_cert
+    pki.add_trusted_cert(lab.node_path(hand_added_on, "conf"), "corporate-root", corporate, a.store_password)
+    # An earlier trust with c, as configure-crosscluster.sh leaves it, under the seed's own alias.
+    handtrust.import_ca(lab, hand_added_on, c)
+    result = run(lab, "user")
+    result.expect_ok()
+    wanted = {_ca_fingerprint(b), _ca_fingerprint(a)}
+    for host in b.hosts:
+        for store, found in _store_fingerprints(lab, host).items():
+            assert found == wanted, (host, store)
+    # The hand-made trust is still on a's node, untouched.
+    assert _ca_fingerprint(c) in _store_fingerprints(lab, hand_added_on)["ssl_truststore"]
+
+
+def test_an_unreachable_node_stops_the_run_unless_left_out_by_name(make_lab):
+    lab = make_lab(nodes=2, mode="ssh")
+    a, b = lab.cluster("a"), lab.cluster("b")
+    down = [h for h in b.hosts if h not in b.cldb_hosts][0]
+    lab.stop_host(down)
+    before = conf_state(lab)
+    result = run(lab, "all")
+    assert result.rc != 0 and conf_state(lab) == before
+    [failure] = [r["result"] for r in result.results if r["status"] == "failed"]
+    problems = "\n".join(failure["msg"])
+    assert "%s (cluster_b): cannot be reached" % down in problems
+    assert "preflight_skip_unreachable" in problems
+    assert a.name not in open(lab.node_path(b.cldb_hosts[0], "conf/mapr-clusters.conf")).read()
+
+    result = run(lab, "all", extra_args=["-e", "preflight_skip_unreachable=true"])
+    result.expect_ok()
+    summary = "\n".join(result.task("Summary")["msg"])
+    assert "nodes not done: %s" % down in summary
+    assert a.name in open(lab.node_path(b.cldb_hosts[0], "conf/mapr-clusters.conf")).read()
+    lab.start_host(down)
+    assert a.name not in open(lab.node_path(down, "conf/mapr-clusters.conf")).read()
+    result = run(lab, "all")
+    result.expect_ok()
+    assert a.name in open(lab.node_path(down, "conf/mapr-clusters.conf")).read()
+    assert "nodes not done" not in "\n".join(result.task("Summary")["msg"])
