@@ -5,7 +5,12 @@
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import excerpt, read_text
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import (
+    MAX_NAME,
+    check_options,
+    excerpt,
+    read_text,
+)
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.truststore import (
     Request,
     apply_requests,
@@ -41,6 +46,10 @@ ARGUMENT_SPEC = dict(
 )
 
 
+# An alias becomes a friendlyName line of a PEM store, where a newline would start a line of its own.
+LIMITS = dict(alias=MAX_NAME, certificates=dict(alias=MAX_NAME, sha256=MAX_NAME))
+
+
 def _no_longer_trusted(primary, outcome):
     """Fingerprints the primary store removed (by alias or replaced) and holds no more."""
     kept = set(e.certificate.sha256 for e in primary.entries if e.certificate is not None)
@@ -74,6 +83,7 @@ class ActionModule(TruststoreAction):
         return read_text(path), path
 
     def _requests(self, args):
+        check_options(args, LIMITS)
         if args["certificates"] is not None:
             items = args["certificates"]
         else:
