@@ -18,6 +18,7 @@ import stat
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.clusters_conf import ClustersConf
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import decode_text, excerpt, read_text
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.properties import parse_properties
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.ticket_file import TicketFile
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.truststore import store_format
@@ -38,8 +39,7 @@ _CERTIFICATE_BLOCK_RE = re.compile(
 
 def _read_text(path):
     try:
-        with open(path, "r") as handle:
-            return handle.read()
+        return read_text(path)
     except FileNotFoundError:
         return None
     except OSError as err:
@@ -59,8 +59,10 @@ def _store(path):
 def _port(value, conf_path):
     if value is None:
         return DEFAULT_CLDB_HTTPS_PORT
-    if not value.isdigit() or not 0 < int(value) < 65536:
-        raise CrossclusterError("the first line has cldbHttpsPort=%s, not a port number" % value, path=conf_path,
+    # isdigit() alone takes '\u00b2' for a digit, which int() refuses; and int() of thousands of digits raises.
+    if not (value.isascii() and value.isdigit()) or len(value) > 5 or not 0 < int(value) < 65536:
+        raise CrossclusterError("the first line has cldbHttpsPort=%s, not a port number" % excerpt(value, quoted=False),
+                                path=conf_path,
                                 line=1, fix="set cldbHttpsPort to the CLDB's HTTPS port, e.g. 7443")
     return int(value)
 
@@ -111,12 +113,13 @@ def server_ticket(conf_dir):
     try:
         with open(path, "rb") as handle:
             data = handle.read()
-        text = data.decode("utf-8")
+        text = decode_text(data, path)
     except OSError as err:
         found["error"] = "cannot be read (%s)" % err.strerror
         return found
-    except UnicodeDecodeError:
-        found["error"] = "is not UTF-8 text"
+    except CrossclusterError as err:
+        # The decoder names the line and column, never the content.
+        found["error"] = "line %d: %s" % (err.line, err.problem)
         return found
     try:
         cluster = TicketFile.parse(text, path=path).local_cluster

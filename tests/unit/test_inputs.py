@@ -205,3 +205,23 @@ def test_snapshot_and_read_text_use_the_same_decoder(tmp_path):
     assert (err.path, err.line) == (str(path), 3) and "QUJD" not in str(err)
     err = _error(inputs.read_text, str(path))
     assert (err.path, err.line) == (str(path), 3)
+
+
+def test_security_facts_reads_through_the_same_decoder(tmp_path):
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils import security_facts
+
+    path = tmp_path / "daemon.conf"
+    path.write_bytes(b"mapr.daemon.user=mapr\nmapr.daemon.group=gr\xfcppe\n")
+    err = _error(security_facts._read_text, str(path))
+    assert (err.path, err.line) == (str(path), 2) and "not UTF-8" in err.problem
+    assert security_facts._read_text(str(tmp_path / "missing")) is None
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "7" * 5000, "https"])
+def test_a_cldb_https_port_that_is_no_number_is_an_error_not_a_crash(value):
+    # Regression: isdigit() accepts a superscript two, which int() refuses, and int() of 5000
+    # digits raises ValueError; both escaped as tracebacks.
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils import security_facts
+
+    err = _error(security_facts._port, value, "/opt/mapr/conf/mapr-clusters.conf")
+    assert "not a port number" in err.problem and len(str(err)) < MESSAGE_BOUND
