@@ -80,9 +80,22 @@ def trusts_valid(trusts):
     return not preflight.trust_shape_problems(trusts)
 
 
-def exporter(group, groups, play_hosts):
-    """The node that speaks for ``group``: its first host still in the play (reachable)."""
+def _in_play(group, groups, play_hosts):
+    """Whether any node of ``group`` is still in the play. Kerberos trust runs after the file work;
+    a cluster whose nodes all failed or went unreachable by then has nothing to pair with, and its
+    loss must not fail every other node (the summary names what was not done)."""
+    return any(h in play_hosts for h in groups.get(group, []))
+
+
+def exporter(group, groups, play_hosts, required=True):
+    """The node that speaks for ``group``: its first host still in the play (reachable).
+
+    None, when not ``required``, for a group none of whose hosts is left: a check that needs it is
+    skipped rather than failing every other node after that group's own failure was reported.
+    """
     hosts = [h for h in groups.get(group, []) if h in play_hosts]
+    if not hosts and not required:
+        return None
     if not hosts:
         raise AnsibleFilterError("no host of inventory group %r is in the play (none defined, or all "
                                  "unreachable); check the group in crosscluster_trusts" % group)
@@ -195,6 +208,8 @@ def kerberos_peers(peers, hostvars, groups, play_hosts):
     """
     found = []
     for group in peers:
+        if not _in_play(group, groups, play_hosts):
+            continue
         peer = hostvars[exporter(group, groups, play_hosts)]
         if not peer.get("kerberos_realm"):
             continue
@@ -249,6 +264,8 @@ def kerberos_held(trusts, hostvars, groups, play_hosts, fact="kerberos_trust_hel
     """Per pair of Kerberos clusters, what each one's KDC reported: ``[{held: {realm: {principal: info}}}]``."""
     pairs = []
     for trust in trusts:
+        if not all(_in_play(group, groups, play_hosts) for group in trust["clusters"]):
+            continue
         exporters = [hostvars[exporter(group, groups, play_hosts)] for group in trust["clusters"]]
         if not all(node.get("kerberos_realm") for node in exporters):
             continue

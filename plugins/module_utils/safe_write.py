@@ -207,10 +207,37 @@ class _Staged:
         self.tmp = tmp
 
 
+def _staging_prefix(path):
+    return ".%s." % os.path.basename(path)
+
+
+def _is_staging_name(name, path):
+    # mkstemp's random part is 8 characters of [a-z0-9_]; anything else is not one of ours.
+    prefix = _staging_prefix(path)
+    middle = name[len(prefix):-len(".tmp")]
+    return (name.startswith(prefix) and name.endswith(".tmp") and len(middle) == 8
+            and all(c in "abcdefghijklmnopqrstuvwxyz0123456789_" for c in middle))
+
+
+def remove_stale_staging(path):
+    """Remove the staged copies of ``path`` that a killed writer left; returns their names.
+
+    Call it only while holding the directory lock: every writer of this collection stages under
+    that lock, so a staged file seen then belongs to a writer that died before its rename.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    removed = []
+    for name in sorted(os.listdir(directory)):
+        if _is_staging_name(name, path):
+            _unlink_quietly(os.path.join(directory, name))
+            removed.append(name)
+    return removed
+
+
 def _stage(path, data, mode, uid, gid):
     directory = os.path.dirname(os.path.abspath(path))
     # mkstemp creates the file 0600, so a secret is never readable by others, not even briefly.
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path), suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=_staging_prefix(path), suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -245,11 +272,14 @@ def write_files(changes, backup=False):
 
     ``changes`` is a list of ``(snapshot, data, attributes)``. Staging first means a full disk or
     a bad owner fails before any file changed, so sibling stores never end up half-updated.
-    Returns ``{path: backup_path}`` for the files that were backed up.
+    Returns ``{path: backup_path}`` for the files that were backed up. Callers hold the directory
+    lock of every path (``locked`` / ``locked_all``).
     """
     staged = []
     backups = {}
     try:
+        for snapshot, _data, _attrs in changes:
+            remove_stale_staging(snapshot.path)
         for snapshot, data, attributes in changes:
             mode, uid, gid = attributes.target(snapshot)
             staged.append(_stage(snapshot.path, data, mode, uid, gid))

@@ -78,10 +78,30 @@ class NodeFiles:
             module_name=SNAPSHOT_MODULE, module_args=args, task_vars=self.task_vars)
         return result
 
+    @staticmethod
+    def _failure(result, doing, paths):
+        """The node module's failure, naming the files; when it died without a word (killed, out of
+        memory) Ansible's own message says only that no JSON came, so its exit status and stderr
+        are what tells the user what happened."""
+        details = []
+        rc = result.get("rc")
+        if isinstance(rc, int) and rc > 128:
+            details.append("exit status %d: killed by signal %d" % (rc, rc - 128))
+        elif rc:
+            details.append("exit status %s" % rc)
+        stderr = (result.get("module_stderr") or "").strip()
+        if stderr:
+            details.append("stderr: %s" % stderr[-300:])
+        msg = "%s %s on the node failed: %s" % (doing, ", ".join(paths), result.get("msg") or "no message")
+        if details:
+            # Files are replaced by rename, one at a time: each is whole, either as before or new.
+            msg += " (%s). Fix: re-run; each file was left either as it was or fully written" % "; ".join(details)
+        return AnsibleActionFail(msg)
+
     def read(self, layout):
         result = self._run(dict(paths=[item[0] for item in layout], state="read"))
         if result.get("failed"):
-            raise AnsibleActionFail(result.get("msg", "reading the stores failed"))
+            raise self._failure(result, "reading", [item[0] for item in layout])
         files = []
         for (path, store_type, password, primary), item in zip(layout, result["files"]):
             data = base64.b64decode(item["content"]) if item["exists"] else None
@@ -103,7 +123,7 @@ class NodeFiles:
         if result.get("conflict"):
             return False, {}
         if result.get("failed"):
-            raise AnsibleActionFail(result.get("msg", "writing the stores failed"))
+            raise self._failure(result, "writing", sorted(contents))
         return True, result.get("backup_files", {})
 
 

@@ -3,6 +3,7 @@
 import multiprocessing
 import os
 import stat
+import tempfile
 
 import pytest
 
@@ -109,6 +110,22 @@ def test_failed_staging_leaves_every_file_untouched(tmp_path, monkeypatch):
         write_files(changes)
     assert first.read_text() == "a0" and second.read_text() == "b0"
     assert leftovers(tmp_path) == []
+
+
+def test_a_writer_removes_what_a_killed_writer_of_the_same_file_staged(tmp_path):
+    path = tmp_path / "mapr-clusters.conf"
+    path.write_text("old\n")
+    # The very names a writer killed between staging and rename leaves (see _stage).
+    stale = [os.path.basename(tempfile.mkstemp(dir=str(tmp_path), prefix=".mapr-clusters.conf.", suffix=".tmp")[1])
+             for _ in range(2)]
+    kept = [".mapr-clusters.conf.bak.tmp", ".mapr-clusters.conf.p12.abcd1234.tmp", ".other.abcd1234.tmp",
+            "mapr-clusters.conf.abcd1234.tmp", ".mapr-clusters.conf.abcd1234.tmp~"]
+    for name in kept:
+        (tmp_path / name).write_text("not ours")
+    with locked(str(path)):
+        write_files([(read_snapshot(str(path)), b"new\n", Attributes())])
+    assert path.read_text() == "new\n"
+    assert sorted(os.listdir(tmp_path)) == sorted(kept + ["mapr-clusters.conf"]), stale
 
 
 def test_text_edit_check_mode_reports_without_writing(tmp_path):
