@@ -24,7 +24,10 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors imp
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import excerpt
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.line_file import (
+    BLANKS,
     KeyedLineFile,
+    check_no_stray_cr,
+    fields,
     split_lines,
 )
 
@@ -219,7 +222,7 @@ class ClusterEntry:
 
 def parse_line(text, path=None, line=None):
     """Parse one cluster line (not a comment or blank line) into a ClusterEntry."""
-    tokens = text.split()
+    tokens = fields(text)
     if not tokens:
         raise CrossclusterError(
             "empty cluster line",
@@ -340,7 +343,8 @@ class ClustersConf(KeyedLineFile):
         lines = []
         first_seen = {}
         for number, (content, ending) in enumerate(split_lines(text), start=1):
-            stripped = content.strip()
+            check_no_stray_cr(content, path, number)
+            stripped = content.strip(BLANKS)
             entry = None
             if stripped and not stripped.startswith("#"):
                 entry = parse_line(content, path, number)

@@ -35,13 +35,14 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs imp
     excerpt,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.line_file import (
+    BLANKS,
     newline_of,
     render_lines,
     split_lines,
 )
 
-# What C's isspace() skips in MIT's parser; str.strip() would also strip Unicode spaces MIT keeps.
-BLANKS = " \t\n\v\f\r"
+# BLANKS (from line_file) is what C's isspace() skips in MIT's parser; str.strip() would also strip
+# Unicode spaces MIT keeps.
 # MIT's documentation indents 4 spaces per level; used only when the file shows no style of its own.
 DEFAULT_INDENT = "    "
 

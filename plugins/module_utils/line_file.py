@@ -12,7 +12,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+
+# What separates fields for the C and Java programs that read these files (isspace(), Java's \s):
+# ASCII blanks only. str.split() also splits on U+001C-U+001F, U+0085, U+00A0 and U+2028, so a
+# line could hold different fields for us than for MapR (found by fuzzing against Java's rule).
+BLANKS = " \t\n\v\f\r"
+_BLANKS_RE = re.compile("[%s]+" % BLANKS)
 
 
 def split_lines(text):
@@ -31,6 +39,29 @@ def split_lines(text):
     if parts[-1]:
         pairs.append([parts[-1], ""])
     return pairs
+
+
+def fields(text):
+    """The fields of a line, split on ASCII blanks only (see BLANKS)."""
+    return [field for field in _BLANKS_RE.split(text) if field]
+
+
+def is_blank(text):
+    return not text.strip(BLANKS)
+
+
+def check_no_stray_cr(content, path, number):
+    """Refuse a carriage return inside a line (not the one of a CRLF ending).
+
+    Java's readLine() ends a line at a lone CR, C's fgets() does not: a comment holding one could
+    be a cluster or ticket line to one reader and part of a comment to the other.
+    """
+    if "\r" in content:
+        raise CrossclusterError(
+            "holds a carriage return (U+000D) inside the line, which some readers take for a line end",
+            path=path, line=number,
+            fix="end every line with LF or CRLF only (e.g. sed -i 's/\\r\\([^$]\\)/\\n\\1/g'), or remove the "
+                "stray carriage return")
 
 
 def newline_of(pairs):

@@ -26,6 +26,9 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors imp
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.line_file import (
     KeyedLineFile,
+    check_no_stray_cr,
+    fields,
+    is_blank,
     join_lines,
     split_lines,
 )
@@ -35,7 +38,8 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils.line_file 
 _STRICT_B64_RE = re.compile(r"[A-Za-z0-9+/]*={0,2}\Z")
 _B64_CHAR_RE = re.compile(r"[A-Za-z0-9+/=]*\Z")
 _WHITESPACE_RE = re.compile(r"\s")
-_TICKET_LINE_RE = re.compile(r"(\s*)(\S+)(\s+)(\S+)(\s*)\Z")
+# ASCII: the blanks that separate fields for MapR (see line_file.BLANKS), not Unicode's.
+_TICKET_LINE_RE = re.compile(r"(\s*)(\S+)(\s+)(\S+)(\s*)\Z", re.ASCII)
 
 # Cluster names are short; anything longer is more likely a misplaced blob than a name.
 _MAX_SHOWN_NAME = 64
@@ -109,8 +113,8 @@ def parse_ticket(ticket, cluster=None):
     """Module input to ``(cluster, blob)``: the whole line ``<cluster> <blob>`` or the blob alone."""
     if cluster is not None:
         _check_name(cluster)
-    fields = ticket.split() if isinstance(ticket, str) else []
-    if not fields:
+    words = fields(ticket) if isinstance(ticket, str) else []
+    if not words:
         raise CrossclusterError(
             "ticket is empty",
             fix="pass the line '<cluster> <base64 ticket>' from the ticket file, "
@@ -122,21 +126,21 @@ def parse_ticket(ticket, cluster=None):
             "ticket spans %d lines; a ticket is a single line" % len(ticket.strip().splitlines()),
             fix=_LINE_FIX,
         )
-    if len(fields) > 2:
+    if len(words) > 2:
         raise CrossclusterError(
             "ticket has %d whitespace-separated fields; expected '<cluster> <blob>' "
-            "or the blob alone" % len(fields),
+            "or the blob alone" % len(words),
             fix=_LINE_FIX,
         )
-    if len(fields) == 1:
+    if len(words) == 1:
         if cluster is None:
             raise CrossclusterError(
                 "ticket holds only a blob, so the cluster it belongs to is unknown",
                 fix="pass cluster: <name>, or the whole line '<cluster> <base64 ticket>'",
             )
-        blob = fields[0]
+        blob = words[0]
     else:
-        line_cluster, blob = fields
+        line_cluster, blob = words
         if not is_valid_cluster_name(line_cluster):
             # Not echoed: a wrapped blob split in two would put half of it here.
             raise CrossclusterError(
@@ -200,14 +204,15 @@ class TicketFile(KeyedLineFile):
         lines = []
         first_seen = {}
         for number, (content, ending) in enumerate(split_lines(text), start=1):
-            if not content.strip():
+            check_no_stray_cr(content, path, number)
+            if is_blank(content):
                 lines.append(_TicketLine(content, ending))
                 continue
             match = _TICKET_LINE_RE.match(content)
             if match is None:
                 raise CrossclusterError(
                     "line has %d whitespace-separated fields; a ticket line has exactly two"
-                    % len(content.split()),
+                    % len(fields(content)),
                     path=path,
                     line=number,
                     fix=_LINE_FIX,

@@ -412,3 +412,24 @@ def test_copy_remote_first_line_whole_keeps_kerberos_fields():
     local = ClustersConf.parse("a.example secure=true na1:7222\n", PATH)
     assert local.set(remote.get(remote.local_cluster)) is True
     assert local.render() == "a.example secure=true na1:7222\n" + KERBEROS_LINE + "\n"
+
+
+@pytest.mark.parametrize("odd", ["\x1c", "\x1f", "\x85", "\xa0", "\u2028", "\u3000"])
+def test_only_ascii_blanks_separate_fields(odd):
+    # Regression (found by fuzzing against Java's \s): str.split() took these for blanks, so the
+    # codec saw a cluster name and a host where MapR sees one odd word.
+    with pytest.raises(CrossclusterError) as caught:
+        ClustersConf.parse("a.example%sh1:7222\n" % odd, PATH)
+    assert caught.value.line == 1 and "not a valid cluster name" in caught.value.problem
+
+
+@pytest.mark.parametrize("text, line", [
+    ("a.example h1:7222\rb.example h2:7222\n", 1),
+    ("a.example h1:7222\n# old\rb.example h2:7222\n", 2),
+    ("a.example h1:7222\r\n\r\r\n", 2),
+])
+def test_a_carriage_return_inside_a_line_is_refused(text, line):
+    # Java's readLine() ends a line at a lone CR, C's fgets() does not: the two would disagree.
+    err = _error(ClustersConf.parse, text, PATH)
+    assert err.line == line and "carriage return" in err.problem
+    assert ClustersConf.parse("a.example h1:7222\r\n\r\n", PATH).names() == ["a.example"]

@@ -193,6 +193,40 @@ def test_clusters_conf_any_text(text):
             assert parse_line(entry.to_line()).same_as(entry)
 
 
+# MapR reads these files in Java, whose "\\s" is ASCII whitespace only; Python's str.split() also
+# splits on U+001C-U+001F, U+0085, U+00A0 and U+2028. The codec must see the fields MapR sees.
+JAVA_BLANKS = " \t\n\x0b\x0c\r"
+ODD_SPACES = st.sampled_from(["\x1c", "\x1f", "\x85", "\xa0", "\u2028", "\u3000"])
+
+
+def java_fields(line):
+    fields, word = [], ""
+    for char in line:
+        if char in JAVA_BLANKS:
+            if word:
+                fields.append(word)
+            word = ""
+        else:
+            word += char
+    return fields + ([word] if word else [])
+
+
+@fuzz("clusters_conf: fields as MapR's Java reader splits them", 300,
+      clusters_conf_files().map(lambda c: c[0]), st.lists(st.tuples(st.integers(0, 10 ** 6), ODD_SPACES),
+                                                         min_size=1, max_size=2))
+def test_clusters_conf_fields_are_java_fields(text, insertions):
+    for position, char in insertions:
+        position %= len(text) + 1
+        text = text[:position] + char + text[position:]
+    conf = survives(ClustersConf.parse, text, "/c")
+    if conf is not None:
+        for entry, line in zip(conf.entries(), [line for line in text.split("\n")
+                                                if line.strip(JAVA_BLANKS) and not
+                                                line.strip(JAVA_BLANKS).startswith("#")]):
+            fields = java_fields(line)
+            assert entry.name == fields[0] and list(entry.hosts) == [f for f in fields[1:] if "=" not in f]
+
+
 # ------------------------------------------------------------------ ticket files
 
 BLOB = st.binary(min_size=1, max_size=120).map(lambda b: base64.b64encode(b).decode("ascii"))
@@ -227,6 +261,19 @@ def test_ticket_file_round_trip(case):
     assert [(c, again.get(c)) for c in again.clusters()] == pairs
     for _cluster, blob in pairs:
         assert blob not in again.redacted()
+
+
+@fuzz("ticket_file: fields as MapR's reader splits them", 300,
+      ticket_files().map(lambda c: c[0]), st.lists(st.tuples(st.integers(0, 10 ** 6), ODD_SPACES),
+                                                   min_size=1, max_size=2))
+def test_ticket_file_fields_are_java_fields(text, insertions):
+    for position, char in insertions:
+        position %= len(text) + 1
+        text = text[:position] + char + text[position:]
+    tickets = survives(TicketFile.parse, text, "/t")
+    if tickets is not None:
+        lines = [java_fields(line) for line in text.split("\n") if java_fields(line)]
+        assert [(c, tickets.get(c)) for c in tickets.clusters()] == [tuple(fields) for fields in lines]
 
 
 REAL_TICKETS = st.sampled_from([
@@ -407,6 +454,22 @@ def test_properties_round_trip(values, separator, ending):
     # properties.py only reads; this writes key=value lines the way daemon.conf has them.
     text = "# daemon.conf\n" + "".join("%s%s%s%s" % (k, separator, v, ending) for k, v in values.items())
     assert parse_properties(text, "/p") == values
+
+
+def java_properties_lines(text):
+    """Lines as java.util.Properties and grep see them: ended by LF, CR or CRLF only."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+@fuzz("properties: lines as Java and grep end them", 300,
+      st.dictionaries(PROP_KEY, PROP_VALUE, min_size=1, max_size=4), st.lists(ODD_SPACES, min_size=1, max_size=3))
+def test_properties_lines_are_java_lines(values, odd):
+    text = "".join("%s=%s%s" % (k, v, odd[i % len(odd)]) for i, (k, v) in enumerate(values.items()))
+    parsed = survives(parse_properties, text, "/p")
+    if parsed is not None:
+        # With no LF or CR, the whole text is one line: one key, whose value runs to the end.
+        assert list(parsed) == [k for k, _v in [line.partition("=")[::2] for line in java_properties_lines(text)
+                                                if line.strip(JAVA_BLANKS)]]
 
 
 @fuzz("properties: arbitrary and mutated text", 300,

@@ -306,3 +306,20 @@ def test_redacted_after_change_matches_render_shape():
     assert redacted == "a %s\nc %s\n" % (blob_digest(BLOB_A), blob_digest(BLOB_C))
     _assert_no_blob(redacted)
     assert redacted.count("\n") == tickets.render().count("\n")
+
+
+@pytest.mark.parametrize("odd", ["\x1c", "\x85", "\xa0", "\u2028"])
+def test_ticket_fields_split_on_ascii_blanks_only(odd):
+    # Regression (found by fuzzing against Java's \s): the Unicode-aware \s split these lines.
+    with pytest.raises(CrossclusterError) as caught:
+        TicketFile.parse("a.example%s%s\n" % (odd, BLOB_A), "/t")
+    assert caught.value.line == 1 and BLOB_A not in str(caught.value)
+    with pytest.raises(CrossclusterError):
+        parse_ticket("a.example%s%s" % (odd, BLOB_A))
+
+
+def test_a_carriage_return_inside_a_ticket_line_is_refused():
+    with pytest.raises(CrossclusterError) as caught:
+        TicketFile.parse("a.example %s\rb.example %s\n" % (BLOB_A, BLOB_B), "/t")
+    assert caught.value.line == 1 and "carriage return" in caught.value.problem
+    assert BLOB_A not in str(caught.value) and BLOB_B not in str(caught.value)
