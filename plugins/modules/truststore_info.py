@@ -53,6 +53,10 @@ attributes:
     support: none
   platform:
     platforms: posix
+notes:
+  - A PEM store that holds a private key is refused with an error naming the file and line (a truststore
+    holds certificates only; the key is never shown). Point O(path) at truststores, not keystores.
+  - A PEM store that is not UTF-8 is refused, naming the file and the line of the first bad byte.
 requirements:
   - pyjks and cryptography >= 45 on the controller.
 seealso:
