@@ -3,7 +3,7 @@
 import hashlib
 import os
 
-from ansible_run import ROOT, run_playbook
+from ansible_run import DEFAULT_TIMEOUT, ROOT, start_playbook
 
 PLAYBOOK = str(ROOT / "playbooks" / "crosscluster.yml")
 VERIFY = str(ROOT / "playbooks" / "verify.yml")
@@ -24,6 +24,11 @@ def changed_hosts(result):
     return sorted(set(r["host"] for r in result.results if r["result"].get("changed")))
 
 
-def run(lab, kind, playbook=PLAYBOOK, **kwargs):
-    trusts = {"crosscluster_trusts": [{"clusters": ["cluster_a", "cluster_b"], "type": kind}]}
-    return run_playbook(playbook, inventory=lab.inventory_path, connection=None, extra_vars=trusts, **kwargs)
+def start(lab, kind, playbook=PLAYBOOK, clusters=("cluster_a", "cluster_b"), **kwargs):
+    """Start ``playbook`` for one trust of ``kind`` between ``clusters``; ``.wait()`` gives its Result."""
+    trusts = {"crosscluster_trusts": [{"clusters": list(clusters), "type": kind}]}
+    return start_playbook(playbook, inventory=lab.inventory_path, connection=None, extra_vars=trusts, **kwargs)
+
+
+def run(lab, kind, playbook=PLAYBOOK, clusters=("cluster_a", "cluster_b"), timeout=DEFAULT_TIMEOUT, **kwargs):
+    return start(lab, kind, playbook, clusters, **kwargs).wait(timeout)

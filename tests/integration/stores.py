@@ -205,6 +205,19 @@ def keytool_import_ca(path, password, alias, ca, store_type, tmp_dir):
             "-storetype", store_type, "-storepass:env", PASSWORD_ENV, password=password)
 
 
+def fingerprints(data, store_type, password=None):
+    """Sorted SHA-256 (hex) of the certificates in a truststore's bytes: ``jks``, ``pkcs12`` or
+    ``pem``. Raises on a truncated or corrupt store, so it also proves the bytes are a whole store."""
+    if store_type == "jks":
+        ders = [entry.cert for entry in jks.KeyStore.loads(data, password).certs.values()]
+    elif store_type == "pkcs12":
+        loaded = pkcs12.load_pkcs12(data, password.encode("utf-8"))
+        ders = [item.certificate.public_bytes(serialization.Encoding.DER) for item in loaded.additional_certs]
+    else:
+        ders = [cert.public_bytes(serialization.Encoding.DER) for cert in x509.load_pem_x509_certificates(data)]
+    return sorted(hashlib.sha256(der).hexdigest() for der in ders)
+
+
 def pem_ca_subjects(path):
     """Subjects Python's ssl loads from a PEM truststore (fails if ssl cannot load the file)."""
     context = ssl.create_default_context(cafile=str(path))

@@ -3,7 +3,7 @@
 # so a developer's re-run costs a few dpkg queries, and CI's fresh machine gets everything.
 set -euo pipefail
 
-packages=(openssh-server iproute2 krb5-kdc krb5-admin-server krb5-user)
+packages=(openssh-server iproute2 strace krb5-kdc krb5-admin-server krb5-user)
 # The lab's Java TLS client runs as a single-file source program, which needs the JDK's compiler.
 command -v javac >/dev/null 2>&1 && command -v keytool >/dev/null 2>&1 || packages+=(default-jdk-headless)
 

@@ -218,10 +218,13 @@ class Lab:
                 return cluster
         raise KeyError("no cluster %r in this lab" % (key,))
 
+    def _node_etc_paths(self) -> dict:
+        return {name: os.path.join(self.dir, "etc_" + name) for name in ("hosts", "passwd", "group")}
+
     def _node_etc(self) -> dict:
         """/etc/hosts, passwd and group for ssh-mode nodes: the lab's names, and the cluster owner and
         cross-cluster user as OS users, as every node of a real cluster has them."""
-        paths = {name: os.path.join(self.dir, "etc_" + name) for name in ("hosts", "passwd", "group")}
+        paths = self._node_etc_paths()
         write_file(paths["hosts"], "127.0.0.1 localhost\n::1 localhost ip6-localhost\n" + "".join(
             "%s %s %s\n" % (h.address, h.fqdn, h.name) for h in self.hosts.values()))
         users = ((self.OWNER, self.OWNER_UID), (self.XCS_USER, self.XCS_UID))
@@ -454,17 +457,25 @@ class Lab:
         write_file(self.ssh_key + ".pub", keys["id_ed25519"] + b" lab\n")
         authorized = os.path.join(ssh_dir, "authorized_keys")
         write_file(authorized, keys["id_ed25519"] + b" lab\n")
-        etc = self._node_etc()
-        keep = netns.keep_paths([self.dir, LAB_SRC, sys.prefix, sys.base_prefix,
-                                 os.path.dirname(os.path.realpath(sys.executable))])
+        self._node_etc()
         for name, host in self.hosts.items():
             root = self.node_root(name)
             write_file(os.path.join(root, "sshd_config"), netns.sshd_config(
                 host.address, root, os.path.join(ssh_dir, "ssh_host_ed25519_key"), authorized))
-            netns.start_host("%s-%s" % (self.prefix, name), host.fqdn, root, etc, keep)
-        for name, host in self.hosts.items():
-            pid = netns.wait_sshd(self.node_root(name), host.address)
-            self._record("procs", {"pid": pid, "host": name, "role": "sshd"})
+            self._boot_node(name)
+        for name in self.hosts:
+            self._wait_node(name)
+
+    def _boot_node(self, name: str) -> None:
+        """The node's private mounts and its sshd, in its (existing) network namespace."""
+        keep = netns.keep_paths([self.dir, LAB_SRC, sys.prefix, sys.base_prefix,
+                                 os.path.dirname(os.path.realpath(sys.executable))])
+        netns.start_host("%s-%s" % (self.prefix, name), self.hosts[name].fqdn, self.node_root(name),
+                         self._node_etc_paths(), keep)
+
+    def _wait_node(self, name: str) -> None:
+        pid = netns.wait_sshd(self.node_root(name), self.hosts[name].address)
+        self._record("procs", {"pid": pid, "host": name, "role": "sshd"})
 
     def _sshd_pid(self, host: str) -> int:
         with open(os.path.join(self.node_root(host), "sshd.pid"), encoding="ascii") as fh:
@@ -473,26 +484,28 @@ class Lab:
     def _nsenter(self, host: str) -> list:
         return ["nsenter", "-t", str(self._sshd_pid(host)), "-m", "-u", "-n", "--wd=/"]
 
-    def _start_cldbs(self) -> None:
+    def _start_cldbs(self, names=None) -> None:
         logs = os.path.join(self.dir, "logs")
         os.makedirs(logs, exist_ok=True)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                "PYTHONPATH": LAB_SRC, "PYTHONDONTWRITEBYTECODE": "1"}
-        started = []
-        for host in (h for h in self.hosts.values() if h.cldb):
-            argv = [sys.executable, "-m", "labkit.cldb", "--mapr-home", self.mapr_home(host.name),
-                    "--bind", host.address, "--port", str(self.CLDB_HTTPS_PORT),
-                    "--users", os.path.join(self.cluster(host.cluster).dir, "users.json"),
-                    "--nodes", str(self.n_nodes), "--lab", self.dir + "/"]
-            if self.mode == "ssh":
-                argv = self._nsenter(host.name) + argv
-            log = os.path.join(logs, "cldb-%s.log" % host.name)
-            proc = procs.spawn(argv, env, log)
-            self._children[proc.pid] = proc
-            self._record("procs", {"pid": proc.pid, "host": host.name, "role": "cldb"})
-            started.append((proc, log))
+        hosts = [self.hosts[n] for n in (names if names is not None else self.hosts)]
+        started = [self._spawn_cldb(host, logs, env) for host in hosts if host.cldb]
         for proc, log in started:
             procs.wait_ready(proc, log)
+
+    def _spawn_cldb(self, host: Host, logs: str, env: dict) -> tuple:
+        argv = [sys.executable, "-m", "labkit.cldb", "--mapr-home", self.mapr_home(host.name),
+                "--bind", host.address, "--port", str(self.CLDB_HTTPS_PORT),
+                "--users", os.path.join(self.cluster(host.cluster).dir, "users.json"),
+                "--nodes", str(self.n_nodes), "--lab", self.dir + "/"]
+        if self.mode == "ssh":
+            argv = self._nsenter(host.name) + argv
+        log = os.path.join(logs, "cldb-%s.log" % host.name)
+        proc = procs.spawn(argv, env, log)
+        self._children[proc.pid] = proc
+        self._record("procs", {"pid": proc.pid, "host": host.name, "role": "cldb"})
+        return proc, log
 
     # ------------------------------------------------------------------ use
 
@@ -529,6 +542,30 @@ class Lab:
         return ["ssh", "-i", self.ssh_key, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
                 "-o", "UserKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=no",
                 "-o", "LogLevel=ERROR", "root@%s" % self._host(host).address]
+
+    def stop_host(self, host: str) -> None:
+        """Take an ssh-mode node down as a crash would: every process in its network namespace
+        ends (its sshd, Ansible's sessions and modules, its CLDB). Its files and namespace stay, so
+        start_host brings it back as it was."""
+        if self.mode != "ssh":
+            raise RuntimeError("stop_host needs an ssh-mode lab")
+        self._host(host)
+        procs.terminate(netns.netns_pids("%s-%s" % (self.prefix, host)))
+        self.resources["procs"] = [p for p in self.resources["procs"] if p["host"] != host]
+        self._save("up")
+
+    def start_host(self, host: str) -> None:
+        """Bring a node stopped by stop_host back: fresh private mounts, its sshd, and its CLDB."""
+        if self.mode != "ssh":
+            raise RuntimeError("start_host needs an ssh-mode lab")
+        self._host(host)
+        try:
+            self._boot_node(host)
+            self._wait_node(host)
+            self._start_cldbs([host])
+        finally:
+            # _record marks the lab as building; the rest of it has been up all along.
+            self._save("up")
 
     def status(self) -> dict:
         """What is recorded and what of it is alive."""
