@@ -20,16 +20,18 @@ from reliability import record
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.clusters_conf import (
     ClusterEntry,
     ClustersConf,
+    is_valid_cluster_name,
     parse_line,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import decode_text
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_profile import (
     Profile,
     edit_krb5_conf,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin_output import parse_print
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.properties import parse_properties
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.ticket_file import TicketFile
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.ticket_file import TicketFile, parse_ticket
 
 # derandomize: the same examples on every run and machine (CI must be reproducible);
 # database=None: nothing learnt on one machine changes what another runs.
@@ -269,6 +271,7 @@ def test_ticket_file_fields_are_java_fields(text, insertions):
         assert [(c, tickets.get(c)) for c in tickets.clusters()] == [tuple(fields) for fields in lines]
 
 
+BLOB_EXAMPLE = base64.b64encode(b"a crosscluster ticket that must never be shown").decode("ascii")
 REAL_TICKETS = st.sampled_from([
     "a.example QUJDRA==\n",
     "a.example QUJDREVGR0g=\n\nb.example   SElKS0w=  \r\n",
@@ -283,6 +286,20 @@ def test_ticket_file_any_text(text):
         assert tickets.render() == text
         for cluster in tickets.clusters():
             assert tickets.get(cluster) not in tickets.redacted()
+
+
+@fuzz("ticket_file: parse_ticket of arbitrary module input", 300,
+      st.one_of(st.text(), mutated(st.sampled_from(["b.example %s" % BLOB_EXAMPLE, BLOB_EXAMPLE]))),
+      st.none() | st.sampled_from(["b.example", "c.example", "bad name!"]))
+def test_parse_ticket_any_text(ticket, cluster):
+    found = survives(parse_ticket, ticket, cluster)
+    if found is not None:
+        assert is_valid_cluster_name(found[0]) and found[1] in ticket
+    if BLOB_EXAMPLE[4:-4] in ticket:
+        try:
+            parse_ticket(ticket, cluster)
+        except CrossclusterError as err:
+            assert BLOB_EXAMPLE[4:-4] not in str(err), "a ticket must never be echoed"
 
 
 # ------------------------------------------------------------------ maprlogin print
@@ -469,6 +486,27 @@ def test_properties_lines_are_java_lines(values, odd):
       st.one_of(st.text(), mutated(st.just("mapr.daemon.user=mapr\nmapr.daemon.group = mapr\n# x\n!y\n"))))
 def test_properties_any_text(text):
     survives(parse_properties, text, "/p")
+
+
+# ------------------------------------------------------------------ files as bytes
+
+TEXT_PARSERS = [lambda text: ClustersConf.parse(text, "/f").render(),
+                lambda text: TicketFile.parse(text, "/f").render(),
+                lambda text: Profile.parse(text, "/f").render(),
+                lambda text: parse_properties(text, "/f")]
+SAMPLE_FILES = st.sampled_from([b"a.example secure=true h1:7222\n", b"a.example QUJDRA==\r\n",
+                                b"[realms]\n A = {\n  kdc = k\n }\n", b"mapr.daemon.user=mapr\n"])
+
+
+@fuzz("text codecs: arbitrary and mutated bytes, as files are read", 400,
+      st.one_of(st.binary(max_size=80), mutated(SAMPLE_FILES)))
+def test_text_codecs_any_bytes(data):
+    # Files reach the codecs as bytes through decode_text, whose only failure is a CrossclusterError.
+    text = survives(decode_text, data, "/f")
+    if text is None:
+        return
+    for parse in TEXT_PARSERS:
+        survives(parse, text)
 
 
 # ------------------------------------------------------------------ PEM, JKS and PKCS12 stores
