@@ -47,12 +47,13 @@ def excerpt(value, limit=EXCERPT, quoted=True):
     repr() escapes control characters, so a shown value can never break the message's own line;
     ``quoted=False`` drops repr's quotes, for a name inside a phrase such as ``[realms] B``.
     """
-    if not isinstance(value, str):
-        value = repr(value)
-        quoted = False
-    shown = repr(value[:limit])
-    if not quoted:
-        shown = shown[1:-1]
+    if isinstance(value, str):
+        shown = repr(value[:limit])
+        if not quoted:
+            shown = shown[1:-1]
+    else:
+        value = repr(value)  # already escaped: shown as it is, not repr'd twice
+        shown = value[:limit]
     if len(value) <= limit:
         return shown
     return "%s\u2026 (%d characters)" % (shown, len(value))

@@ -41,6 +41,7 @@ def test_excerpt_is_short_quoted_and_escaped():
     long = inputs.excerpt("x" * BIG)
     assert long == "'%s'\u2026 (%d characters)" % ("x" * inputs.EXCERPT, BIG)
     assert inputs.excerpt(None) == "None"
+    assert inputs.excerpt(["a\n"]) == "['a\\n']"  # escaped once, not repr'd twice
     assert len(inputs.excerpt(list(range(100000)))) < 120
 
 
