@@ -490,23 +490,25 @@ def test_properties_any_text(text):
 
 # ------------------------------------------------------------------ files as bytes
 
-TEXT_PARSERS = [lambda text: ClustersConf.parse(text, "/f").render(),
-                lambda text: TicketFile.parse(text, "/f").render(),
-                lambda text: Profile.parse(text, "/f").render(),
-                lambda text: parse_properties(text, "/f")]
-SAMPLE_FILES = st.sampled_from([b"a.example secure=true h1:7222\n", b"a.example QUJDRA==\r\n",
-                                b"[realms]\n A = {\n  kdc = k\n }\n", b"mapr.daemon.user=mapr\n"])
+def _bytes_property(codec, parse, sample):
+    """``parse`` on arbitrary and mutated bytes, decoded as files are (decode_text)."""
+    @fuzz("%s: arbitrary and mutated bytes, as files are read" % codec, 150,
+          st.one_of(st.binary(max_size=80), mutated(st.just(sample))))
+    def test(data):
+        text = survives(decode_text, data, "/f")
+        if text is not None:
+            survives(parse, text)
+    return test
 
 
-@fuzz("text codecs: arbitrary and mutated bytes, as files are read", 400,
-      st.one_of(st.binary(max_size=80), mutated(SAMPLE_FILES)))
-def test_text_codecs_any_bytes(data):
-    # Files reach the codecs as bytes through decode_text, whose only failure is a CrossclusterError.
-    text = survives(decode_text, data, "/f")
-    if text is None:
-        return
-    for parse in TEXT_PARSERS:
-        survives(parse, text)
+test_clusters_conf_any_bytes = _bytes_property(
+    "clusters_conf", lambda text: ClustersConf.parse(text, "/f").render(), b"a.example secure=true h1:7222\n")
+test_ticket_file_any_bytes = _bytes_property(
+    "ticket_file", lambda text: TicketFile.parse(text, "/f").render(), b"a.example QUJDRA==\r\n")
+test_krb5_profile_any_bytes = _bytes_property(
+    "krb5_profile", lambda text: Profile.parse(text, "/f").render(), b"[realms]\n A = {\n  kdc = k\n }\n")
+test_properties_any_bytes = _bytes_property(
+    "properties", lambda text: parse_properties(text, "/f"), b"mapr.daemon.user=mapr\n")
 
 
 # ------------------------------------------------------------------ PEM, JKS and PKCS12 stores
