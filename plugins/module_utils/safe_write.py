@@ -271,7 +271,9 @@ def write_files(changes, backup=False):
     """Replace several files as one step: all are staged before any is renamed into place.
 
     ``changes`` is a list of ``(snapshot, data, attributes)``. Staging first means a full disk or
-    a bad owner fails before any file changed, so sibling stores never end up half-updated.
+    a bad owner fails before any file changed, so sibling stores never end up half-updated. A writer
+    killed between two renames leaves the files already renamed new and the others old, each
+    whole; the next write completes the set.
     Returns ``{path: backup_path}`` for the files that were backed up. Callers hold the directory
     lock of every path (``locked`` / ``locked_all``).
     """

@@ -471,13 +471,14 @@ def wait_for(path, running, timeout=120):
 
 def test_node_lost_after_preflight_is_named_and_the_rest_finish(make_lab):
     lab = make_lab(clusters=2, nodes=2, mode="ssh")
-    # a1 holds its first write (user_trust's conf task, after preflight passed) until a2 is down;
-    # the play moves in step, so a2 fails the next task at the latest.
+    # a1 holds user_trust's first write (its truststores, after preflight passed) until a2 is
+    # down; the play moves in step, so a2 is lost at the next task, its mapr-clusters.conf line.
     tmp = os.path.join(lab.node_root("a1"), "tmp")
+    old_conf = read_files(lab, "a2", [CONF])[CONF]
     hold = ("touch /tmp/fault-reached; i=0; while [ ! -e /tmp/fault-go ] && [ $i -lt 2400 ]; "
             'do sleep 0.05; i=$((i+1)); done; %s "$@"' % NODE_PYTHON)
-    install_interpreters(lab, {"a1": ((CONF_MODULE,), hold)})
-    running = start(lab, "all", extra_args=WITH_WRAPPER + NO_VERIFY)
+    install_interpreters(lab, {"a1": (STORE_REPLACE, hold)})
+    running = start(lab, "user", extra_args=WITH_WRAPPER + NO_VERIFY)
     try:
         wait_for(os.path.join(tmp, "fault-reached"), running)
         lab.stop_host("a2")
@@ -487,6 +488,7 @@ def test_node_lost_after_preflight_is_named_and_the_rest_finish(make_lab):
     assert lost.rc != 0
     assert [(host, status) for host, (status, _a, _r) in failures(lost).items()] == [("a2", "unreachable")], \
         lost.describe()
+    assert read_files(lab, "a2", [CONF]) == {CONF: old_conf}
     # a2's own conf task ran alongside a1's and may have finished before a2 went down.
     assert {"a1", "b1", "b2"} <= set(changed_hosts(lost))
     for host in ("a1", "b1", "b2"):
@@ -495,10 +497,10 @@ def test_node_lost_after_preflight_is_named_and_the_rest_finish(make_lab):
     assert [line for line in summary if "not done" in line and "a2" in line], summary
 
     lab.start_host("a2")
-    run(lab, "all", extra_args=NO_VERIFY).expect_ok()
-    run(lab, "all", VERIFY).expect_ok()
+    run(lab, "user", extra_args=NO_VERIFY).expect_ok()
+    run(lab, "user", VERIFY).expect_ok()
     state = conf_state(lab)
-    again = run(lab, "all", extra_args=NO_VERIFY).expect_ok()
+    again = run(lab, "user", extra_args=NO_VERIFY).expect_ok()
     assert changed_hosts(again) == [] and conf_state(lab) == state
     record("fault", "node lost mid-run", detail="a2's sshd and sessions killed after preflight, while a1 held "
            "its first write: a2 reported unreachable and named in the summary, a1, b1, b2 finished; after "
