@@ -28,7 +28,7 @@ from lab.labkit import ssh_mode_unavailable
 from lab.labkit.node.mapr_node import parse_clusters_conf, read_ticket_lines
 from labplay import VERIFY, changed_hosts, conf_state, run, start
 from reliability import record
-from stores import fingerprints
+from stores import Ca, fingerprints
 
 pytest_plugins = ["lab.fixtures"]
 
@@ -448,14 +448,30 @@ def test_store_changed_between_read_and_write_is_refused_and_kept(make_lab):
     assert paths[2] in refused.msg and "changed since it was read" in refused.msg
     assert read_files(lab, "a1", ["ssl_truststore.pem"])["ssl_truststore.pem"] == concurrent
 
-    converged = run(lab, "user", extra_args=NO_VERIFY)
+    record("fault", "store changed between read and write", detail="file_snapshot replace with the checksums "
+           "of an earlier read after another writer added a certificate to ssl_truststore.pem: refused "
+           "(conflict), the other writer's certificate kept")
+
+    # In the playbook: another writer adds a certificate to the PEM store after truststore_import
+    # read the stores and before its first replace; the action must re-read and try again.
+    extra = Ca("concurrent writer")
+    tmp = os.path.join(lab.node_root("a1"), "tmp")
+    with open(os.path.join(tmp, "fault-extra.pem"), "w", encoding="ascii") as handle:
+        handle.write(extra.pem)
+    meddle = ('if [ ! -e /tmp/fault-once ]; then : > /tmp/fault-once; cat /tmp/fault-extra.pem >> %s/%s; fi; '
+              '%s "$@"' % (NODE_CONF, "ssl_truststore.pem", NODE_PYTHON))
+    install_interpreters(lab, {"a1": (STORE_REPLACE, meddle)})
+    converged = run(lab, "user", extra_args=WITH_WRAPPER + NO_VERIFY)
     converged.expect_ok()
+    assert os.path.exists(os.path.join(tmp, "fault-once")), "the other writer never ran"
     wanted = sorted([ca_fingerprint(lab.cluster("a")), ca_fingerprint(lab.cluster("b"))])
     for name in STORES:
-        assert store_fingerprints(lab, "a1", name) == wanted, name
-    record("fault", "store changed between read and write", detail="file_snapshot replace with the checksums "
-           "of an earlier read after another writer changed ssl_truststore.pem: refused (conflict), the other "
-           "writer's certificate kept; the main playbook then converged with it in all three stores")
+        kept = [extra.sha256] if name == "ssl_truststore.pem" else []
+        assert store_fingerprints(lab, "a1", name) == sorted(wanted + kept), name
+    record("fault", "store changed during a playbook's import", detail="another writer appended a certificate "
+           "to a1's ssl_truststore.pem between truststore_import's read and its replace: the replace was refused, "
+           "the action re-read and retried; all three stores got cluster B's CA and the PEM kept the other "
+           "writer's certificate")
 
 
 # ------------------------------------------------------------------ 5. a node lost mid-run
