@@ -10,13 +10,16 @@ STAMP := $(VENV)/.installed
 COLLECTIONS := $(CURDIR)/.cache/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/datafabric/crosscluster
 PYTEST_WORKERS ?= 2
+# The oldest ansible-core in requires_ansible, in a venv of its own.
+OLDEST := .cache/venv-oldest
+OLDEST_STAMP := $(OLDEST)/.installed
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_HOME := $(CURDIR)/.cache/ansible-home
 export ANSIBLE_NOCOLOR := 1
 
-.PHONY: help deps system-deps link lint unit integration test demo bench build clean
+.PHONY: help deps system-deps link lint unit integration test oldest demo bench build clean
 
 help:
 	@echo "make demo   build the lab, run the main playbook, verify, print a summary"
@@ -27,6 +30,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+$(OLDEST_STAMP): tests/requirements-oldest.txt
+	$(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/pip install -q --upgrade pip
+	$(OLDEST)/bin/pip install -q -r tests/requirements-oldest.txt
 	touch $@
 
 system-deps:
@@ -51,8 +60,17 @@ integration: deps
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) tests/integration
 
 # pytest exits 5 when it collects nothing; with -e and pipefail that fails the target loudly.
+# The tests record what they tried; the report writes docs/reliability.md and fails the target
+# when the run fell short (a leak, a changed file, too few bad inputs or kill points).
 test: lint
+	rm -rf .cache/reliability
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) tests/unit tests/integration
+	$(MAKE) --no-print-directory oldest
+	$(BIN)/python tests/tools/reliability_report.py
+
+# What must hold on the oldest ansible-core too: a no_log task's failure still says why.
+oldest: deps $(OLDEST_STAMP)
+	$(OLDEST)/bin/python -m pytest -q -p no:cacheprovider tests/integration/test_scrubbed_failures.py
 
 demo: deps
 	$(BIN)/python tests/demo.py $(DEMO_ARGS)

@@ -11,6 +11,7 @@ import subprocess
 
 import pytest
 from ansible_run import run_playbook
+from leakscan import scan
 from procwatch import ProcessWatch
 
 pytest_plugins = ["kdc.fixtures"]
@@ -135,10 +136,16 @@ def test_trust_is_built_verified_idempotent_repaired_and_removed(world):
     assert cross_realm(world, "ka1", a, b).returncode != 0
 
 
-def test_a_vaulted_password_never_reaches_ps_or_the_log(world):
+def test_a_vaulted_password_never_reaches_ps_or_the_log(world, tmp_path):
     secret = "Vaulted-Xrealm-%d-pw" % os.getpid()
+    log_path = str(tmp_path / "ansible.log")
     with ProcessWatch() as watch:
-        result = run(world, secret_vars={"kerberos_trust_passwords": {KNOWN: secret}}, verbosity=4).expect_ok()
+        result = run(world, secret_vars={"kerberos_trust_passwords": {KNOWN: secret}}, verbosity=4,
+                     env={"ANSIBLE_LOG_PATH": log_path}).expect_ok()
+    leaks = scan("kerberos_trust with a vaulted password, two MIT KDCs, -vvvv",
+                 {"vaulted cross-realm password": secret, "A.TEST user password": world["kdcs"].a.user_password,
+                  "B.TEST user password": world["kdcs"].b.user_password}, result, watch, [result.run_dir], log_path)
+    assert leaks == []
     assert watch.ps_samples, "the process watch never sampled"
     # It caught the tools the password is piped to, so its silence below means something.
     assert watch.seen("ktutil") or watch.seen("kadmin.local"), sorted(watch.cmdlines)[:40]

@@ -215,6 +215,7 @@ def test_server_ticket_missing_or_empty(tmp_path):
     assert found["exists"] is True and found["error"] == "holds no ticket" and found["cluster"] is None
 
 
+# ids: the blobs are random, and pytest-xdist workers must collect the same test names.
 @pytest.mark.parametrize("text", [
     "SECRETONEFIELDXYZ\n",
     "a.example %s extra-secret-field\n" % _blob(),
@@ -222,7 +223,7 @@ def test_server_ticket_missing_or_empty(tmp_path):
     "%s a.example\n" % _blob(),
     "a.example %s\na.example %s\n" % (_blob(), _blob()),
     b"a.example \xff\xfesecret-bytes\n",
-])
+], ids=["one-field", "three-fields", "not-base64", "blob-first", "two-own-lines", "not-utf8"])
 def test_an_unparseable_server_ticket_never_shows_its_text(tmp_path, text):
     _write_ticket(tmp_path, text)
     found = security_facts.server_ticket(str(tmp_path))
