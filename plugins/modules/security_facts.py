@@ -16,7 +16,7 @@ description:
   - With O(truststore_password), the node hands the bytes of C(ssl_truststore) and its two
     siblings to the controller, which opens them there (the password never reaches the node) and
     reports their entries, and works out the cluster's own CA chain.
-  - The cluster's own CA chain is what issued its server certificate: the first certificate of
+  - The cluster's own CA chain is what issued its server certificate - the first certificate of
     C(ssl_keystore.pem), climbed issuer by issuer (each checked by signature) through the rest of
     that file and the truststore. Only the certificate blocks of C(ssl_keystore.pem) leave the node,
     never its key. A CA the truststore merely trusts is not part of it.
