@@ -136,3 +136,56 @@ def test_an_unreachable_node_stops_the_run_unless_left_out_by_name(make_lab):
     result.expect_ok()
     assert a.name in open(lab.node_path(down, "conf/mapr-clusters.conf")).read()
     assert "nodes not done" not in "\n".join(result.task("Summary")["msg"])
+
+
+def _give_cluster_a_ca(lab, cluster, not_before, not_after):
+    """Re-issue the cluster's CA and server certificate with the given CA validity, on every node."""
+    import datetime
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    from lab.labkit import pki
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "%s renewed CA" % cluster.name)])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now + not_before)
+          .not_valid_after(now + not_after)
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    leaf = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cluster.name)]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=300))
+            .sign(ca_key, hashes.SHA256()))
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    for host in cluster.hosts:
+        conf = lab.node_path(host, "conf")
+        with open(os.path.join(conf, "ssl_keystore.pem"), "wb") as handle:
+            handle.write(key_pem + b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (leaf, ca)))
+        pki.write_truststores(conf, {"%s-ca" % cluster.name: ca}, cluster.store_password)
+    return ca
+
+
+def test_an_expired_peer_ca_stops_the_run_and_one_expiring_soon_warns(make_lab):
+    import datetime
+    day = datetime.timedelta(days=1)
+    lab = make_lab(nodes=2, mode="local")
+    a, b = lab.cluster("a"), lab.cluster("b")
+    _give_cluster_a_ca(lab, b, -400 * day, -day)
+    before = conf_state(lab)
+    result = run(lab, "user")
+    assert result.rc != 0 and conf_state(lab) == before
+    [failure] = [r["result"] for r in result.results if r["status"] == "failed"]
+    problems = "\n".join(failure["msg"])
+    assert re.search(r"cluster_b's CA CN=%s renewed CA \(valid \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d\) has "
+                     r"expired\. Fix: renew" % re.escape(b.name), problems), problems
+
+    _give_cluster_a_ca(lab, b, -day, 10 * day)
+    result = run(lab, "user", extra_args=["-e", "all_trust_verify=false"]).expect_ok()
+    warning = "\n".join(result.task("datafabric.crosscluster.preflight : Warn about what does not stop the run")
+                        ["msg"])
+    assert "cluster_b's CA CN=%s renewed CA" % b.name in warning and "expires in 9 days" in warning
+    assert b.name in open(lab.node_path(a.hosts[1], "conf/mapr-clusters.conf")).read()
