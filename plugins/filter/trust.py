@@ -36,12 +36,7 @@ def trust_peers(trusts, group, kind):
 def trust_groups(trusts):
     """Every cluster group named in ``trusts``, in first-mention order."""
     _check_trusts(trusts)
-    groups = []
-    for trust in trusts:
-        for group in trust["clusters"]:
-            if group not in groups:
-                groups.append(group)
-    return groups
+    return preflight.groups_in(trusts)
 
 
 def cluster_group(group_names, trusts):
