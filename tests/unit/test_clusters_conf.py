@@ -3,6 +3,7 @@
 import dataclasses
 
 import pytest
+from expect import crosscluster_error
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.clusters_conf import (
     DEFAULT_CLDB_PORT,
@@ -32,10 +33,7 @@ ODD_FILE = (
 
 
 def _error(call, *args, **kwargs):
-    with pytest.raises(CrossclusterError) as info:
-        call(*args, **kwargs)
-    err = info.value
-    assert err.fix, "every error must say how to fix it"
+    err = crosscluster_error(call, *args, **kwargs)
     return err
 
 

@@ -1,6 +1,7 @@
 """Inputs that cannot be smuggled: control characters, sizes, bounded messages, non-UTF-8 files."""
 
 import pytest
+from expect import crosscluster_error
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import inputs
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import kadmin as K
@@ -9,7 +10,6 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils.clusters_c
     build_entry,
     parse_line,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_profile import (
     Profile,
     check_tag,
@@ -24,10 +24,7 @@ MESSAGE_BOUND = 1000
 
 
 def _error(call, *args, **kwargs):
-    with pytest.raises(CrossclusterError) as info:
-        call(*args, **kwargs)
-    err = info.value
-    assert err.fix, "every error must say how to fix it"
+    err = crosscluster_error(call, *args, **kwargs)
     return err
 
 

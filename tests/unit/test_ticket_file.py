@@ -4,6 +4,7 @@ import base64
 import hashlib
 
 import pytest
+from expect import crosscluster_error
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import (
     CrossclusterError,
@@ -26,10 +27,7 @@ FILE = "a.example %s\n\nb.example   %s  \n" % (BLOB_A, BLOB_B)
 
 
 def _error(call, *args, **kwargs):
-    with pytest.raises(CrossclusterError) as info:
-        call(*args, **kwargs)
-    err = info.value
-    assert err.fix, "every error must say how to fix it"
+    err = crosscluster_error(call, *args, **kwargs)
     _assert_no_blob(str(err), repr(err), err.problem, err.fix)
     return err
 

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+from expect import crosscluster_error
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import truststore as ts
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
@@ -72,10 +73,7 @@ def _load(data, store_type="auto", path=None, password=PASSWORD):
 
 
 def _error(call, *args, **kwargs):
-    with pytest.raises(CrossclusterError) as info:
-        call(*args, **kwargs)
-    err = info.value
-    assert err.fix, "every error must say how to fix it"
+    err = crosscluster_error(call, *args, **kwargs)
     assert err.path, "every error must name the file"
     assert str(err).startswith(str(err.path))
     return err
