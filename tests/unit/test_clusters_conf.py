@@ -32,9 +32,7 @@ ODD_FILE = (
 )
 
 
-def _error(call, *args, **kwargs):
-    err = crosscluster_error(call, *args, **kwargs)
-    return err
+_error = crosscluster_error
 
 
 # ---------------------------------------------------------------- parse_line

@@ -23,9 +23,7 @@ BIG = 10 * 1024 * 1024
 MESSAGE_BOUND = 1000
 
 
-def _error(call, *args, **kwargs):
-    err = crosscluster_error(call, *args, **kwargs)
-    return err
+_error = crosscluster_error
 
 
 # ---------------------------------------------------------------- excerpt
