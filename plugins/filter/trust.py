@@ -11,7 +11,7 @@ import secrets
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import preflight
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import planner, preflight
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin import parse_validity
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin_output import seconds_left
@@ -52,22 +52,13 @@ def trust_alias(cluster_name, sha256):
     return preflight.trust_alias(cluster_name, sha256, ALIAS_DIGEST_LENGTH)
 
 
-def own_certificates(peer_facts):
-    """The certificates the given clusters hand to their peers, named by the alias rule.
-
-    ``peer_facts`` is a list of clusters' ``mapr_security`` facts (M(security_facts)); each gives
-    its ``own_ca``: the cluster's own CA chain, never what its truststore merely trusts, so trust
-    is never passed on.
-    """
-    certificates = []
-    for facts in peer_facts:
-        own_ca = facts.get("own_ca") or {}
-        if own_ca.get("error") or not own_ca.get("certificates"):
-            raise AnsibleFilterError("cluster %s cannot hand its CA to its peers: %s"
-                                     % (facts.get("cluster_name"), own_ca.get("error") or "no certificate found"))
-        certificates += [dict(alias=trust_alias(facts["cluster_name"], cert["sha256"]), pem=cert["pem"],
-                              sha256=cert["sha256"]) for cert in own_ca["certificates"]]
-    return certificates
+def user_trust_plan(trusts, hostvars, groups, play_hosts):
+    """What each node in the play must hold for user trust (see module_utils/planner.py)."""
+    facts = dict((h, hostvars[h]["mapr_security"]) for h in play_hosts if hostvars[h].get("mapr_security"))
+    try:
+        return planner.user_trust_plan(trusts, groups, facts)
+    except CrossclusterError as err:
+        raise AnsibleFilterError(str(err))
 
 
 def trusts_valid(trusts):
@@ -349,8 +340,8 @@ class FilterModule:
             "trust_groups": trust_groups,
             "cluster_group": cluster_group,
             "trust_alias": trust_alias,
-            "own_certificates": own_certificates,
             "trusts_valid": trusts_valid,
+            "user_trust_plan": user_trust_plan,
             "exporter": exporter,
             "trust_exports": trust_exports,
             "trust_summary": trust_summary,

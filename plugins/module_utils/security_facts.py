@@ -189,6 +189,7 @@ def gather(mapr_home, fips_flag_path, users=()):
         cldb_https_port=_port(options.get("cldbHttpsPort"), conf_path),
         cldb_hosts=list(own.hosts),
         clusters=conf.names(),
+        conf_lines=[entry.to_line() for entry in entries],
         is_cldb=os.path.exists(os.path.join(mapr_home, "roles", "cldb")),
         owner=daemon.get("mapr.daemon.user"),
         group=daemon.get("mapr.daemon.group"),

@@ -120,6 +120,10 @@ ansible_facts:
           description: Every cluster named in C(mapr-clusters.conf), in file order.
           type: list
           elements: str
+        conf_lines:
+          description: Every cluster line of C(mapr-clusters.conf), fields single-spaced, in file order.
+          type: list
+          elements: str
         is_cldb:
           description: Whether C(roles/cldb) exists.
           type: bool

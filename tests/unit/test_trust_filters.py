@@ -14,7 +14,6 @@ from ansible_collections.datafabric.crosscluster.plugins.filter.trust import (
     krb5_conf_edit,
     krbtgt_plan,
     krbtgt_principals,
-    own_certificates,
     plan_principals,
     preflight_report,
     tickets_for,
@@ -25,6 +24,7 @@ from ansible_collections.datafabric.crosscluster.plugins.filter.trust import (
     trust_peers,
     trust_summary,
     trusts_valid,
+    user_trust_plan,
     wanted_by_peers,
 )
 
@@ -93,31 +93,22 @@ def test_alias_rule():
     assert trust_alias("B.Example.COM", SHA_B) == "b.example.com-f7ff1c3db0f3"
 
 
-def _own(name, *certs, error=None):
-    return {"cluster_name": name, "own_ca": {"certificates": list(certs), "error": error}}
-
-
-def test_own_certificates_are_each_clusters_own_ca_under_the_alias_rule():
-    root = {"sha256": "1" * 64, "pem": "PEM-ROOT", "subject": "CN=root"}
-    inter = {"sha256": SHA_B, "pem": "PEM-INTER", "subject": "CN=inter"}
-    other = {"sha256": "3" * 64, "pem": "PEM-C", "subject": "CN=c"}
-    got = own_certificates([_own("B.Example", inter, root), _own("c.ex", other)])
-    assert got == [{"alias": "b.example-f7ff1c3db0f3", "pem": "PEM-INTER", "sha256": SHA_B},
-                   {"alias": "b.example-111111111111", "pem": "PEM-ROOT", "sha256": "1" * 64},
-                   {"alias": "c.ex-333333333333", "pem": "PEM-C", "sha256": "3" * 64}]
-    assert own_certificates([]) == []
-
-
-@pytest.mark.parametrize("facts, words", [
-    (_own("b.ex", error="/opt/mapr/conf/ssl_keystore.pem: does not exist"),
-     "cluster b.ex cannot hand its CA to its peers: /opt/mapr/conf/ssl_keystore.pem: does not exist"),
-    (_own("b.ex"), "cluster b.ex cannot hand its CA to its peers: no certificate found"),
-    ({"cluster_name": "b.ex"}, "cluster b.ex cannot hand its CA to its peers: no certificate found"),
-])
-def test_own_certificates_refuse_a_cluster_without_its_chain(facts, words):
-    good = _own("a.ex", {"sha256": "1" * 64, "pem": "PEM-A"})
-    with pytest.raises(AnsibleFilterError, match=words):
-        own_certificates([good, facts])
+def test_user_trust_plan_reads_the_facts_of_hosts_in_play_only():
+    own = {"certificates": [{"sha256": SHA_B, "pem": "PEM-B"}], "error": None}
+    facts = {"cluster_name": "b.ex", "conf_line": "b.ex secure=true nb1:7222", "own_ca": own,
+             "conf_lines": ["b.ex secure=true nb1:7222"], "truststores": {}}
+    hostvars = {"a1": {"mapr_security": dict(facts, cluster_name="a.ex", conf_line="a.ex secure=true na1:7222",
+                                             conf_lines=["a.ex secure=true na1:7222"])},
+                "b1": {"mapr_security": facts}, "b2": {}}
+    groups = {"cluster_a": ["a1"], "cluster_b": ["b1", "b2"]}
+    plan = user_trust_plan([{"clusters": ["cluster_a", "cluster_b"], "type": "user"}], hostvars, groups,
+                           ["a1", "b1", "b2"])
+    assert sorted(plan) == ["a1", "b1"]
+    assert plan["a1"]["conf_lines"] == ["b.ex secure=true nb1:7222"]
+    assert plan["a1"]["certificates"] == [{"alias": "b.ex-f7ff1c3db0f3", "pem": "PEM-B", "sha256": SHA_B}]
+    with pytest.raises(AnsibleFilterError, match="cluster_b cannot hand its CA"):
+        hostvars["b1"]["mapr_security"] = dict(facts, own_ca={"certificates": [], "error": "no chain"})
+        user_trust_plan([{"clusters": ["cluster_a", "cluster_b"], "type": "user"}], hostvars, groups, ["a1", "b1"])
 
 
 def test_summary_counts_changed_nodes_per_direction():
