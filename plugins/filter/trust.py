@@ -13,8 +13,6 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import planner, preflight
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin import parse_validity
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin_output import seconds_left
 
 # The alias rule ties every imported certificate to its cluster, so a later revoke finds exactly
 # what this collection added and never a certificate an administrator imported by hand.
@@ -61,6 +59,19 @@ def user_trust_plan(trusts, hostvars, groups, play_hosts):
         raise AnsibleFilterError(str(err))
 
 
+def server_trust_plan(trusts, hostvars, groups, play_hosts, min_validity, cldb_suffix="_cldb"):
+    """Which CLDB node generates each cluster's ticket and whose tickets each CLDB node merges."""
+    nodes = {}
+    for host in play_hosts:
+        held = hostvars[host].get("server_trust_held") or {}
+        nodes[host] = dict(facts=hostvars[host].get("mapr_security"), user=hostvars[host].get("server_trust_user"),
+                           held=held.get("tickets") if "tickets" in held else None)
+    try:
+        return planner.server_trust_plan(trusts, groups, nodes, min_validity, cldb_suffix)
+    except CrossclusterError as err:
+        raise AnsibleFilterError(str(err))
+
+
 def trusts_valid(trusts):
     """Whether ``crosscluster_trusts`` is well formed (the preflight gate says what is wrong)."""
     return not preflight.trust_shape_problems(trusts)
@@ -99,40 +110,6 @@ def trust_exports(peers, hostvars, groups, play_hosts, fact):
                                      % (host, group, fact))
         exports.append(export)
     return exports
-
-
-def tickets_missing(tickets, users, min_validity):
-    """Which peer clusters have no ticket valid ``min_validity`` more for their cross-cluster user.
-
-    ``tickets`` is what ``maprlogin print`` shows for a CLDB node's maprserverticket; ``users``
-    maps each peer cluster to the user its tickets are for (each cluster generates its ticket for
-    its own cross-cluster user, the seed's -localcrossclusteruser).
-    """
-    try:
-        needed = parse_validity(min_validity)
-    except CrossclusterError as err:
-        raise AnsibleFilterError(str(err))
-    missing = []
-    for name, user in users.items():
-        valid = [t for t in tickets if t["cluster"] == name and t["user"] == user
-                 and (seconds_left(t) or 0) >= needed]
-        if not valid:
-            missing.append(name)
-    return missing
-
-
-def wanted_by_peers(cluster_name, peers, hostvars, groups, play_hosts, fact="server_trust_missing"):
-    """Whether a CLDB node of any peer group lacks ``cluster_name``'s ticket (its ``fact`` says so)."""
-    for group in peers:
-        for host in groups.get(group, []):
-            if host in play_hosts and cluster_name in (hostvars[host].get(fact) or []):
-                return True
-    return False
-
-
-def tickets_for(lines, names):
-    """The ticket lines whose cluster is one of ``names``; the blobs are never looked at."""
-    return [line for line in lines if line and line.split(" ", 1)[0] in names]
 
 
 def cldb_targets(peers, hostvars, groups, play_hosts):
@@ -342,12 +319,10 @@ class FilterModule:
             "trust_alias": trust_alias,
             "trusts_valid": trusts_valid,
             "user_trust_plan": user_trust_plan,
+            "server_trust_plan": server_trust_plan,
             "exporter": exporter,
             "trust_exports": trust_exports,
             "trust_summary": trust_summary,
-            "tickets_missing": tickets_missing,
-            "wanted_by_peers": wanted_by_peers,
-            "tickets_for": tickets_for,
             "cldb_targets": cldb_targets,
             "preflight_report": preflight_report,
             "kerberos_peers": kerberos_peers,

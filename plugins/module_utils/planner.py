@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: datafabric.crosscluster contributors
 # Apache License 2.0 (see LICENSE)
-"""What each node must hold for user trust, worked out once per run on the controller.
+"""What each node must hold for user and server trust, worked out once per run on the controller.
 
 Pure: it takes ``crosscluster_trusts``, the inventory's groups and each node's ``mapr_security``
 facts (``security_facts`` with a truststore password, gathered once by preflight), and says per
@@ -19,6 +19,8 @@ __metaclass__ = type
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import preflight
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.clusters_conf import parse_line
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin import parse_validity
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin_output import seconds_left
 
 # The stores truststore_import keeps in step; a sibling that does not exist is not wanted either.
 TRUSTSTORES = ("ssl_truststore", "ssl_truststore.p12", "ssl_truststore.pem")
@@ -99,4 +101,48 @@ def user_trust_plan(trusts, groups, facts):
             conf_changes=not all(_holds_line(node, line) for line in lines),
             truststore_changes=bool(certificates) and not _holds_certificates(node, certificates),
         )
+    return plan
+
+
+def _missing_tickets(held, users, needed, now=None):
+    """The peer clusters (by name) with no ticket valid ``needed`` seconds more for their cross-cluster user."""
+    missing = []
+    for name, user in users.items():
+        valid = [t for t in held if t["cluster"] == name and t["user"] == user
+                 and (seconds_left(t, now) or 0) >= needed]
+        if not valid:
+            missing.append(name)
+    return missing
+
+
+def server_trust_plan(trusts, groups, nodes, min_validity, cldb_suffix="_cldb", now=None):
+    """Which CLDB node generates its cluster's ticket, and which peers' tickets each CLDB node needs.
+
+    ``nodes`` maps each host in the play to ``{facts, user, held}``: its ``mapr_security`` facts,
+    its cluster's cross-cluster user, and the tickets ``maprlogin print`` showed in its
+    maprserverticket (None when it did not read it). A cluster's ticket is for its own cross-cluster
+    user (the seed's -localcrossclusteruser), so a peer's ticket counts only when it is for that
+    user and valid ``min_validity`` more. Returns per host ``{generate, wanted_from}``:
+    ``generate`` is true on the one CLDB node per cluster that makes the ticket, only when some
+    peer CLDB node needs it; ``wanted_from`` lists the generating hosts whose tickets it must merge.
+    """
+    needed = parse_validity(min_validity)
+    facts = dict((h, n["facts"]) for h, n in nodes.items() if n.get("facts"))
+    generators = {}
+    for group in preflight.groups_in(trusts):
+        host = next((h for h in groups.get(group + cldb_suffix) or [] if h in facts), None)
+        if host is not None:
+            generators[group] = host
+    plan = dict((host, dict(generate=False, wanted_from=[])) for host in nodes)
+    for host, node in nodes.items():
+        if node.get("held") is None or not node.get("facts", {}).get("is_cldb"):
+            continue
+        group = next((g for g in preflight.groups_in(trusts) if host in (groups.get(g) or [])), None)
+        peers = [p for p in preflight.peers_of(trusts, group, "server") if p in generators] if group else []
+        users = dict((facts[generators[p]]["cluster_name"], nodes[generators[p]]["user"]) for p in peers)
+        missing = _missing_tickets(node["held"], users, needed, now)
+        for peer in peers:
+            if facts[generators[peer]]["cluster_name"] in missing:
+                plan[host]["wanted_from"].append(generators[peer])
+                plan[generators[peer]]["generate"] = True
     return plan

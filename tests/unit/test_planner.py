@@ -1,9 +1,11 @@
-"""The user-trust planner: what each node must hold, from facts alone (no Ansible)."""
+"""The planner: what each node must hold for user and server trust, from facts alone (no Ansible)."""
+
+import datetime
 
 import pytest
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.planner import user_trust_plan
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.planner import server_trust_plan, user_trust_plan
 
 SHA = {letter: letter * 64 for letter in "abcdef"}
 LINES = {"a": "a.ex secure=true na1:7222", "b": "b.ex secure=true nb1:7222 nb2:7222", "c": "c.ex secure=true nc1:7222"}
@@ -97,3 +99,75 @@ def test_a_peer_whose_chain_is_unknown_is_an_error_naming_it():
     broken["own_ca"] = {"certificates": [], "error": "ssl_keystore.pem: does not exist"}
     with pytest.raises(CrossclusterError, match="cluster_b cannot hand its CA to its peers: ssl_keystore.pem"):
         user_trust_plan(PAIR, GROUPS, _world(b1=broken))
+
+
+# --- server trust -----------------------------------------------------------------------------
+
+NOW = datetime.datetime(2026, 6, 1, tzinfo=datetime.timezone.utc)
+SERVER_GROUPS = {"cluster_a": ["a1", "a2"], "cluster_a_cldb": ["a1"], "cluster_b": ["b1", "b2", "b3"],
+                 "cluster_b_cldb": ["b1", "b2"], "cluster_c": ["c1"], "cluster_c_cldb": ["c1"]}
+
+
+def _ticket(cluster, user, hours_left):
+    return {"cluster": cluster, "user": user, "expires": (NOW + datetime.timedelta(hours=hours_left)).isoformat()}
+
+
+def _node(letter, cldb, held=None, user="xcsuser"):
+    return {"facts": {"cluster_name": "%s.ex" % letter, "is_cldb": cldb}, "user": user,
+            "held": (held or []) if cldb else None}
+
+
+def _server_world(**overrides):
+    nodes = {"a1": _node("a", True), "a2": _node("a", False), "b1": _node("b", True), "b2": _node("b", True),
+             "b3": _node("b", False), "c1": _node("c", True)}
+    nodes.update(overrides)
+    return nodes
+
+
+def test_every_cldb_node_lacking_a_peer_ticket_wants_it_from_the_peers_first_cldb():
+    plan = server_trust_plan(PAIR, SERVER_GROUPS, _server_world(), "7d", now=NOW)
+    assert plan["a1"] == {"generate": True, "wanted_from": ["b1"]}
+    assert plan["b1"] == {"generate": True, "wanted_from": ["a1"]}
+    assert plan["b2"] == {"generate": False, "wanted_from": ["a1"]}
+    assert plan["a2"] == plan["b3"] == plan["c1"] == {"generate": False, "wanted_from": []}
+
+
+def test_a_valid_ticket_for_the_peers_own_user_is_enough_and_nothing_is_generated():
+    good = [_ticket("b.ex", "xcsuser", 24 * 20)]
+    plan = server_trust_plan(PAIR, SERVER_GROUPS, _server_world(
+        a1=_node("a", True, good), b1=_node("b", True, [_ticket("a.ex", "xcsuser", 24 * 20)]),
+        b2=_node("b", True, [_ticket("a.ex", "xcsuser", 24 * 20)])), "7d", now=NOW)
+    assert all(p == {"generate": False, "wanted_from": []} for p in plan.values())
+
+
+@pytest.mark.parametrize("held, user", [
+    ([_ticket("b.ex", "xcsuser", 2)], "xcsuser"),       # expires within min_validity: renewed
+    ([_ticket("b.ex", "mapr", 24 * 20)], "xcsuser"),    # for another user than b's cross-cluster user
+    ([_ticket("c.ex", "xcsuser", 24 * 20)], "xcsuser"),  # another cluster's
+    ([_ticket("b.ex", "xcsuser", 24 * 20)], "other"),   # b's tickets are for b's own user
+])
+def test_a_ticket_that_does_not_serve_is_replaced(held, user):
+    nodes = _server_world(a1=_node("a", True, held), b1=_node("b", True, user=user), b2=_node("b", True, user=user))
+    plan = server_trust_plan(PAIR, SERVER_GROUPS, nodes, "7d", now=NOW)
+    assert plan["a1"]["wanted_from"] == ["b1"] and plan["b1"]["generate"] is True
+
+
+def test_a_mesh_generates_once_per_cluster_and_merges_everything_a_node_lacks_in_one_list():
+    mesh = PAIR + [{"clusters": ["cluster_c", "cluster_a"], "type": "server"},
+                   {"clusters": ["cluster_b", "cluster_c"], "type": "user"}]
+    plan = server_trust_plan(mesh, SERVER_GROUPS, _server_world(), "1h", now=NOW)
+    assert plan["a1"]["wanted_from"] == ["b1", "c1"]
+    assert plan["c1"]["wanted_from"] == ["a1"]  # b-c is user trust only
+    assert [h for h, p in plan.items() if p["generate"]] == ["a1", "b1", "c1"]
+
+
+def test_a_peer_whose_cldb_nodes_all_left_is_not_waited_for():
+    nodes = _server_world()
+    del nodes["b1"], nodes["b2"]
+    plan = server_trust_plan(PAIR, SERVER_GROUPS, nodes, "7d", now=NOW)
+    assert plan["a1"] == {"generate": False, "wanted_from": []}
+
+
+def test_a_bad_min_validity_is_named():
+    with pytest.raises(CrossclusterError, match="soon"):
+        server_trust_plan(PAIR, SERVER_GROUPS, _server_world(), "soon", now=NOW)

@@ -1,6 +1,5 @@
 """The pairing rules behind the roles: peers, groups, exporters, aliases, own certificates."""
 
-import datetime
 
 import jinja2
 import pytest
@@ -16,8 +15,6 @@ from ansible_collections.datafabric.crosscluster.plugins.filter.trust import (
     krbtgt_principals,
     plan_principals,
     preflight_report,
-    tickets_for,
-    tickets_missing,
     trust_alias,
     trust_exports,
     trust_groups,
@@ -25,7 +22,6 @@ from ansible_collections.datafabric.crosscluster.plugins.filter.trust import (
     trust_summary,
     trusts_valid,
     user_trust_plan,
-    wanted_by_peers,
 )
 
 MESH = [
@@ -119,35 +115,6 @@ def test_summary_counts_changed_nodes_per_direction():
     lines = trust_summary(trusts, hostvars, groups, ["a1", "a2", "b1"])
     assert lines[0].startswith("user trust   cluster_a -> cluster_b: 2 nodes") and lines[0].endswith("changed on 1")
     assert lines[1].endswith("changed on 0")
-
-
-def _ticket(cluster, user, hours_left):
-    expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=hours_left)
-    return {"cluster": cluster, "user": user, "expires": expires.isoformat()}
-
-
-def test_tickets_missing_needs_the_right_user_and_enough_time_left():
-    held = [_ticket("a.ex", "xcsuser", 24 * 20), _ticket("b.ex", "xcsuser", 2), _ticket("c.ex", "mapr", 24 * 20)]
-    users = {"a.ex": "xcsuser", "b.ex": "xcsuser", "c.ex": "xcsuser", "d.ex": "xcsuser"}
-    assert tickets_missing(held, users, "7d") == ["b.ex", "c.ex", "d.ex"]
-    assert tickets_missing(held, {"b.ex": "xcsuser"}, "1h") == []
-    # Each peer's ticket is judged against that peer's own cross-cluster user.
-    assert tickets_missing(held, {"c.ex": "mapr", "a.ex": "other"}, "7d") == ["a.ex"]
-    with pytest.raises(AnsibleFilterError, match="not a duration"):
-        tickets_missing(held, {"a.ex": "xcsuser"}, "soon")
-
-
-def test_a_ticket_is_wanted_only_when_a_peer_cldb_in_the_play_lacks_it():
-    groups = {"cluster_b_cldb": ["b1", "b2"]}
-    hostvars = {"b1": {"server_trust_missing": []}, "b2": {"server_trust_missing": ["a.ex"]}}
-    assert wanted_by_peers("a.ex", ["cluster_b_cldb"], hostvars, groups, ["b1", "b2"]) is True
-    assert wanted_by_peers("a.ex", ["cluster_b_cldb"], hostvars, groups, ["b1"]) is False
-    assert wanted_by_peers("c.ex", ["cluster_b_cldb"], hostvars, groups, ["b1", "b2"]) is False
-
-
-def test_tickets_for_reads_only_the_cluster_field():
-    lines = ["a.ex QUFB", "b.ex QkJC", "", "c.ex Q0ND"]
-    assert tickets_for(lines, ["c.ex", "a.ex"]) == ["a.ex QUFB", "c.ex Q0ND"]
 
 
 def _facts(name, secure=True, fips=False, owner="mapr", stores=None, cldbs=("n1:7222",), port=7443):
