@@ -63,8 +63,8 @@ def server_trust_plan(trusts, hostvars, groups, play_hosts, min_validity, cldb_s
     """Which CLDB node generates each cluster's ticket and whose tickets each CLDB node merges."""
     nodes = {}
     for host in play_hosts:
-        held = hostvars[host].get("server_trust_held") or {}
-        nodes[host] = dict(facts=hostvars[host].get("mapr_security"), user=hostvars[host].get("server_trust_user"),
+        held = hostvars[host].get("__server_trust_held") or {}
+        nodes[host] = dict(facts=hostvars[host].get("mapr_security"), user=hostvars[host].get("__server_trust_user"),
                            held=held.get("tickets") if "tickets" in held else None)
     try:
         return planner.server_trust_plan(trusts, groups, nodes, min_validity, cldb_suffix)
@@ -223,7 +223,7 @@ def _same_keys(first, second):
             and first.get("key_digests") and first.get("key_digests") == second.get("key_digests"))
 
 
-def kerberos_held(trusts, hostvars, groups, play_hosts, fact="kerberos_trust_held"):
+def kerberos_held(trusts, hostvars, groups, play_hosts, fact="__kerberos_trust_held"):
     """Per pair of Kerberos clusters, what each one's KDC reported: ``[{held: {realm: {principal: info}}}]``."""
     pairs = []
     for trust in trusts:
