@@ -143,6 +143,15 @@ COMMENT = st.one_of(st.just(""), st.just("   "), st.text(alphabet=string.printab
                                                         max_size=20).map(lambda t: "# " + t))
 
 
+def _joined(draw, lines):
+    """The lines with drawn endings (LF or CRLF), the last one sometimes left off."""
+    endings = draw(st.lists(ENDINGS, min_size=len(lines), max_size=len(lines)))
+    text = "".join(line + ending for line, ending in zip(lines, endings))
+    if text and draw(st.booleans()):
+        text = text.rstrip("\r\n")
+    return text
+
+
 @st.composite
 def clusters_conf_files(draw):
     """(text, entries) of a file written as configure.sh and administrators do."""
@@ -153,10 +162,7 @@ def clusters_conf_files(draw):
         separator = draw(st.sampled_from([" ", "  ", "\t", " \t "]))
         lines.append(draw(st.sampled_from(["", " "])) + separator.join(entry.to_line().split(" ")))
     lines += draw(st.lists(COMMENT, max_size=2))
-    endings = draw(st.lists(ENDINGS, min_size=len(lines), max_size=len(lines)))
-    text = "".join(line + ending for line, ending in zip(lines, endings))
-    if text and draw(st.booleans()):
-        text = text.rstrip("\r\n")
+    text = _joined(draw, lines)
     return text, entries
 
 
@@ -235,10 +241,7 @@ def ticket_files(draw):
     for cluster, blob in pairs:
         lines += draw(st.lists(BLANK, max_size=2))
         lines.append(draw(BLANK) + cluster + draw(st.sampled_from([" ", "\t", "  "])) + blob + draw(BLANK))
-    endings = draw(st.lists(ENDINGS, min_size=len(lines), max_size=len(lines)))
-    text = "".join(line + ending for line, ending in zip(lines, endings))
-    if text and draw(st.booleans()):
-        text = text.rstrip("\r\n")
+    text = _joined(draw, lines)
     return text, pairs
 
 
