@@ -37,10 +37,14 @@ def trust_groups(trusts):
     return preflight.groups_in(trusts)
 
 
-def cluster_group(group_names, trusts):
-    """The one trust group a host belongs to (its cluster), or None."""
+def cluster_group(group_names, trusts, strict=True):
+    """The one trust group a host belongs to (its cluster), or None.
+
+    Not ``strict`` (preflight): the first of several, so the host stays in the play and the gate
+    reports it with everything else instead of the host silently dropping out.
+    """
     mine = [g for g in trust_groups(trusts) if g in group_names]
-    if len(mine) > 1:
+    if len(mine) > 1 and strict:
         raise AnsibleFilterError("a host is in two cluster groups named in crosscluster_trusts (%s); a node "
                                  "belongs to one cluster" % ", ".join(mine))
     return mine[0] if mine else None

@@ -87,6 +87,14 @@ def inventory_problems(trusts, groups, defined, required_vars, cldb_suffix="_cld
     ``required_vars`` maps a trust kind (user, server) to the variables it needs.
     """
     problems = []
+    member_of = {}
+    for group in groups_in(trusts):
+        for host in groups.get(group) or []:
+            member_of.setdefault(host, []).append(group)
+    for host, clusters in member_of.items():
+        if len(clusters) > 1:
+            problems.append("%s is in two cluster groups named in crosscluster_trusts (%s); a node belongs to one "
+                            "cluster. Fix: keep it in its own cluster's group only" % (host, ", ".join(clusters)))
     for group in groups_in(trusts):
         hosts = groups.get(group) or []
         if not hosts:

@@ -100,6 +100,11 @@ def _host_var(group, host, name, value):
     return breaker
 
 
+def _node_in_two_clusters(world):
+    # a2 listed under cluster_b as well: before, it alone failed a later task and the rest went on.
+    world.group_vars("cluster_b")["hosts"]["a2"] = dict(world.group_vars("cluster_a")["hosts"]["a2"] or {})
+
+
 def _remove_cldb_group(world):
     world.group_vars("cluster_b")["children"] = {}
 
@@ -160,6 +165,8 @@ SCENARIOS = [
      ["cluster_b: variable mapr_truststore_password is not defined", "Fix:"]),
     ("cross-cluster user missing for a cluster", "inventory", _drop_var("cluster_a", "mapr_crosscluster_user"),
      ["cluster_a: variable mapr_crosscluster_user is not defined", "Fix:"]),
+    ("node in two cluster groups", "inventory", _node_in_two_clusters,
+     ["a2 is in two cluster groups named in crosscluster_trusts (cluster_a, cluster_b)", "Fix:"]),
     ("cluster without its _cldb group", "inventory", _remove_cldb_group,
      ["cluster_b has server trust, but its group cluster_b_cldb is missing or empty"]),
     ("cluster group without hosts", "inventory", _empty_group, ["cluster_b", "no inventory group with hosts"]),

@@ -510,6 +510,13 @@ def test_a_trust_group_that_is_missing_or_empty_is_named(groups):
     assert "Fix: add the group" in text
 
 
+def test_a_node_in_two_cluster_groups_is_named():
+    trusts = [{"clusters": ["cluster_a", "cluster_b"], "type": "user"}]
+    [text] = _inventory(trusts, {"cluster_a": ["a1", "a2"], "cluster_b": ["b1", "a2"]})
+    assert text.startswith("a2 is in two cluster groups named in crosscluster_trusts (cluster_a, cluster_b)")
+    assert "Fix: keep it in its own cluster's group only" in text
+
+
 @pytest.mark.parametrize("cldb", [None, []])
 def test_server_trust_needs_a_cldb_group(cldb):
     groups = {"cluster_a": ["a1"], "cluster_a_cldb": ["a1"], "cluster_b": ["b1"]}
