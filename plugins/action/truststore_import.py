@@ -34,6 +34,10 @@ ARGUMENT_SPEC = dict(
         pem=dict(type="str"),
         sha256=dict(type="str"),
     )),
+    remove=dict(type="list", elements="dict", default=[], options=dict(
+        alias=dict(type="str"),
+        sha256=dict(type="str"),
+    )),
     certificate=dict(type="str"),
     alias=dict(type="str"),
     state=dict(type="str", choices=["present", "absent"], default="present"),
@@ -47,7 +51,8 @@ ARGUMENT_SPEC = dict(
 
 
 # An alias becomes a friendlyName line of a PEM store, where a newline would start a line of its own.
-LIMITS = dict(alias=MAX_NAME, certificates=dict(alias=MAX_NAME, sha256=MAX_NAME))
+LIMITS = dict(alias=MAX_NAME, certificates=dict(alias=MAX_NAME, sha256=MAX_NAME),
+              remove=dict(alias=MAX_NAME, sha256=MAX_NAME))
 
 
 def _no_longer_trusted(primary, outcome):
@@ -56,19 +61,28 @@ def _no_longer_trusted(primary, outcome):
     return [item["sha256"] for item in outcome["removed"] if item["sha256"] not in kept]
 
 
+def _merged(*outcomes):
+    return dict((key, [item for outcome in outcomes for item in outcome[key]]) for key in outcomes[0])
+
+
+def _apply_to_primary(store, removals, requests, args):
+    """``remove`` first, then the asked change: one outcome for one write."""
+    first = apply_requests(store, removals, "absent")
+    return _merged(first, apply_requests(store, requests, args["state"], args["on_alias_conflict"]))
+
+
 def _apply_to_sibling(store, requests, dropped, args):
     """The primary's change applied to a sibling, which may lack its aliases (a PEM store without
     friendlyName): what the primary stopped trusting is removed from the sibling by fingerprint."""
     outcome = apply_requests(store, [Request(sha256=fp) for fp in dropped], "absent")
-    more = apply_requests(store, requests, args["state"], args["on_alias_conflict"])
-    return dict((key, outcome[key] + more[key]) for key in outcome)
+    return _merged(outcome, apply_requests(store, requests, args["state"], args["on_alias_conflict"]))
 
 
 class ActionModule(TruststoreAction):
     ARGUMENT_SPEC = ARGUMENT_SPEC
     VALIDATION = dict(
         mutually_exclusive=[("certificates", "certificate"), ("certificates", "alias")],
-        required_one_of=[("certificates", "certificate", "alias")],
+        required_one_of=[("certificates", "certificate", "alias", "remove")],
     )
 
     def _certificate_text(self, value):
@@ -86,6 +100,8 @@ class ActionModule(TruststoreAction):
         check_options(args, LIMITS)
         if args["certificates"] is not None:
             items = args["certificates"]
+        elif args["certificate"] is None and args["alias"] is None:
+            items = []
         else:
             items = [dict(alias=args["alias"], pem=args["certificate"], sha256=None)]
         requests = []
@@ -105,6 +121,7 @@ class ActionModule(TruststoreAction):
 
     def work(self, args, task_vars):
         requests = self._requests(args)
+        removals = [Request(alias=item["alias"], sha256=item["sha256"]) for item in args["remove"]]
         check_mode = self._task.check_mode
         layout = self.layout(args)
         node = NodeFiles(self, task_vars)
@@ -117,7 +134,7 @@ class ActionModule(TruststoreAction):
                 store = item.load(create=args["create"])
                 before = store.summary_lines() if item.exists else ""
                 if dropped is None:
-                    outcome = apply_requests(store, requests, args["state"], args["on_alias_conflict"])
+                    outcome = _apply_to_primary(store, removals, requests, args)
                     dropped = _no_longer_trusted(store, outcome)
                 else:
                     outcome = _apply_to_sibling(store, requests, dropped, args)

@@ -11,7 +11,7 @@ import secrets
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import planner, preflight
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import planner, preflight, trust_list
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
 
 # The alias rule ties every imported certificate to its cluster, so a later revoke finds exactly
@@ -20,21 +20,21 @@ ALIAS_DIGEST_LENGTH = 12
 
 
 def _check_trusts(trusts):
-    problems = preflight.trust_shape_problems(trusts)
+    problems = trust_list.shape_problems(trusts)
     if problems:
         raise AnsibleFilterError(problems[0])
 
 
-def trust_peers(trusts, group, kind):
-    """The cluster groups ``group`` must trust for ``kind`` (user or server), both directions."""
+def trust_peers(trusts, group, kind, state="present"):
+    """The cluster groups ``group`` trusts (or, with ``state`` absent, stops trusting) for ``kind``."""
     _check_trusts(trusts)
-    return preflight.peers_of(trusts, group, kind)
+    return trust_list.peers_of(trusts, group, kind, state)
 
 
 def trust_groups(trusts):
     """Every cluster group named in ``trusts``, in first-mention order."""
     _check_trusts(trusts)
-    return preflight.groups_in(trusts)
+    return trust_list.groups_in(trusts)
 
 
 def cluster_group(group_names, trusts, strict=True):
@@ -63,7 +63,7 @@ def user_trust_plan(trusts, hostvars, groups, play_hosts):
         raise AnsibleFilterError(str(err))
 
 
-def server_trust_plan(trusts, hostvars, groups, play_hosts, min_validity, cldb_suffix="_cldb"):
+def server_trust_plan(trusts, hostvars, groups, play_hosts, min_validity, cldb_suffix="_cldb", rotate=False):
     """Which CLDB node generates each cluster's ticket and whose tickets each CLDB node merges."""
     nodes = {}
     for host in play_hosts:
@@ -71,14 +71,14 @@ def server_trust_plan(trusts, hostvars, groups, play_hosts, min_validity, cldb_s
         nodes[host] = dict(facts=hostvars[host].get("mapr_security"), user=hostvars[host].get("__server_trust_user"),
                            held=held.get("tickets") if "tickets" in held else None)
     try:
-        return planner.server_trust_plan(trusts, groups, nodes, min_validity, cldb_suffix)
+        return planner.server_trust_plan(trusts, groups, nodes, min_validity, cldb_suffix, rotate=rotate)
     except CrossclusterError as err:
         raise AnsibleFilterError(str(err))
 
 
 def trusts_valid(trusts):
     """Whether ``crosscluster_trusts`` is well formed (the preflight gate says what is wrong)."""
-    return not preflight.trust_shape_problems(trusts)
+    return not trust_list.shape_problems(trusts)
 
 
 def _in_play(group, groups, play_hosts):
@@ -153,7 +153,7 @@ def _defined(hostvars, host, name):
 def preflight_report(trusts, hostvars, groups, play_hosts, required_vars, cldb_suffix="_cldb", warn_days=30,
                      check_owners=True, gathered_fact="__preflight_gathered", reach_fact="__preflight_reach"):
     """Every reason not to start and every warning, one message each (see module_utils/preflight.py)."""
-    scope = [h for group in (preflight.groups_in(trusts) if not preflight.trust_shape_problems(trusts) else [])
+    scope = [h for group in (trust_list.groups_in(trusts) if not trust_list.shape_problems(trusts) else [])
              for h in groups.get(group, [])]
     node_results = dict((h, hostvars[h].get(gathered_fact)) for h in play_hosts if h in scope)
     left_out = sorted(set(h for h in scope if h not in play_hosts
@@ -230,7 +230,7 @@ def _same_keys(first, second):
 def kerberos_held(trusts, hostvars, groups, play_hosts, fact="__kerberos_trust_held"):
     """Per pair of Kerberos clusters, what each one's KDC reported: ``[{held: {realm: {principal: info}}}]``."""
     pairs = []
-    for trust in trusts:
+    for trust in trust_list.pairs(trusts):
         if not all(_in_play(group, groups, play_hosts) for group in trust["clusters"]):
             continue
         exporters = [hostvars[exporter(group, groups, play_hosts)] for group in trust["clusters"]]
@@ -283,30 +283,34 @@ def _changed(hostvars, host, fact):
 
 
 def trust_summary(trusts, hostvars, groups, play_hosts):
-    """One line per direction and kind: who trusts whom now, and on how many nodes it changed."""
+    """One line per direction and kind: who trusts whom now (or no more), and on how many nodes it changed."""
     lines = []
-    for trust in trusts:
-        kind = trust.get("type", "all")
+    for trust in trust_list.pairs(trusts):
+        kind = trust["type"]
+        revoked = trust["state"] == "absent"
         for local, remote in (trust["clusters"], trust["clusters"][::-1]):
             nodes = [h for h in groups.get(local, []) if h in play_hosts]
             if kind in ("user", "all"):
                 changed = [h for h in nodes if _changed(hostvars, h, "user_trust_conf")
                            or _changed(hostvars, h, "user_trust_store")]
-                lines.append("user trust   %s -> %s: %d nodes of %s can reach and verify %s; changed on %d"
-                             % (local, remote, len(nodes), local, remote, len(changed)))
+                lines.append("user trust   %s -> %s: %d nodes of %s %s %s; changed on %d"
+                             % (local, remote, len(nodes), local,
+                                "no longer reach or trust" if revoked else "can reach and verify", remote,
+                                len(changed)))
             realms = [hostvars[h].get("kerberos_realm") for h in (nodes[:1] + [h for h in groups.get(remote, [])
                                                                            if h in play_hosts][:1])]
             if len(realms) == 2 and all(realms):
                 changed = [h for h in nodes if _changed(hostvars, h, "kerberos_trust_conf")
                            or _changed(hostvars, h, "kerberos_trust_principals")]
-                lines.append("kerberos     %s -> %s: %s users get tickets for %s services (krbtgt/%s@%s); "
-                             "changed on %d" % (local, remote, realms[0], realms[1], realms[1], realms[0],
-                                                len(changed)))
+                lines.append("kerberos     %s -> %s: %s users %s tickets for %s services (krbtgt/%s@%s); "
+                             "changed on %d" % (local, remote, realms[0], "no longer get" if revoked else "get",
+                                                realms[1], realms[1], realms[0], len(changed)))
             if kind in ("server", "all"):
                 cldbs = [h for h in nodes if (hostvars[h].get("mapr_security") or {}).get("is_cldb")]
                 changed = [h for h in cldbs if _changed(hostvars, h, "server_trust_merge")]
-                lines.append("server trust %s -> %s: %d CLDB nodes of %s accept %s's servers; changed on %d"
-                             % (local, remote, len(cldbs), local, remote, len(changed)))
+                lines.append("server trust %s -> %s: %d CLDB nodes of %s %s %s's servers; changed on %d"
+                             % (local, remote, len(cldbs), local, "no longer accept" if revoked else "accept",
+                                remote, len(changed)))
     missing = [h for group in trust_groups(trusts) for h in groups.get(group, []) if h not in play_hosts]
     if missing:
         lines.append("nodes not done: %s (unreachable, failed or left out); run again when they are back"

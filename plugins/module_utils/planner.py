@@ -16,7 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import preflight
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import preflight, trust_list
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.clusters_conf import parse_line
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin import parse_validity
@@ -29,7 +29,7 @@ TRUSTSTORES = ("ssl_truststore", "ssl_truststore.p12", "ssl_truststore.pem")
 def exporters(trusts, groups, facts):
     """Each cluster group's speaking node: its first host with facts, or no entry when there is none."""
     found = {}
-    for group in preflight.groups_in(trusts):
+    for group in trust_list.groups_in(trusts):
         host = next((h for h in groups.get(group) or [] if h in facts), None)
         if host is not None:
             found[group] = host
@@ -58,6 +58,10 @@ def _holds_line(facts, line):
     return False
 
 
+def _held_names(facts):
+    return [parse_line(line).name for line in (facts.get("conf_lines") or [])[1:]]
+
+
 def _holds_certificates(facts, certificates):
     stores = facts.get("truststores") or {}
     for name in TRUSTSTORES:
@@ -72,34 +76,99 @@ def _holds_certificates(facts, certificates):
     return True
 
 
-def user_trust_plan(trusts, groups, facts):
-    """Per host with facts: ``{group, conf_lines, certificates, conf_changes, truststore_changes}``.
+def _chain(facts):
+    return set(c["sha256"] for c in (facts.get("own_ca") or {}).get("certificates") or [])
 
-    ``conf_lines`` and ``certificates`` are everything the node's user-trust peers hand over
-    (what one call per file must hold); the ``*_changes`` flags say whether the node lacks any of
-    it, as far as its facts show. A node whose cluster takes part in no user trust gets empty lists.
+
+class _Clusters:
+    """What the plan needs to know of every cluster group in the list, read once from its nodes' facts."""
+
+    def __init__(self, trusts, groups, facts):
+        self.trusts, self.groups, self.facts = trusts, groups, facts
+        self.speaking = exporters(trusts, groups, facts)
+        self._exports = {}
+
+    def name(self, group):
+        host = self.speaking.get(group)
+        return self.facts[host]["cluster_name"] if host else None
+
+    def export(self, group):
+        if group not in self._exports:
+            self._exports[group] = cluster_export(group, self.facts[self.speaking[group]])
+        return self._exports[group]
+
+    def all_reported(self, group):
+        """Whether every node of ``group`` reported its chain: only then is a CA it no longer shows stale."""
+        return all(h in self.facts for h in self.groups.get(group) or [])
+
+    def chain(self, group):
+        return _chain(self.facts[self.speaking[group]])
+
+
+def _collection_entries(facts):
+    """Entries of the node's ssl_truststore under the alias rule: ``[(cluster_name_lower, alias, sha256)]``."""
+    store = (facts.get("truststores") or {}).get("ssl_truststore") or {}
+    found = []
+    for entry in store.get("entries") or []:
+        alias, sha256 = entry.get("alias") or "", entry.get("sha256") or ""
+        head, _, digest = alias.rpartition("-")
+        if head and digest and sha256.startswith(digest) and alias == preflight.trust_alias(head, sha256):
+            found.append((head, alias, sha256))
+    return found
+
+
+def _certificates_to_remove(node, clusters, present, absent, wanted):
+    """The collection's certificates the node holds that no remaining peer needs.
+
+    A revoked peer's certificates go, under its own alias or under another cluster's when the two
+    share a CA (the first import kept one entry). A present peer's old CA goes once every node of
+    the peer shows a chain without it. A certificate any present peer hands over always stays.
     """
-    speaking = exporters(trusts, groups, facts)
-    exports = {}
+    revoked_names = set(clusters.name(g).lower() for g in absent if clusters.name(g))
+    revoked_chains = set(sha for g in absent if clusters.name(g) for sha in clusters.chain(g))
+    stale = dict((clusters.name(g).lower(), clusters.chain(g)) for g in present
+                 if clusters.name(g) and clusters.all_reported(g))
+    remove = []
+    for head, alias, sha256 in _collection_entries(node):
+        if sha256 in wanted:
+            continue
+        if head in revoked_names or sha256 in revoked_chains or (head in stale and sha256 not in stale[head]):
+            remove.append(dict(alias=alias, sha256=sha256))
+    return remove
+
+
+def user_trust_plan(trusts, groups, facts):
+    """Per host with facts: what user trust must add and remove there.
+
+    ``{group, conf_lines, certificates, conf_remove, certificates_remove, conf_changes,
+    truststore_changes}``: ``conf_lines`` and ``certificates`` are everything the node's present
+    user-trust peers hand over (what one call per file must hold); ``conf_remove`` names the revoked
+    peers whose lines the node still holds and ``certificates_remove`` the collection's certificates
+    no peer needs any more; the ``*_changes`` flags say whether a write is needed at all.
+    """
+    clusters = _Clusters(trusts, groups, facts)
     plan = {}
     for host, node in facts.items():
-        group = next((g for g in preflight.groups_in(trusts) if host in (groups.get(g) or [])), None)
-        peers = preflight.peers_of(trusts, group, "user") if group else []
-        imports = []
-        for peer in peers:
-            if peer not in speaking:
-                continue  # no node of the peer is left; preflight or the summary names it
-            if peer not in exports:
-                exports[peer] = cluster_export(peer, facts[speaking[peer]])
-            imports.append(exports[peer])
+        group = trust_list.group_of(trusts, groups, host)
+        present = [p for p in trust_list.peers_of(trusts, group, "user") if p in clusters.speaking] if group else []
+        absent = [p for p in trust_list.peers_of(trusts, group, "user", "absent")
+                  if p in clusters.speaking and p not in present] if group else []
+        imports = [clusters.export(peer) for peer in present]
         lines = [item["conf_line"] for item in imports]
         certificates = [cert for item in imports for cert in item["certificates"]]
+        held = _held_names(node)
+        conf_remove = [clusters.name(p) for p in absent if clusters.name(p) in held]
+        wanted = set(cert["sha256"] for cert in certificates)
+        certificates_remove = _certificates_to_remove(node, clusters, present, absent, wanted) if group else []
         plan[host] = dict(
             group=group,
             conf_lines=lines,
             certificates=certificates,
-            conf_changes=not all(_holds_line(node, line) for line in lines),
-            truststore_changes=bool(certificates) and not _holds_certificates(node, certificates),
+            conf_remove=conf_remove,
+            certificates_remove=certificates_remove,
+            conf_changes=bool(conf_remove) or not all(_holds_line(node, line) for line in lines),
+            truststore_changes=bool(certificates_remove) or (
+                bool(certificates) and not _holds_certificates(node, certificates)),
         )
     return plan
 
@@ -115,34 +184,42 @@ def _missing_tickets(held, users, needed, now=None):
     return missing
 
 
-def server_trust_plan(trusts, groups, nodes, min_validity, cldb_suffix="_cldb", now=None):
+def server_trust_plan(trusts, groups, nodes, min_validity, cldb_suffix="_cldb", now=None, rotate=False):
     """Which CLDB node generates its cluster's ticket, and which peers' tickets each CLDB node needs.
 
     ``nodes`` maps each host in the play to ``{facts, user, held}``: its ``mapr_security`` facts,
     its cluster's cross-cluster user, and the tickets ``maprlogin print`` showed in its
     maprserverticket (None when it did not read it). A cluster's ticket is for its own cross-cluster
     user (the seed's -localcrossclusteruser), so a peer's ticket counts only when it is for that
-    user and valid ``min_validity`` more. Returns per host ``{generate, wanted_from}``:
-    ``generate`` is true on the one CLDB node per cluster that makes the ticket, only when some
-    peer CLDB node needs it; ``wanted_from`` lists the generating hosts whose tickets it must merge.
+    user and valid ``min_validity`` more; with ``rotate`` none counts, so every ticket is made anew.
+    Returns per host ``{generate, wanted_from, remove}``: ``generate`` is true on the one CLDB node
+    per cluster that makes the ticket, only when some peer CLDB node needs it; ``wanted_from`` lists
+    the generating hosts whose tickets it must merge; ``remove`` the revoked peers (by cluster name)
+    whose tickets it still holds.
     """
     needed = parse_validity(min_validity)
     facts = dict((h, n["facts"]) for h, n in nodes.items() if n.get("facts"))
+    clusters = _Clusters(trusts, groups, facts)
     generators = {}
-    for group in preflight.groups_in(trusts):
+    for group in trust_list.groups_in(trusts):
         host = next((h for h in groups.get(group + cldb_suffix) or [] if h in facts), None)
         if host is not None:
             generators[group] = host
-    plan = dict((host, dict(generate=False, wanted_from=[])) for host in nodes)
+    plan = dict((host, dict(generate=False, wanted_from=[], remove=[])) for host in nodes)
     for host, node in nodes.items():
         if node.get("held") is None or not node.get("facts", {}).get("is_cldb"):
             continue
-        group = next((g for g in preflight.groups_in(trusts) if host in (groups.get(g) or [])), None)
-        peers = [p for p in preflight.peers_of(trusts, group, "server") if p in generators] if group else []
+        group = trust_list.group_of(trusts, groups, host)
+        if group is None:
+            continue
+        peers = [p for p in trust_list.peers_of(trusts, group, "server") if p in generators]
         users = dict((facts[generators[p]]["cluster_name"], nodes[generators[p]]["user"]) for p in peers)
-        missing = _missing_tickets(node["held"], users, needed, now)
+        missing = list(users) if rotate else _missing_tickets(node["held"], users, needed, now)
         for peer in peers:
             if facts[generators[peer]]["cluster_name"] in missing:
                 plan[host]["wanted_from"].append(generators[peer])
                 plan[generators[peer]]["generate"] = True
+        held = set(t["cluster"] for t in node["held"])
+        plan[host]["remove"] = [clusters.name(p) for p in trust_list.peers_of(trusts, group, "server", "absent")
+                                if p not in peers and clusters.name(p) in held]
     return plan

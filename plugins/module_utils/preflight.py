@@ -15,69 +15,16 @@ __metaclass__ = type
 
 import datetime
 
-TRUST_TYPES = ("user", "server", "all")
-TRUSTS_FIX = "each entry is {clusters: [group_a, group_b], type: user|server|all}"
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.trust_list import (
+    groups_in,
+    pairs,
+    peers_of,
+    shape_problems,
+)
 
-
-def kinds_of(trust_type):
-    return ("user", "server") if trust_type == "all" else (trust_type,)
-
-
-def trust_shape_problems(trusts):
-    """What is wrong with ``crosscluster_trusts`` itself, before the inventory is looked at."""
-    if not isinstance(trusts, list):
-        return ["crosscluster_trusts is a %s, not a list. Fix: %s" % (type(trusts).__name__, TRUSTS_FIX)]
-    problems = []
-    seen = {}
-    for number, trust in enumerate(trusts, 1):
-        where = "crosscluster_trusts[%d]" % number
-        if not isinstance(trust, dict):
-            problems.append("%s is a %s, not a mapping. Fix: %s" % (where, type(trust).__name__, TRUSTS_FIX))
-            continue
-        # YAML keys need not be strings (1:, true:): named as written, never a crash.
-        unknown = sorted((str(key) for key in trust if key not in ("clusters", "type")))
-        if unknown:
-            problems.append("%s has unknown keys %s. Fix: %s" % (where, ", ".join(unknown), TRUSTS_FIX))
-        clusters = trust.get("clusters")
-        if (not isinstance(clusters, list) or len(clusters) != 2
-                or not all(isinstance(c, str) and c for c in clusters) or clusters[0] == clusters[1]):
-            problems.append("%s.clusters must name two different inventory groups, e.g. [cluster_a, cluster_b]. "
-                            "Fix: %s" % (where, TRUSTS_FIX))
-            clusters = None
-        if "type" not in trust:
-            problems.append("%s has no type. Fix: say which trust to build: user, server or all (user and "
-                            "server)" % where)
-        elif trust["type"] not in TRUST_TYPES:
-            problems.append("%s.type must be one of %s. Fix: %s" % (where, ", ".join(TRUST_TYPES), TRUSTS_FIX))
-        if clusters:
-            pair = tuple(sorted(clusters))
-            if pair in seen:
-                problems.append("%s lists %s and %s again (first in crosscluster_trusts[%d]). Fix: one entry "
-                                "per pair; type all gives both kinds" % (where, pair[0], pair[1], seen[pair]))
-            seen.setdefault(pair, number)
-    return problems
-
-
-def peers_of(trusts, group, kind):
-    """The groups ``group`` trusts for ``kind`` (user or server), both directions, in list order."""
-    peers = []
-    for trust in trusts:
-        if kind not in kinds_of(trust.get("type")):
-            continue
-        first, second = trust["clusters"]
-        peer = second if group == first else first if group == second else None
-        if peer is not None and peer not in peers:
-            peers.append(peer)
-    return peers
-
-
-def groups_in(trusts):
-    found = []
-    for trust in trusts:
-        for group in trust["clusters"]:
-            if group not in found:
-                found.append(group)
-    return found
+def _kinds(trusts, group):
+    """The kinds of trust ``group`` takes part in, built or revoked: both need its files readable."""
+    return [k for k in ("user", "server") if peers_of(trusts, group, k) or peers_of(trusts, group, k, "absent")]
 
 
 def inventory_problems(trusts, groups, defined, required_vars, cldb_suffix="_cldb"):
@@ -101,7 +48,7 @@ def inventory_problems(trusts, groups, defined, required_vars, cldb_suffix="_cld
             problems.append("crosscluster_trusts names %s, which is no inventory group with hosts. Fix: add the "
                             "group with the cluster's nodes, or correct the name" % group)
             continue
-        kinds = [k for k in ("user", "server") if peers_of(trusts, group, k)]
+        kinds = _kinds(trusts, group)
         if "server" in kinds and not groups.get(group + cldb_suffix):
             problems.append("%s has server trust, but its group %s%s is missing or empty. Fix: list the "
                             "cluster's CLDB nodes in a child group %s%s" % (group, group, cldb_suffix, group,
@@ -337,7 +284,7 @@ def preflight_report(trusts, groups, node_results, probe_results, defined, requi
     where set; ``left_out`` names the hosts ended for being unreachable
     (preflight_skip_unreachable); ``check_owners`` whether file owners are checked.
     """
-    problems = trust_shape_problems(trusts)
+    problems = shape_problems(trusts)
     warnings = ["%s is left out: it cannot be reached (preflight_skip_unreachable)" % h for h in left_out]
     if problems:
         return dict(problems=problems, warnings=warnings)
@@ -371,12 +318,13 @@ def preflight_report(trusts, groups, node_results, probe_results, defined, requi
                     elif level == "warning":
                         warnings.append(text)
     for group, nodes in nodes_of.items():
-        kinds = [k for k in ("user", "server") if peers_of(trusts, group, k)]
+        kinds = _kinds(trusts, group)
         peers_ca = dict((names[p], cas[p]) for p in peers_of(trusts, group, "user") if p in cas and p in names)
         for node in nodes:
             problems += node_problems(node, kinds, peers_ca, cluster_names.get(node.host), check_owners)
-    for trust in trusts:
-        problems += pair_problems(trust["clusters"][0], trust["clusters"][1], nodes_of)
+    for trust in pairs(trusts):
+        if trust["state"] == "present":
+            problems += pair_problems(trust["clusters"][0], trust["clusters"][1], nodes_of)
     problems += reach_problems(probe_results)
     unique = []
     for text in problems:

@@ -26,7 +26,15 @@ KEYED_FILE_ARGS = dict(
     state=dict(type="str", choices=["present", "absent"], default="present"),
     create=dict(type="bool", default=False),
     allow_first=dict(type="bool", default=False),
+    # A revoke and a build in one locked edit: a node of a mesh changes each file once per run.
+    remove=dict(type="list", elements="str", default=[]),
 )
+
+
+def removals(module, keyed_file):
+    """Drop the clusters named in ``remove`` from ``keyed_file`` (a parsed KeyedLineFile)."""
+    for name in module.params["remove"]:
+        keyed_file.remove(name, allow_first=module.params["allow_first"])
 
 
 def run_text_edit(module, path, edit, default_mode, create, redact=None):

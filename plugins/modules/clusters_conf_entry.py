@@ -74,6 +74,15 @@ options:
       - Allow replacing or removing the first cluster line, which names the node's own cluster.
     type: bool
     default: false
+  remove:
+    description:
+      - Cluster names whose lines are removed in the same locked edit, after the lines asked for are set,
+        so a node that gains one peer and loses another changes the file once. A name not in the file is
+        no change.
+      - May be given alone, without O(line), O(lines) or O(name).
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - datafabric.crosscluster.files
   - ansible.builtin.action_common_attributes
@@ -121,12 +130,17 @@ EXAMPLES = r"""
   datafabric.crosscluster.clusters_conf_entry:
     name: b.example.com
     state: absent
+
+- name: Add cluster C and forget cluster B in one edit
+  datafabric.crosscluster.clusters_conf_entry:
+    lines: ["c.example.com secure=true nc1.example.com:7222"]
+    remove: [b.example.com]
 """
 
 RETURN = r"""
 entry:
   description: The line asked for, parsed (the last one when O(lines) is used).
-  returned: always
+  returned: when O(line), O(lines) or O(name) is given
   type: dict
   sample:
     name: b.example.com
@@ -170,10 +184,10 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs imp
     excerpt,
     refuse_bad_options,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_module import KEYED_FILE_ARGS, run_text_edit
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_module import KEYED_FILE_ARGS, removals, run_text_edit
 
 # Each value ends up on one line of the file.
-LIMITS = dict(line=MAX_LINE, lines=MAX_LINE, name=MAX_NAME, hosts=MAX_LINE, options=MAX_LINE)
+LIMITS = dict(line=MAX_LINE, lines=MAX_LINE, name=MAX_NAME, hosts=MAX_LINE, options=MAX_LINE, remove=MAX_NAME)
 
 
 def requested_entries(params):
@@ -182,6 +196,8 @@ def requested_entries(params):
         return [parse_line(params["line"], path="option line")]
     if params["lines"] is not None:
         return [parse_line(text, path="option lines", line=i + 1) for i, text in enumerate(params["lines"])]
+    if params["name"] is None:
+        return []
     if params["state"] == "absent":
         return [params["name"]]
     if params["secure"] is None or not params["hosts"]:
@@ -203,7 +219,7 @@ def main():
             **KEYED_FILE_ARGS
         ),
         mutually_exclusive=[("line", "lines", "name")],
-        required_one_of=[("line", "lines", "name")],
+        required_one_of=[("line", "lines", "name", "remove")],
         supports_check_mode=True,
     )
     refuse_bad_options(module, LIMITS)
@@ -221,13 +237,15 @@ def main():
                 conf.set(item, allow_first=params["allow_first"])
             else:
                 conf.remove(getattr(item, "name", item), allow_first=params["allow_first"])
+        removals(module, conf)
         parsed = [item.as_dict() for item in wanted if not isinstance(item, str)]
         facts = dict(
             entries=parsed,
-            entry=parsed[-1] if parsed else {"name": wanted[-1]},
             clusters=conf.names(),
             local_cluster=conf.local_cluster,
         )
+        if wanted:
+            facts["entry"] = parsed[-1] if parsed else {"name": wanted[-1]}
         return conf.render(), facts
 
     run_text_edit(module, path, edit, default_mode=0o644, create=params["create"])

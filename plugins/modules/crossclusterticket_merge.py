@@ -58,6 +58,15 @@ options:
     description: Allow replacing or removing the first line, the node's own server ticket.
     type: bool
     default: false
+  remove:
+    description:
+      - Clusters whose lines are removed in the same locked edit, after the tickets asked for are merged,
+        so a CLDB node that gains one peer and loses another writes the file once. A cluster not in the
+        file is no change.
+      - May be given alone, without O(ticket), O(tickets) or O(cluster).
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - datafabric.crosscluster.files
   - ansible.builtin.action_common_attributes
@@ -96,12 +105,18 @@ EXAMPLES = r"""
   datafabric.crosscluster.crossclusterticket_merge:
     cluster: a.example.com
     state: absent
+
+- name: Take cluster C's ticket and drop cluster A's in one edit
+  datafabric.crosscluster.crossclusterticket_merge:
+    tickets: ["{{ cluster_c_crossticket }}"]
+    remove: [a.example.com]
+  no_log: true
 """
 
 RETURN = r"""
 cluster:
   description: The cluster whose line was asked for (the last one when O(tickets) is used).
-  returned: always
+  returned: when O(ticket), O(tickets) or O(cluster) is given
   type: str
   sample: a.example.com
 clusters:
@@ -129,7 +144,7 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs imp
     MAX_NAME,
     refuse_bad_options,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_module import KEYED_FILE_ARGS, run_text_edit
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_module import KEYED_FILE_ARGS, removals, run_text_edit
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.ticket_file import (
     TicketFile,
     blob_digest,
@@ -138,7 +153,7 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils.ticket_fil
 )
 
 # A ticket is one line of the file; it is a credential, so it is never shown.
-LIMITS = dict(ticket=MAX_LINE, tickets=MAX_LINE, cluster=MAX_NAME)
+LIMITS = dict(ticket=MAX_LINE, tickets=MAX_LINE, cluster=MAX_NAME, remove=MAX_NAME)
 SECRETS = ("ticket", "tickets")
 
 
@@ -148,6 +163,8 @@ def requested_tickets(params):
         wanted = [parse_ticket(line) for line in params["tickets"]]
     elif params["ticket"] is not None:
         wanted = [parse_ticket(params["ticket"], cluster=params["cluster"])]
+    elif params["cluster"] is None:
+        wanted = []
     elif params["state"] == "absent":
         wanted = [(params["cluster"], None)]
     else:
@@ -168,7 +185,7 @@ def main():
             **KEYED_FILE_ARGS
         ),
         mutually_exclusive=[("ticket", "tickets"), ("tickets", "cluster")],
-        required_one_of=[("ticket", "tickets", "cluster")],
+        required_one_of=[("ticket", "tickets", "cluster", "remove")],
         supports_check_mode=True,
     )
     refuse_bad_options(module, LIMITS, SECRETS)
@@ -186,11 +203,13 @@ def main():
                 tickets.set(cluster, blob, allow_first=params["allow_first"])
             else:
                 tickets.remove(cluster, allow_first=params["allow_first"])
+        removals(module, tickets)
         facts = dict(
-            cluster=wanted[-1][0],
             clusters=tickets.clusters(),
             digests=dict((name, blob_digest(tickets.get(name))) for name in tickets.clusters()),
         )
+        if wanted:
+            facts["cluster"] = wanted[-1][0]
         return tickets.render(), facts
 
     def redact(text):

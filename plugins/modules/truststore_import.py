@@ -69,6 +69,23 @@ options:
       sha256:
         description: SHA-256 fingerprint, plain hex or C(keytool)'s C(AB:CD:...) form (O(state=absent) only).
         type: str
+  remove:
+    description:
+      - Entries to remove in the same write, before O(certificates) are imported, so a node that gains
+        one peer's CA and loses another's rewrites each store once.
+      - An item with only an alias removes that alias from O(path); an item with a fingerprint removes
+        every entry with that fingerprint. Siblings lose what O(path) no longer holds, by fingerprint.
+      - May be given alone, without O(certificates), O(certificate) or O(alias).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      alias:
+        description: Alias of the entry to remove.
+        type: str
+      sha256:
+        description: SHA-256 fingerprint of the entries to remove, plain hex or C(keytool)'s C(AB:CD:...) form.
+        type: str
   certificate:
     description: One certificate, as PEM text or a path on the controller; use with O(alias).
     type: str

@@ -47,8 +47,8 @@ def test_each_node_gets_every_peers_line_and_own_chain_under_the_alias_rule():
 
 def test_server_only_trust_and_nodes_outside_every_trust_hold_nothing():
     plan = user_trust_plan([{"clusters": ["cluster_a", "cluster_b"], "type": "server"}], GROUPS, _world())
-    assert plan["a1"] == dict(group="cluster_a", conf_lines=[], certificates=[], conf_changes=False,
-                              truststore_changes=False)
+    assert plan["a1"] == dict(group="cluster_a", conf_lines=[], certificates=[], conf_remove=[],
+                              certificates_remove=[], conf_changes=False, truststore_changes=False)
     assert plan["x1"]["group"] is None and plan["x1"]["certificates"] == []
 
 
@@ -126,10 +126,10 @@ def _server_world(**overrides):
 
 def test_every_cldb_node_lacking_a_peer_ticket_wants_it_from_the_peers_first_cldb():
     plan = server_trust_plan(PAIR, SERVER_GROUPS, _server_world(), "7d", now=NOW)
-    assert plan["a1"] == {"generate": True, "wanted_from": ["b1"]}
-    assert plan["b1"] == {"generate": True, "wanted_from": ["a1"]}
-    assert plan["b2"] == {"generate": False, "wanted_from": ["a1"]}
-    assert plan["a2"] == plan["b3"] == plan["c1"] == {"generate": False, "wanted_from": []}
+    assert plan["a1"] == {"generate": True, "wanted_from": ["b1"], "remove": []}
+    assert plan["b1"] == {"generate": True, "wanted_from": ["a1"], "remove": []}
+    assert plan["b2"] == {"generate": False, "wanted_from": ["a1"], "remove": []}
+    assert plan["a2"] == plan["b3"] == plan["c1"] == {"generate": False, "wanted_from": [], "remove": []}
 
 
 def test_a_valid_ticket_for_the_peers_own_user_is_enough_and_nothing_is_generated():
@@ -137,7 +137,7 @@ def test_a_valid_ticket_for_the_peers_own_user_is_enough_and_nothing_is_generate
     plan = server_trust_plan(PAIR, SERVER_GROUPS, _server_world(
         a1=_node("a", True, good), b1=_node("b", True, [_ticket("a.ex", "xcsuser", 24 * 20)]),
         b2=_node("b", True, [_ticket("a.ex", "xcsuser", 24 * 20)])), "7d", now=NOW)
-    assert all(p == {"generate": False, "wanted_from": []} for p in plan.values())
+    assert all(p == {"generate": False, "wanted_from": [], "remove": []} for p in plan.values())
 
 
 @pytest.mark.parametrize("held, user", [
@@ -165,9 +165,93 @@ def test_a_peer_whose_cldb_nodes_all_left_is_not_waited_for():
     nodes = _server_world()
     del nodes["b1"], nodes["b2"]
     plan = server_trust_plan(PAIR, SERVER_GROUPS, nodes, "7d", now=NOW)
-    assert plan["a1"] == {"generate": False, "wanted_from": []}
+    assert plan["a1"] == {"generate": False, "wanted_from": [], "remove": []}
 
 
 def test_a_bad_min_validity_is_named():
     with pytest.raises(CrossclusterError, match="soon"):
         server_trust_plan(PAIR, SERVER_GROUPS, _server_world(), "soon", now=NOW)
+
+
+# --- revoke, renewed CAs, rotation --------------------------------------------------------------------------
+
+def _rule(letter, sha_letter=None):
+    sha = SHA[sha_letter or letter]
+    return {"alias": "%s.ex-%s" % (letter, sha[:12]), "sha256": sha}
+
+
+def _holding(letter, lines, entries):
+    node = _facts(letter, held_lines=lines)
+    for store in node["truststores"].values():
+        store["entries"] += [dict(e) for e in entries]
+    return node
+
+
+def test_revoking_a_pair_removes_the_peers_line_and_certificates_on_both_sides():
+    trusts = [{"clusters": ["cluster_a", "cluster_b"], "type": "all", "state": "absent"}]
+    world = _world(a1=_holding("a", [LINES["b"]], [_rule("b")]), b1=_holding("b", [LINES["a"]], [_rule("a")]))
+    plan = user_trust_plan(trusts, GROUPS, world)
+    assert plan["a1"]["conf_remove"] == ["b.ex"] and plan["a1"]["certificates_remove"] == [_rule("b")]
+    assert plan["b1"]["conf_remove"] == ["a.ex"] and plan["b1"]["certificates_remove"] == [_rule("a")]
+    assert plan["a1"]["conf_lines"] == [] and plan["a1"]["truststore_changes"] and plan["a1"]["conf_changes"]
+    # a2 never held anything of b: nothing to do there
+    assert plan["a2"]["conf_remove"] == [] and plan["a2"]["certificates_remove"] == []
+    assert not plan["a2"]["conf_changes"] and not plan["a2"]["truststore_changes"]
+
+
+def test_a_certificate_added_by_hand_is_never_removed():
+    by_hand = {"alias": "corporate-root", "sha256": SHA["b"]}
+    look_alike = {"alias": "b.ex-000000000000", "sha256": SHA["b"]}  # the rule's shape, not its digest
+    trusts = [{"clusters": ["cluster_a", "cluster_b"], "type": "user", "state": "absent"}]
+    plan = user_trust_plan(trusts, GROUPS, _world(a1=_holding("a", [], [by_hand, look_alike])))
+    assert plan["a1"]["certificates_remove"] == [] and not plan["a1"]["truststore_changes"]
+
+
+def test_a_ca_shared_with_a_remaining_peer_stays_and_goes_with_the_last_one():
+    # b and c share one CA (sha d); a imported it once, under b's alias
+    world = _world(a1=_holding("a", [LINES["b"], LINES["c"]], [_rule("b", "d")]),
+                   b1=_facts("b", chain="d"), c1=_facts("c", chain="d"))
+    keep_c = [{"clusters": ["cluster_a", "cluster_b"], "type": "user", "state": "absent"},
+              {"clusters": ["cluster_a", "cluster_c"], "type": "user"}]
+    plan = user_trust_plan(keep_c, GROUPS, world)["a1"]
+    assert plan["conf_remove"] == ["b.ex"] and plan["certificates_remove"] == []
+    both_gone = [dict(t, state="absent") for t in keep_c]
+    plan = user_trust_plan(both_gone, GROUPS, world)["a1"]
+    assert plan["certificates_remove"] == [_rule("b", "d")]
+
+
+def test_a_renewed_peer_ca_is_added_and_the_old_one_goes_once_every_peer_node_shows_the_new():
+    world = _world(a1=_holding("a", [LINES["b"]], [_rule("b")]), b1=_facts("b", chain="e"))
+    plan = user_trust_plan(PAIR, GROUPS, world)["a1"]
+    assert [c["sha256"] for c in plan["certificates"]] == [SHA["e"]]
+    assert plan["certificates_remove"] == [_rule("b")] and plan["truststore_changes"]
+    # a node of b that did not report may still serve the old chain: keep the old CA for now
+    groups = dict(GROUPS, cluster_b=["b1", "b9"])
+    assert user_trust_plan(PAIR, groups, world)["a1"]["certificates_remove"] == []
+
+
+def test_one_pair_of_a_mesh_is_revoked_by_a_pair_entry():
+    trusts = [{"mesh": ["cluster_a", "cluster_b", "cluster_c"], "type": "user"},
+              {"clusters": ["cluster_b", "cluster_a"], "type": "user", "state": "absent"}]
+    world = _world(a1=_holding("a", [LINES["b"], LINES["c"]], [_rule("b"), _rule("c")]))
+    plan = user_trust_plan(trusts, GROUPS, world)
+    assert plan["a1"]["conf_lines"] == [LINES["c"]] and plan["a1"]["conf_remove"] == ["b.ex"]
+    assert plan["a1"]["certificates_remove"] == [_rule("b")]
+    assert plan["c1"]["conf_lines"] == [LINES["a"], LINES["b"]] and plan["c1"]["conf_remove"] == []
+
+
+def test_a_revoked_server_peer_ticket_is_removed_where_held_and_nothing_is_generated_for_it():
+    trusts = [{"clusters": ["cluster_a", "cluster_b"], "type": "server", "state": "absent"}]
+    nodes = _server_world(a1=_node("a", True, [_ticket("b.ex", "xcsuser", 100)]))
+    plan = server_trust_plan(trusts, SERVER_GROUPS, nodes, "7d", now=NOW)
+    assert plan["a1"] == {"generate": False, "wanted_from": [], "remove": ["b.ex"]}
+    assert plan["b1"] == {"generate": False, "wanted_from": [], "remove": []}
+
+
+def test_rotate_makes_every_ticket_anew_even_when_valid():
+    good = [_ticket("b.ex", "xcsuser", 24 * 20)]
+    nodes = _server_world(a1=_node("a", True, good), b1=_node("b", True, [_ticket("a.ex", "xcsuser", 24 * 20)]),
+                          b2=_node("b", True, [_ticket("a.ex", "xcsuser", 24 * 20)]))
+    plan = server_trust_plan(PAIR, SERVER_GROUPS, nodes, "7d", now=NOW, rotate=True)
+    assert plan["a1"]["wanted_from"] == ["b1"] and plan["b2"]["wanted_from"] == ["a1"]
+    assert plan["a1"]["generate"] and plan["b1"]["generate"]

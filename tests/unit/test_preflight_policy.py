@@ -12,10 +12,12 @@ import pytest
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import preflight
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.preflight import (
     inventory_problems,
-    peers_of,
     preflight_report,
     reach_problems,
-    trust_shape_problems,
+)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.trust_list import peers_of
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.trust_list import (
+    shape_problems as trust_shape_problems,
 )
 
 NOW = datetime.datetime(2026, 6, 1, tzinfo=datetime.timezone.utc)
@@ -445,7 +447,7 @@ def test_a_group_whose_nodes_are_all_left_out_is_a_problem():
     ([{"clusters": "cluster_a,cluster_b", "type": "all"}], ["crosscluster_trusts[1].clusters must name two"]),
     ([{"clusters": ["cluster_a", 3], "type": "all"}], ["crosscluster_trusts[1].clusters must name two"]),
     ([{"clusters": ["cluster_a", ""], "type": "all"}], ["crosscluster_trusts[1].clusters must name two"]),
-    ([{"type": "all"}], ["crosscluster_trusts[1].clusters must name two"]),
+    ([{"type": "all"}], ["crosscluster_trusts[1] needs either clusters (one pair) or mesh"]),
     ([{"clusters": ["cluster_a", "cluster_b"]}], ["crosscluster_trusts[1] has no type", "user, server or all"]),
     ([{"clusters": ["cluster_a", "cluster_b"], "type": "both"}],
      ["crosscluster_trusts[1].type must be one of user, server, all"]),

@@ -1,0 +1,150 @@
+# -*- coding: utf-8 -*-
+# Copyright: datafabric.crosscluster contributors
+# Apache License 2.0 (see LICENSE)
+"""``crosscluster_trusts``: what is wrong with it, and the pairs it stands for.
+
+The list holds pair entries (``clusters: [a, b]``) and mesh entries (``mesh: [a, b, c, ...]``,
+every pair of the groups), each with a ``type`` and an optional ``state``. Everything else in the
+collection reads the list through ``pairs()``, so a mesh and a pair mean the same thing everywhere.
+An explicit pair entry overrides the same pair of a mesh: that is how one pair of a mesh is revoked
+or narrowed to one kind.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+TRUST_TYPES = ("user", "server", "all")
+STATES = ("present", "absent")
+KEYS = ("clusters", "mesh", "type", "state")
+TRUSTS_FIX = ("each entry is {clusters: [group_a, group_b], type: user|server|all} or {mesh: [group_a, group_b, "
+              "...], type: ...}, with state: present (default) or absent")
+
+
+def kinds_of(trust_type):
+    return ("user", "server") if trust_type == "all" else (trust_type,)
+
+
+def _groups_problem(where, key, groups, exactly_two):
+    if (not isinstance(groups, list) or len(groups) < 2 or (exactly_two and len(groups) != 2)
+            or not all(isinstance(g, str) and g for g in groups) or len(set(groups)) != len(groups)):
+        if exactly_two:
+            return "%s.clusters must name two different inventory groups, e.g. [cluster_a, cluster_b]" % where
+        return "%s.mesh must name at least two different inventory groups, e.g. [cluster_a, cluster_b, " \
+               "cluster_c]" % where
+    return None
+
+
+def shape_problems(trusts):
+    """What is wrong with ``crosscluster_trusts`` itself, before the inventory is looked at."""
+    if not isinstance(trusts, list):
+        return ["crosscluster_trusts is a %s, not a list. Fix: %s" % (type(trusts).__name__, TRUSTS_FIX)]
+    problems = []
+    seen = {}
+    for number, trust in enumerate(trusts, 1):
+        where = "crosscluster_trusts[%d]" % number
+        if not isinstance(trust, dict):
+            problems.append("%s is a %s, not a mapping. Fix: %s" % (where, type(trust).__name__, TRUSTS_FIX))
+            continue
+        # YAML keys need not be strings (1:, true:): named as written, never a crash.
+        unknown = sorted((str(key) for key in trust if key not in KEYS))
+        if unknown:
+            problems.append("%s has unknown keys %s. Fix: %s" % (where, ", ".join(unknown), TRUSTS_FIX))
+        if ("clusters" in trust) == ("mesh" in trust):
+            problems.append("%s needs either clusters (one pair) or mesh (every pair of its groups). Fix: %s"
+                            % (where, TRUSTS_FIX))
+            groups = None
+        else:
+            key = "clusters" if "clusters" in trust else "mesh"
+            groups = trust[key]
+            problem = _groups_problem(where, key, groups, key == "clusters")
+            if problem:
+                problems.append("%s. Fix: %s" % (problem, TRUSTS_FIX))
+                groups = None
+        if "type" not in trust:
+            problems.append("%s has no type. Fix: say which trust to build: user, server or all (user and "
+                            "server)" % where)
+        elif trust["type"] not in TRUST_TYPES:
+            problems.append("%s.type must be one of %s. Fix: %s" % (where, ", ".join(TRUST_TYPES), TRUSTS_FIX))
+        if trust.get("state", "present") not in STATES:
+            problems.append("%s.state must be present or absent. Fix: absent revokes the trust; leave state out "
+                            "to build it" % where)
+        for pair in _pairs_of(groups) if groups else []:
+            key = (pair, "mesh" in trust)
+            first = seen.get(key)
+            if first is not None and not _complement(trusts[first - 1], trust):
+                problems.append("%s lists %s and %s again (first in crosscluster_trusts[%d]). Fix: one entry "
+                                "per pair (type all gives both kinds), or a present and an absent entry of "
+                                "different kinds; a pair entry overrides the same pair of a mesh"
+                                % (where, pair[0], pair[1], first))
+            seen.setdefault(key, number)
+    return problems
+
+
+def _complement(first, second):
+    """Two entries for one pair that keep one kind and revoke the other (user present, server absent)."""
+    if first.get("state", "present") == second.get("state", "present"):
+        return False
+    if first.get("type") not in TRUST_TYPES or second.get("type") not in TRUST_TYPES:
+        return True  # named by the type check already
+    return not set(kinds_of(first["type"])) & set(kinds_of(second["type"]))
+
+
+def _pairs_of(groups):
+    return [tuple(sorted((a, b))) for i, a in enumerate(groups) for b in groups[i + 1:]]
+
+
+def pairs(trusts):
+    """Every pair the list stands for: ``[{clusters: [a, b], type, state}]``, in list order.
+
+    A mesh gives each pair of its groups in the order written; pair entries replace the same pair
+    from a mesh, in the mesh's place (two of them when one keeps a kind and the other revokes one). Assumes ``shape_problems(trusts)`` is empty.
+    """
+    explicit = {}
+    for trust in trusts:
+        if "clusters" in trust:
+            explicit.setdefault(tuple(sorted(trust["clusters"])), []).append(trust)
+    found = []
+    done = set()
+    for trust in trusts:
+        groups = trust.get("clusters") or trust["mesh"]
+        ordered = [groups] if "clusters" in trust else [[a, b] for i, a in enumerate(groups) for b in groups[i + 1:]]
+        for clusters in ordered:
+            key = tuple(sorted(clusters))
+            if key in done:
+                continue
+            done.add(key)
+            for entry in explicit.get(key, [trust]):
+                found.append(dict(clusters=list(entry.get("clusters") or clusters), type=entry["type"],
+                                  state=entry.get("state", "present")))
+    return found
+
+
+def peers_of(trusts, group, kind, state="present"):
+    """The groups ``group`` trusts for ``kind`` (user or server) with ``state``, both directions."""
+    peers = []
+    for trust in pairs(trusts):
+        if kind not in kinds_of(trust["type"]) or trust["state"] != state:
+            continue
+        first, second = trust["clusters"]
+        peer = second if group == first else first if group == second else None
+        if peer is not None and peer not in peers:
+            peers.append(peer)
+    return peers
+
+
+def groups_in(trusts, state=None):
+    """Every group named, in first-mention order; with ``state``, only those in a pair of that state."""
+    found = []
+    for trust in pairs(trusts):
+        if state is not None and trust["state"] != state:
+            continue
+        for group in trust["clusters"]:
+            if group not in found:
+                found.append(group)
+    return found
+
+
+def group_of(trusts, groups, host):
+    """The first group named in ``trusts`` that holds ``host`` (its cluster), or None."""
+    return next((g for g in groups_in(trusts) if host in (groups.get(g) or [])), None)
