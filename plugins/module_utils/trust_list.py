@@ -121,10 +121,11 @@ def pairs(trusts):
 
 
 def peers_of(trusts, group, kind, state="present"):
-    """The groups ``group`` trusts for ``kind`` (user or server) with ``state``, both directions."""
+    """The groups ``group`` trusts for ``kind`` (user, server or any) with ``state`` (present, absent
+    or any), both directions, in list order."""
     peers = []
     for trust in pairs(trusts):
-        if kind not in kinds_of(trust["type"]) or trust["state"] != state:
+        if kind != "any" and kind not in kinds_of(trust["type"]) or state not in ("any", trust["state"]):
             continue
         first, second = trust["clusters"]
         peer = second if group == first else first if group == second else None

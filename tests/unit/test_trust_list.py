@@ -62,3 +62,11 @@ def test_groups_in_a_revoked_pair_are_still_in_scope():
 def test_a_malformed_mesh_or_state_is_one_message_with_the_fix(trusts, words):
     [text] = shape_problems(trusts)
     assert words in text and "Fix:" in text
+
+
+def test_any_kind_and_any_state_give_every_peer_once():
+    trusts = [{"clusters": ["a", "b"], "type": "user"}, {"clusters": ["a", "b"], "type": "server", "state": "absent"},
+              {"clusters": ["c", "a"], "type": "server"}]
+    assert peers_of(trusts, "a", "any", "any") == ["b", "c"]
+    assert peers_of(trusts, "a", "server", "any") == ["b", "c"]
+    assert peers_of(trusts, "a", "any") == ["b", "c"]
