@@ -22,6 +22,7 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils.trust_list
     shape_problems,
 )
 
+
 def _kinds(trusts, group):
     """The kinds of trust ``group`` takes part in, built or revoked: both need its files readable."""
     return [k for k in ("user", "server") if peers_of(trusts, group, k) or peers_of(trusts, group, k, "absent")]

@@ -98,7 +98,8 @@ def pairs(trusts):
     """Every pair the list stands for: ``[{clusters: [a, b], type, state}]``, in list order.
 
     A mesh gives each pair of its groups in the order written; pair entries replace the same pair
-    from a mesh, in the mesh's place (two of them when one keeps a kind and the other revokes one). Assumes ``shape_problems(trusts)`` is empty.
+    from a mesh, in the mesh's place (two of them when one keeps a kind and the other revokes one).
+    Assumes ``shape_problems(trusts)`` is empty.
     """
     explicit = {}
     for trust in trusts:

@@ -184,7 +184,11 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs imp
     excerpt,
     refuse_bad_options,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_module import KEYED_FILE_ARGS, removals, run_text_edit
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_module import (
+    KEYED_FILE_ARGS,
+    removals,
+    run_text_edit,
+)
 
 # Each value ends up on one line of the file.
 LIMITS = dict(line=MAX_LINE, lines=MAX_LINE, name=MAX_NAME, hosts=MAX_LINE, options=MAX_LINE, remove=MAX_NAME)

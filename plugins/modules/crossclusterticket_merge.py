@@ -144,7 +144,11 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs imp
     MAX_NAME,
     refuse_bad_options,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_module import KEYED_FILE_ARGS, removals, run_text_edit
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_module import (
+    KEYED_FILE_ARGS,
+    removals,
+    run_text_edit,
+)
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.ticket_file import (
     TicketFile,
     blob_digest,
