@@ -287,3 +287,18 @@ def test_concurrent_runs_lose_nothing(tmp_path):
     for worker_lines in lines.values():
         assert [line for line in added if line in worker_lines] == worker_lines
     assert text == HEADER + LINE_A + "\n\n" + LINE_B + "\n" + filler + "".join(x + "\n" for x in added) + TRAILER
+
+
+def test_lines_and_removals_in_one_edit(tmp_path):
+    conf = write_conf(tmp_path)
+    swap = {"path": str(conf), "lines": [LINE_C], "remove": ["b.example.com", "z.example.com"]}
+    added = run_module("clusters_conf_entry", swap, diff=True, tmp_dir=tmp_path).expect_ok()
+    assert added.changed and added.result["clusters"] == ["a.example.com", "c.example.com"]
+    assert conf.read_text() == HEADER + LINE_A + "\n\n" + LINE_C + "\n" + TRAILER
+    assert not run_module("clusters_conf_entry", swap, tmp_dir=tmp_path).expect_ok().changed
+    alone = run_module("clusters_conf_entry", {"path": str(conf), "remove": ["c.example.com"]},
+                       tmp_dir=tmp_path).expect_ok()
+    assert alone.changed and "entry" not in alone.result
+    own = run_module("clusters_conf_entry", {"path": str(conf), "remove": ["a.example.com"]}, tmp_dir=tmp_path)
+    assert own.rc != 0 and "allow_first" in own.result["msg"]
+    assert conf.read_text() == HEADER + LINE_A + "\n\n" + TRAILER

@@ -182,3 +182,18 @@ def test_absent_by_cluster_and_allow_first(tmp_path):
     assert result.task("replace own ticket")["digests"][NAMES["a"]] == digest(BLOBS["x"])
     assert tickets.read_text() == line("c") + "\n"
     assert stat.S_IMODE(os.stat(tickets).st_mode) == 0o600
+
+
+def test_tickets_merged_and_removed_in_one_edit(tmp_path):
+    tickets = write_tickets(tmp_path / "maprserverticket", ["a", "b", "c"])
+    result = run_playbook(play(
+        task("take d, drop b and c", tickets, tickets=[env_lookup("T_D")], remove=[NAMES["b"], NAMES["c"]]),
+        task("again", tickets, tickets=[env_lookup("T_D")], remove=[NAMES["b"], NAMES["c"]]),
+        task("drop only", tickets, remove=[NAMES["d"]]),
+        task("own ticket stays", tickets, remove=[NAMES["a"]]),
+    ), diff=True, secret_env={"T_D": line("d")}, tmp_dir=tmp_path)
+    assert_no_secret(result, BLOBS.values())
+    assert [r["result"].get("changed") for r in result.results] == [True, False, True, False], result.describe()
+    assert result.task("take d, drop b and c")["clusters"] == [NAMES["a"], NAMES["d"]]
+    assert result.results[3]["result"]["failed"] and "allow_first" in result.results[3]["result"]["msg"]
+    assert tickets.read_text() == line("a") + "\n"

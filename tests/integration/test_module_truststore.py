@@ -435,3 +435,30 @@ def test_file_snapshot_refuses_a_stale_expected_checksum(tmp_path):
                          tmp_dir=tmp_path).expect_ok()
     assert written.changed and written.result["conflict"] is False
     assert target.read_bytes() == b"new content\n"
+
+
+def test_remove_and_import_in_one_write_keeps_what_was_added_by_hand(tmp_path):
+    """A node that gains C's CA and loses B's writes each store once; B's CA under an alias of
+    the administrator's own stays; siblings lose what ssl_truststore no longer holds."""
+    password = new_password()
+    paths = conf_dir(tmp_path, password, {"cluster-a-ca": CA_A, "b.ex-" + CA_B.sha256[:12]: CA_B,
+                                          "by-hand": CA_D})
+    before = snapshot(paths)
+    swap = dict(certificates=[{"alias": "c.ex-" + CA_C.sha256[:12], "pem": CA_C.pem}],
+                remove=[{"alias": "b.ex-" + CA_B.sha256[:12]}, {"alias": "not-there"}])
+    result = run(tmp_path, password,
+                 dict(importing("swap, checked", paths[0], **swap), check_mode=True),
+                 importing("swap", paths[0], **swap),
+                 importing("swap again", paths[0], **swap),
+                 importing("remove alone", paths[0], remove=[{"sha256": CA_D.keytool_sha256}]),
+                 diff=True)
+    checked = ok(result, "swap, checked")
+    assert checked["changed"] and [i["sha256"] for i in checked["removed"]] == [CA_B.sha256]
+    assert [i["sha256"] for i in checked["imported"]] == [CA_C.sha256]
+    swapped = ok(result, "swap")
+    assert swapped["changed"] and all(s["changed"] for s in swapped["stores"])
+    assert all([i["sha256"] for i in s["removed"]] == [CA_B.sha256] for s in swapped["stores"]), swapped["stores"]
+    assert not ok(result, "swap again")["changed"]
+    assert ok(result, "remove alone")["changed"]
+    assert snapshot(paths) != before
+    expect_trusted(paths, password, {"cluster-a-ca": CA_A, "c.ex-" + CA_C.sha256[:12]: CA_C})
