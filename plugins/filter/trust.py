@@ -7,11 +7,15 @@ unit-tested in one place.
 """
 
 import re
-import secrets
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import planner, preflight, trust_list
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
+    kerberos_plan,
+    planner,
+    preflight,
+    trust_list,
+)
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
 
 # The alias rule ties every imported certificate to its cluster, so a later revoke finds exactly
@@ -52,6 +56,17 @@ def cluster_group(group_names, trusts, strict=True):
 
 def trust_alias(cluster_name, sha256):
     return preflight.trust_alias(cluster_name, sha256, ALIAS_DIGEST_LENGTH)
+
+
+def trust_topology(trusts, groups, play_hosts, cldb_suffix="_cldb"):
+    """Each host's cluster group, peers and whether it acts for its cluster (see module_utils/planner.py).
+
+    Empty for a malformed ``crosscluster_trusts``, which the preflight gate names.
+    """
+    if trust_list.shape_problems(trusts):
+        return dict((host, dict(group=None, peers=dict(user=[], server=[]), revoked=dict(user=[], server=[]),
+                                speaks=False, speaks_cldb=False, peer_speakers={})) for host in play_hosts)
+    return planner.topology(trusts, groups, play_hosts, cldb_suffix)
 
 
 def user_trust_plan(trusts, hostvars, groups, play_hosts):
@@ -214,17 +229,8 @@ def krb5_conf_edit(peers, realm, state="present", auth_to_local=False):
 
 
 def krbtgt_principals(peer_realms, realm):
-    """The cross-realm principals a realm shares with each peer: both directions, both KDCs hold both."""
-    names = []
-    for peer in peer_realms:
-        names += ["krbtgt/%s@%s" % (peer, realm), "krbtgt/%s@%s" % (realm, peer)]
-    return names
-
-
-def _same_keys(first, second):
-    return (first.get("exists") and second.get("exists") and first["kvno"] == second["kvno"]
-            and sorted(first["enctypes"]) == sorted(second["enctypes"])
-            and first.get("key_digests") and first.get("key_digests") == second.get("key_digests"))
+    """The cross-realm principals a realm shares with each peer (see module_utils/kerberos_plan.py)."""
+    return kerberos_plan.krbtgt_principals(peer_realms, realm)
 
 
 def kerberos_held(trusts, hostvars, groups, play_hosts, fact="__kerberos_trust_held"):
@@ -244,37 +250,11 @@ def kerberos_held(trusts, hostvars, groups, play_hosts, fact="__kerberos_trust_h
     return pairs
 
 
-def krbtgt_plan(trusts, hostvars, groups, play_hosts, passwords=None, length=40, state="present"):
-    """The cross-realm principals to set or remove, each with one password and one kvno for both KDCs."""
-    return plan_principals(kerberos_held(trusts, hostvars, groups, play_hosts), passwords, length, state)
-
-
-def plan_principals(pairs, passwords=None, length=40, state="present"):
-    """Which cross-realm principals to set, each with one password and one kvno for both KDCs.
-
-    ``pairs`` holds, per pair of realms, what each KDC reported (``krb5_principal_info`` with the
-    same nonce). A principal whose keys, kvno and enctypes already agree in both KDCs is left alone
-    unless a vaulted password is given (then krb5_principal itself compares against it). Otherwise
-    a strong random password is drawn here, on the controller, never a fixed default.
-    """
-    passwords = passwords or {}
-    plan = []
-    for pair in pairs:
-        realms = sorted(pair["held"])
-        for principal in krbtgt_principals([realms[1]], realms[0]):
-            found = [pair["held"][realm].get(principal, {}) for realm in realms]
-            if state == "absent":
-                if any(item.get("exists") for item in found):
-                    plan.append(dict(principal=principal, realms=realms))
-                continue
-            agree = _same_keys(found[0], found[1])
-            if agree and principal not in passwords:
-                continue
-            kvnos = [item["kvno"] for item in found if item.get("exists")]
-            kvno = kvnos[0] if agree else max(kvnos or [0]) + 1
-            password = passwords.get(principal) or secrets.token_urlsafe(length)[:length]
-            plan.append(dict(principal=principal, realms=realms, kvno=kvno, password=password))
-    return plan
+def krbtgt_plan(trusts, hostvars, groups, play_hosts, passwords=None, length=40, state="present", rotate=False):
+    """The cross-realm principals to set or remove, with their passwords and kvnos, or with ``rotate``
+    all of them anew (see module_utils/kerberos_plan.py)."""
+    return kerberos_plan.plan_principals(kerberos_held(trusts, hostvars, groups, play_hosts), passwords, length,
+                                         state, rotate=rotate)
 
 
 def _changed(hostvars, host, fact):
@@ -326,6 +306,7 @@ class FilterModule:
             "cluster_group": cluster_group,
             "trust_alias": trust_alias,
             "trusts_valid": trusts_valid,
+            "trust_topology": trust_topology,
             "user_trust_plan": user_trust_plan,
             "server_trust_plan": server_trust_plan,
             "exporter": exporter,

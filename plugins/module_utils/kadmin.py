@@ -16,6 +16,9 @@ Facts this relies on (MIT krb5 1.20, checked against real KDCs; see tests/kdc):
   the kvno: never on a krbtgt). The keytab it writes is an anonymous memfd here (kadmin writes to
   ``/proc/self/fd/N``; an existing keytab must already hold the 0x0502 header), so the keys never
   reach a file system. Where memfd is unavailable, a 0700 temporary directory removed at once.
+- ``cpw -keepold`` adds the new keys at the next kvno and keeps every other key. ``modprinc -kvno``
+  gives every key that kvno, the old ones too (they end up duplicated at the new kvno, the newest
+  first, which is the one the KDC uses). ``purgekeys -keepkvno N`` removes keys older than N.
 - ``getprinc -terse``: one tab-separated line; index 7 attributes (bit mask), 8 kvno, 15 key count,
   then four fields per key: version, kvno, enctype number, salt type.
 
@@ -412,8 +415,10 @@ class Kadmin:
         data = self._export(principal)
         keys = {}
         for entry in parse_keytab(data):
+            # The first of two keys at one kvno (modprinc -kvno of a principal with old keys gives
+            # that) is the newer one, and the one the KDC uses.
             if entry["kvno"] == kvno:
-                keys[entry["enctype_name"]] = entry["key"]
+                keys.setdefault(entry["enctype_name"], entry["key"])
         return keys
 
     def _export(self, principal):
@@ -462,8 +467,8 @@ class Kadmin:
         query += list(flags) + [principal]
         self.check(query, password=password)
 
-    def cpw(self, principal, password, enctypes=None):
-        query = ["cpw"]
+    def cpw(self, principal, password, enctypes=None, keepold=False):
+        query = ["cpw"] + (["-keepold"] if keepold else [])
         if enctypes:
             query += ["-e", ",".join("%s:normal" % e for e in enctypes)]
         self.check(query + [principal], password=password)
@@ -473,6 +478,10 @@ class Kadmin:
         if kvno is not None:
             query += ["-kvno", str(kvno)]
         self.check(query + list(flags) + [principal])
+
+    def purgekeys(self, principal, keepkvno):
+        """Remove the keys older than kvno ``keepkvno``."""
+        self.check(["purgekeys", "-keepkvno", str(keepkvno), principal])
 
     def delprinc(self, principal):
         self.check(["delprinc", "-force", principal])
@@ -517,14 +526,22 @@ def describe(state):
     """Non-secret state as text, for diff mode."""
     if not state.get("exists"):
         return "absent\n"
-    return "principal: %s\nkvno: %s\nenctypes: %s\nattributes: %s\nkeys_match: %s\n" % (
+    text = "principal: %s\nkvno: %s\nenctypes: %s\nattributes: %s\nkeys_match: %s\n" % (
         state["principal"], state["kvno"], ", ".join(state["enctypes"]), ", ".join(state["attributes"]),
         state["keys_match"])
+    if state.get("old_kvnos"):
+        text += "old_kvnos: %s\n" % ", ".join(str(kvno) for kvno in state["old_kvnos"])
+    return text
+
+
+def old_kvnos(info):
+    """The kvnos of the older keys a principal still holds (left by cpw -keepold), oldest first."""
+    return sorted(set(key["kvno"] for key in info["keys"] if key["kvno"] != info["kvno"]))
 
 
 def _state(info, keys_match):
     return dict(exists=True, principal=info["principal"], kvno=info["kvno"], enctypes=current_enctypes(info),
-                attributes=attribute_names(info["attributes"]), keys_match=keys_match)
+                attributes=attribute_names(info["attributes"]), keys_match=keys_match, old_kvnos=old_kvnos(info))
 
 
 def _keys_match(kadmin, info, password, enctypes):
@@ -536,8 +553,42 @@ def _keys_match(kadmin, info, password, enctypes):
     return compare_keys(stored, derived, wanted)
 
 
-def ensure_present(kadmin, principal, password, kvno=None, enctypes=None, attributes=None, check_mode=False):
+# How far ``keepold`` climbs to a kvno, one ``cpw -keepold`` (one more set of keys) per step. A gap
+# wider than this comes from a kvno set by hand, and is better closed once without keepold.
+MAX_KEEPOLD_STEPS = 16
+
+
+def _keepold_steps(principal, current, kvno, matched):
+    """How many ``cpw -keepold`` runs take ``principal`` from kvno ``current`` to ``kvno``.
+
+    MIT's ``cpw -keepold`` adds the new keys at the next kvno and keeps the others; ``modprinc -kvno``
+    would renumber the old keys as well (every key ends up at the new kvno and tickets of the old
+    one find no key), so with keepold a kvno only ever climbs, by cpw. Steps past the first leave
+    copies of the new keys at the kvnos in between, which no valid ticket uses.
+    """
+    if kvno is None:
+        return 0 if matched else 1
+    if kvno == current and matched:
+        return 0
+    if kvno <= current:
+        raise CrossclusterError("with keepold, the new keys of %s need a kvno above its current kvno %d, not %d"
+                                % (principal, current, kvno),
+                                fix="give a kvno above %d, or none (the next one), or set keepold to false" % current)
+    if kvno - current > MAX_KEEPOLD_STEPS:
+        raise CrossclusterError("with keepold, kvno %d of %s is more than %d above its current kvno %d"
+                                % (kvno, principal, MAX_KEEPOLD_STEPS, current),
+                                fix="bring the KDCs to one kvno first without keepold (which drops the old keys)")
+    return kvno - current
+
+
+def ensure_present(kadmin, principal, password, kvno=None, enctypes=None, attributes=None, keepold=False,
+                   check_mode=False):
     """Make ``principal`` exist with keys from ``password`` (and ``kvno``, ``enctypes``, ``attributes``).
+
+    With ``keepold``, a change of keys keeps the old ones (``cpw -keepold``) so that tickets issued
+    under the old kvno stay valid, and the kvno only climbs (see _keepold_steps). Without it, old keys
+    go: cpw drops them, and before a kvno is renumbered they are purged, as ``modprinc -kvno`` would
+    give them the new kvno too.
 
     Returns (changes, before, after): ``changes`` names what differs ("create", "keys",
     "kvno 3 -> 1", "attributes -requires_preauth"), empty when nothing does; before and after are
@@ -554,7 +605,8 @@ def ensure_present(kadmin, principal, password, kvno=None, enctypes=None, attrib
         before = dict(exists=False)
         if check_mode:
             return ["create"], before, dict(exists=True, principal=principal, kvno=kvno or 1, enctypes=enctypes,
-                                            attributes=attribute_names(apply_flags(0, flags)), keys_match=True)
+                                            attributes=attribute_names(apply_flags(0, flags)), keys_match=True,
+                                            old_kvnos=[])
         kadmin.addprinc(principal, password, enctypes=enctypes, kvno=kvno, flags=flags)
         return ["create"], before, _verified(kadmin, principal, password, enctypes)
 
@@ -568,21 +620,29 @@ def ensure_present(kadmin, principal, password, kvno=None, enctypes=None, attrib
         changes.append("attributes %s" % " ".join(wrong_flags))
     if not changes:
         return changes, before, before
+    current = info["kvno"]
+    rekeys = _keepold_steps(principal, current, kvno, matched) if keepold else (0 if matched else 1)
+    # Without keepold, cpw gives the next kvno, which modprinc then sets to the one asked for.
+    renumber = not keepold and kvno is not None and kvno != current + rekeys
     if check_mode:
-        # cpw gives the next kvno unless kvno is set back afterwards.
-        predicted_kvno = kvno if kvno is not None else info["kvno"] + (0 if matched else 1)
-        return changes, before, dict(before, kvno=predicted_kvno, keys_match=True,
-                                     enctypes=enctypes or before["enctypes"],
+        if keepold:
+            kept = sorted(set(before["old_kvnos"]) | set(range(current, current + rekeys)))
+        else:
+            kept = [] if rekeys or renumber else before["old_kvnos"]
+        return changes, before, dict(before, kvno=kvno if renumber else current + rekeys, keys_match=True,
+                                     enctypes=enctypes or before["enctypes"], old_kvnos=kept,
                                      attributes=attribute_names(apply_flags(info["attributes"], flags)))
-    if not matched:
-        # Not -keepold: old keys would stay valid, and the kvno is set explicitly below instead.
-        kadmin.cpw(principal, password, enctypes=enctypes)
+    for _step in range(rekeys):
+        kadmin.cpw(principal, password, enctypes=enctypes, keepold=keepold)
+    if rekeys:
         info = kadmin.getprinc(principal)
-    new_kvno = kvno if kvno is not None and kvno != info["kvno"] else None
+        renumber = not keepold and kvno is not None and kvno != info["kvno"]
+    if renumber and old_kvnos(info):
+        kadmin.purgekeys(principal, info["kvno"])
     # Looked at again after cpw: a password change clears needchange, for one.
     wrong_flags = flags_to_change(info["attributes"], flags)
-    if new_kvno is not None or wrong_flags:
-        kadmin.modprinc(principal, kvno=new_kvno, flags=wrong_flags)
+    if renumber or wrong_flags:
+        kadmin.modprinc(principal, kvno=kvno if renumber else None, flags=wrong_flags)
     return changes, before, _verified(kadmin, principal, password, enctypes)
 
 

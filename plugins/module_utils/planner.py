@@ -24,6 +24,36 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin_
 
 # The stores truststore_import keeps in step; a sibling that does not exist is not wanted either.
 TRUSTSTORES = ("ssl_truststore", "ssl_truststore.p12", "ssl_truststore.pem")
+KINDS = ("user", "server")
+
+
+def topology(trusts, groups, play_hosts, cldb_suffix="_cldb"):
+    """Who is who, for every host in the play: what every role needs before it reads a file.
+
+    Per host: ``group`` (its cluster group, or None), ``peers`` and ``revoked`` (the peer groups
+    per kind, user and server, kept and revoked), ``speaks`` (the first host of its group still in
+    the play, which acts once for the cluster) and ``speaks_cldb`` (likewise among its CLDB group),
+    and ``peer_speakers`` (each peer group's speaking host). Worked out once, so every role agrees on
+    which node acts for a cluster even after another node dropped out.
+    """
+    in_play = set(play_hosts)
+
+    def first(group):
+        return next((h for h in groups.get(group) or [] if h in in_play), None)
+
+    result = {}
+    for host in play_hosts:
+        group = trust_list.group_of(trusts, groups, host)
+        peers = dict((kind, trust_list.peers_of(trusts, group, kind) if group else []) for kind in KINDS)
+        revoked = dict((kind, trust_list.peers_of(trusts, group, kind, "absent") if group else []) for kind in KINDS)
+        every = trust_list.peers_of(trusts, group, "any", "any") if group else []
+        result[host] = dict(
+            group=group, peers=peers, revoked=revoked,
+            speaks=group is not None and first(group) == host,
+            speaks_cldb=group is not None and first(group + cldb_suffix) == host,
+            peer_speakers=dict((peer, first(peer)) for peer in every),
+        )
+    return result
 
 
 def exporters(trusts, groups, facts):

@@ -47,7 +47,25 @@ options:
       - The key version number the principal must have. For cross-realm trust both KDCs need the same
         kvno, so set it.
       - Without it, a new principal gets kvno 1 and every password change adds one.
+      - With O(keepold=true) the kvno can only go up, one C(cpw -keepold) at a time (at most 16 above the
+        current kvno). A kvno below the current one fails, and so does the current one when the keys must
+        change.
     type: int
+  keepold:
+    description:
+      - When the keys change, keep the old ones (C(cpw -keepold)), so tickets issued under the old kvno
+        stay valid until they expire. The new keys get the next kvno, or O(kvno).
+      - MIT's C(modprinc -kvno) would give the old keys the new kvno too, so with O(keepold=true) the kvno is
+        never set that way. It is reached by C(cpw -keepold), once per step; a step past the first leaves a
+        copy of the new keys at the kvno in between, which no ticket uses.
+      - Old keys are never removed by this option. Remove them, once the tickets issued under them have
+        expired (the maximum renewable life), with C(kadmin purgekeys -keepkvno <new kvno> <principal>).
+      - Without it (the default), a change of keys drops the old keys (C(cpw)), and so does a change of
+        kvno alone (C(purgekeys), then C(modprinc -kvno)).
+      - For rotating a cross-realm principal, run with the same new O(password), the same O(kvno) (one
+        above the current kvno of both KDCs) and O(keepold=true) against both KDCs.
+    type: bool
+    default: false
   enctypes:
     description:
       - The enctypes the principal's keys must have, for example V(aes256-cts-hmac-sha1-96) and
@@ -75,7 +93,8 @@ attributes:
     details: Everything is compared read-only (getprinc, ktadd -norandkey, ktutil); nothing changes.
   diff_mode:
     support: full
-    details: Shows kvno, enctypes, attributes and whether the keys match; never a key or the password.
+    details: Shows kvno, enctypes, attributes, the kvnos of old keys kept and whether the keys match; never a
+      key or the password.
   platform:
     platforms: posix
 notes:
@@ -87,7 +106,8 @@ notes:
     C(kadmin) and C(ktutil) (krb5-user) in any case. Heimdal is not supported.
   - Keys are derived with the normal salt. A principal whose keys use another salt is re-keyed with the
     normal one.
-  - Keys of older kvnos (left by C(cpw -keepold)) are not compared and not removed.
+  - Keys of older kvnos (left by C(cpw -keepold)) are not compared. They are kept with O(keepold=true) and
+    removed by a change without it.
   - Ansible writes a module's arguments, the password among them, to a private temporary file on the
     target for the duration of the task unless pipelining is on; enable pipelining to avoid that.
 seealso:
@@ -124,6 +144,17 @@ EXAMPLES = r"""
     kadmin: remote
     admin_principal: ansible/admin@B.EXAMPLE.COM
     admin_keytab: /etc/krb5kdc/ansible-admin.keytab
+
+- name: Rotate the trust key in both KDCs; tickets issued under the old kvno (3) stay valid
+  datafabric.crosscluster.krb5_principal:
+    principal: krbtgt/B.EXAMPLE.COM@A.EXAMPLE.COM
+    realm: "{{ item }}"
+    password: "{{ vault_trust_a_to_b_new_password }}"
+    kvno: 4
+    keepold: true
+    enctypes: [aes256-cts-hmac-sha1-96, aes128-cts-hmac-sha1-96]
+  delegate_to: "{{ 'kdc.a.example.com' if item == 'A.EXAMPLE.COM' else 'kdc.b.example.com' }}"
+  loop: [A.EXAMPLE.COM, B.EXAMPLE.COM]
 
 - name: Revoke the trust
   datafabric.crosscluster.krb5_principal:
@@ -162,6 +193,14 @@ attributes:
   type: list
   elements: str
   sample: [REQUIRES_PRE_AUTH]
+old_kvnos:
+  description:
+    - The kvnos of older keys the principal still holds after the run (in check mode, would hold), such as
+      the ones O(keepold) kept. Empty when it holds only its current keys.
+  returned: when O(state=present)
+  type: list
+  elements: int
+  sample: [3]
 keys_match:
   description:
     - Whether the stored keys were the ones the password gives, as found before any change (false for a
@@ -200,10 +239,10 @@ def run(module):
         for warning in attribute_warnings(p["principal"], attributes):
             module.warn(warning)
         changes, before, after = ensure_present(kadmin, p["principal"], p["password"], kvno=p["kvno"],
-                                                enctypes=p["enctypes"], attributes=attributes,
+                                                enctypes=p["enctypes"], attributes=attributes, keepold=p["keepold"],
                                                 check_mode=module.check_mode)
         result = dict(changed=bool(changes), principal=p["principal"], changes=changes, kvno=after["kvno"],
-                      enctypes=after["enctypes"], attributes=after["attributes"],
+                      enctypes=after["enctypes"], attributes=after["attributes"], old_kvnos=after["old_kvnos"],
                       keys_match=bool(before.get("keys_match")))
     if module._diff:
         result["diff"] = dict(before=describe(before), after=describe(after))
@@ -219,6 +258,7 @@ def main():
             kvno=dict(type="int"),
             enctypes=dict(type="list", elements="str"),
             attributes=dict(type="list", elements="str"),
+            keepold=dict(type="bool", default=False),
             **KADMIN_ARGS
         ),
         required_if=[("state", "present", ("password",)),

@@ -75,9 +75,13 @@ def test_revoking_one_pair_of_a_mesh(make_lab):
     # The real run; its verify step checks that the revoked peers now refuse a login and a call.
     done = play(lab, [MESH, REVOKE_AB]).expect_ok()
     assert changed_hosts(done) == ["a1", "a2", "b1", "b2"]
-    refused = [r for r in done.results if r["task"].endswith("Check that a login to each revoked peer is refused")
-               and r["status"] != "skipped"]
-    assert [r["host"] for r in refused] == ["a1", "b1"]
+    logins = dict((r["host"], r["result"]["results"]) for r in done.results
+                  if r["task"].endswith("Log in to the peer cluster as a user would (a revoked peer must refuse)")
+                  and r["status"] != "skipped")
+    assert sorted(logins) == ["a1", "b1", "c1"]
+    refusal = [item for item in logins["a1"] if item["item"] == "cluster_b"][0]
+    assert not refusal["failed"] and b.name in refusal["msg"]
+    assert [item["item"] for item in logins["c1"]] == ["cluster_a", "cluster_b"]
     summary = [r for r in done.results if r["task"] == "Summary"][0]["result"]["msg"]
     assert ("user trust   cluster_b -> cluster_a: 2 nodes of cluster_b no longer reach or trust cluster_a; "
             "changed on 2") in summary

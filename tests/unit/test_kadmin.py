@@ -283,3 +283,38 @@ def test_describe_never_holds_keys():
                            attributes=[], keys_match=False))
     assert text == "principal: p@A\nkvno: 2\nenctypes: aes256-cts-hmac-sha1-96\nattributes: \nkeys_match: False\n"
     assert K.describe(dict(exists=False)) == "absent\n"
+
+
+def test_keepold_and_purgekeys_argv_and_the_password_on_stdin_only():
+    runner = Recorder()
+    kadmin = K.Kadmin(runner, "/usr/sbin/kadmin.local", realm="A.TEST")
+    kadmin.cpw("krbtgt/B.TEST@A.TEST", PASSWORD, enctypes=["aes256-cts-hmac-sha1-96"], keepold=True)
+    kadmin.purgekeys("krbtgt/B.TEST@A.TEST", 4)
+    cpw, purge = runner.calls
+    assert cpw["argv"][3:] == ["cpw", "-keepold", "-e", "aes256-cts-hmac-sha1-96:normal", "krbtgt/B.TEST@A.TEST"]
+    assert cpw["data"] == "%s\n%s\n" % (PASSWORD, PASSWORD)
+    assert purge["argv"][3:] == ["purgekeys", "-keepkvno", "4", "krbtgt/B.TEST@A.TEST"] and purge["data"] is None
+    assert not any(PASSWORD in arg for call in runner.calls for arg in call["argv"])
+
+
+def test_old_kvnos_and_their_diff_line():
+    assert K.old_kvnos(K.parse_getprinc_terse(GETPRINC_KEEPOLD)) == [2]
+    assert K.old_kvnos(K.parse_getprinc_terse(GETPRINC)) == []
+    text = K.describe(dict(exists=True, principal="p@A", kvno=4, enctypes=[], attributes=[], keys_match=True,
+                           old_kvnos=[2, 3]))
+    assert text.endswith("keys_match: True\nold_kvnos: 2, 3\n")
+
+
+@pytest.mark.parametrize("current, kvno, matched, steps", [
+    (3, None, False, 1), (3, None, True, 0), (3, 3, True, 0), (3, 4, False, 1), (3, 4, True, 1), (3, 6, False, 3),
+    (3, 3 + K.MAX_KEEPOLD_STEPS, False, K.MAX_KEEPOLD_STEPS)])
+def test_keepold_climbs_one_cpw_per_kvno(current, kvno, matched, steps):
+    assert K._keepold_steps("p@A", current, kvno, matched) == steps
+
+
+@pytest.mark.parametrize("current, kvno, matched, words", [
+    (3, 3, False, "need a kvno above its current kvno 3, not 3"), (3, 2, True, "need a kvno above"),
+    (3, 4 + K.MAX_KEEPOLD_STEPS, False, "is more than 16 above its current kvno 3")])
+def test_keepold_refuses_a_kvno_it_cannot_reach_without_renumbering_old_keys(current, kvno, matched, words):
+    with pytest.raises(CrossclusterError, match=words):
+        K._keepold_steps("p@A", current, kvno, matched)

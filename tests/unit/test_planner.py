@@ -255,3 +255,22 @@ def test_rotate_makes_every_ticket_anew_even_when_valid():
     plan = server_trust_plan(PAIR, SERVER_GROUPS, nodes, "7d", now=NOW, rotate=True)
     assert plan["a1"]["wanted_from"] == ["b1"] and plan["b2"]["wanted_from"] == ["a1"]
     assert plan["a1"]["generate"] and plan["b1"]["generate"]
+
+
+# --- topology -----------------------------------------------------------------------------------------------
+
+def test_topology_names_each_hosts_cluster_peers_and_who_acts_once():
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils.planner import topology
+    trusts = [{"mesh": ["cluster_a", "cluster_b", "cluster_c"], "type": "user"},
+              {"clusters": ["cluster_a", "cluster_b"], "type": "all"},
+              {"clusters": ["cluster_c", "cluster_a"], "type": "user", "state": "absent"}]
+    who = topology(trusts, SERVER_GROUPS, ["a2", "a1", "b2", "b3", "c1", "x9"])
+    assert who["a1"]["group"] == "cluster_a" and who["x9"]["group"] is None
+    assert who["a1"]["peers"] == {"user": ["cluster_b"], "server": ["cluster_b"]}
+    assert who["a1"]["revoked"] == {"user": ["cluster_c"], "server": []}
+    assert who["c1"]["peers"]["user"] == ["cluster_b"] and who["c1"]["revoked"]["user"] == ["cluster_a"]
+    # inventory order decides, among the hosts still in the play (b1 is not)
+    assert [h for h in who if who[h]["speaks"]] == ["a1", "b2", "c1"]
+    assert [h for h in who if who[h]["speaks_cldb"]] == ["a1", "b2", "c1"]
+    assert who["a2"]["peer_speakers"] == {"cluster_b": "b2", "cluster_c": "c1"}
+    assert who["x9"]["peers"] == {"user": [], "server": []} and not who["x9"]["speaks"]

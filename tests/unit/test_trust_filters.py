@@ -13,7 +13,6 @@ from ansible_collections.datafabric.crosscluster.plugins.filter.trust import (
     krb5_conf_edit,
     krbtgt_plan,
     krbtgt_principals,
-    plan_principals,
     preflight_report,
     trust_alias,
     trust_exports,
@@ -269,48 +268,19 @@ def test_preflight_report_filter_a_malformed_trust_list_is_reported_not_raised()
     assert report["warnings"] == []
 
 
-def _held(kvno=1, digests=None, exists=True, enctypes=("aes256-cts-hmac-sha1-96",)):
-    if not exists:
-        return {"exists": False}
-    return {"exists": True, "kvno": kvno, "enctypes": list(enctypes),
-            "key_digests": digests if digests is not None else {"aes256-cts-hmac-sha1-96": "d1"}}
-
-
-def _pair(a_info, b_info, principal="krbtgt/B.TEST@A.TEST"):
-    other = "krbtgt/A.TEST@B.TEST"
-    return [{"held": {"A.TEST": {principal: a_info, other: _held()}, "B.TEST": {principal: b_info, other: _held()}}}]
-
-
-def test_krbtgt_principals_are_both_directions():
+def test_kerberos_filters_are_adapters_over_kerberos_plan():
+    """The planning itself is tested in test_kerberos_plan.py; here only what the filters add: hostvars."""
     assert krbtgt_principals(["B.TEST"], "A.TEST") == ["krbtgt/B.TEST@A.TEST", "krbtgt/A.TEST@B.TEST"]
-
-
-def test_agreeing_kdcs_need_nothing_and_differences_get_a_fresh_password_and_kvno():
-    assert plan_principals(_pair(_held(), _held())) == []
-    [plan] = plan_principals(_pair(_held(kvno=3), _held(kvno=3, digests={"aes256-cts-hmac-sha1-96": "other"})))
-    assert plan["principal"] == "krbtgt/B.TEST@A.TEST" and plan["kvno"] == 4 and plan["realms"] == ["A.TEST", "B.TEST"]
-    assert len(plan["password"]) == 40
-    [missing] = plan_principals(_pair(_held(kvno=2), _held(exists=False)))
-    assert missing["kvno"] == 3
-    [fresh] = plan_principals(_pair(_held(exists=False), _held(exists=False)), length=24)
-    assert fresh["kvno"] == 1 and len(fresh["password"]) == 24
-    # Two draws never give the same password: it is random, never a default.
-    again = plan_principals(_pair(_held(exists=False), _held(exists=False)))
-    assert again[0]["password"] != fresh["password"]
-
-
-def test_kvno_or_enctypes_differing_or_missing_digests_count_as_different():
-    assert plan_principals(_pair(_held(kvno=1), _held(kvno=2)))[0]["kvno"] == 3
-    assert plan_principals(_pair(_held(), _held(enctypes=("aes128-cts-hmac-sha1-96",))))
-    assert plan_principals(_pair(_held(digests={}), _held(digests={})))
-
-
-def test_a_vaulted_password_is_always_applied_and_absent_lists_what_exists():
-    [vaulted] = plan_principals(_pair(_held(kvno=5), _held(kvno=5)), passwords={"krbtgt/B.TEST@A.TEST": "v"})
-    assert vaulted["password"] == "v" and vaulted["kvno"] == 5
-    gone = plan_principals(_pair(_held(), _held(exists=False)), state="absent")
-    assert [p["principal"] for p in gone] == ["krbtgt/B.TEST@A.TEST", "krbtgt/A.TEST@B.TEST"]
-    assert "password" not in gone[0]
+    trusts = [{"clusters": ["cluster_a", "cluster_b"], "type": "all"}]
+    groups = {"cluster_a": ["a1"], "cluster_b": ["b1"]}
+    held = {"exists": True, "kvno": 2, "enctypes": ["aes256-cts-hmac-sha1-96"],
+            "key_digests": {"aes256-cts-hmac-sha1-96": "d1"}}
+    both = {"krbtgt/B.TEST@A.TEST": held, "krbtgt/A.TEST@B.TEST": held}
+    hostvars = {"a1": {"kerberos_realm": "A.TEST", "__kerberos_trust_held": {"principals": both}},
+                "b1": {"kerberos_realm": "B.TEST", "__kerberos_trust_held": {"principals": both}}}
+    assert krbtgt_plan(trusts, hostvars, groups, ["a1", "b1"]) == []
+    rotated = krbtgt_plan(trusts, hostvars, groups, ["a1", "b1"], {}, 40, "present", True)
+    assert [(p["principal"], p["kvno"]) for p in rotated] == [("krbtgt/B.TEST@A.TEST", 3), ("krbtgt/A.TEST@B.TEST", 3)]
 
 
 def test_kerberos_peers_skip_plain_clusters_and_need_kdcs():
