@@ -204,15 +204,15 @@ def kerberos_peers(peers, hostvars, groups, play_hosts):
     return found
 
 
-def krb5_conf_edit(peers, realm, state="present", auth_to_local=False):
-    """One krb5_conf call's ``realms`` and ``capaths`` for a node of ``realm`` and its Kerberos peers.
+def krb5_conf_edit(peers, realm, state="present", auth_to_local=False, revoked=()):
+    """One krb5_conf call's ``realms``, ``capaths`` and ``remove`` for a node of ``realm``.
 
     Each peer realm with its KDCs, admin server and domains (``absent`` names only the domains, as
     the realm's whole entry goes), capaths both ways, and with ``auth_to_local`` a rule per peer in
-    the node's own realm that maps the peer's user principals to local names.
+    the node's own realm that maps the peer's user principals to local names. Each ``revoked`` peer
+    realm goes in the same call: its entry, its domains' mappings and both capaths.
     """
     realms = []
-    capaths = []
     for peer in peers:
         spec = dict(realm=peer["realm"], domains=list(peer.get("domains") or []))
         if state == "present":
@@ -220,12 +220,20 @@ def krb5_conf_edit(peers, realm, state="present", auth_to_local=False):
             if peer.get("admin_server"):
                 spec["admin_server"] = peer["admin_server"]
         realms.append(spec)
-        capaths += [dict(client_realm=realm, server_realm=peer["realm"]),
-                    dict(client_realm=peer["realm"], server_realm=realm)]
     if auth_to_local and peers:
         rules = ["RULE:[1:$1@$0](.*@%s)s/@.*//" % re.escape(peer["realm"]) for peer in peers]
         realms.append(dict(realm=realm, auth_to_local=rules))
-    return dict(realms=realms, capaths=capaths)
+    remove = dict(realms=[dict(realm=peer["realm"], domains=list(peer.get("domains") or [])) for peer in revoked],
+                  capaths=_capaths(realm, revoked))
+    return dict(realms=realms, capaths=_capaths(realm, peers), remove=remove)
+
+
+def _capaths(realm, peers):
+    paths = []
+    for peer in peers:
+        paths += [dict(client_realm=realm, server_realm=peer["realm"]),
+                  dict(client_realm=peer["realm"], server_realm=realm)]
+    return paths
 
 
 def krbtgt_principals(peer_realms, realm):
@@ -234,7 +242,8 @@ def krbtgt_principals(peer_realms, realm):
 
 
 def kerberos_held(trusts, hostvars, groups, play_hosts, fact="__kerberos_trust_held"):
-    """Per pair of Kerberos clusters, what each one's KDC reported: ``[{held: {realm: {principal: info}}}]``."""
+    """Per pair of Kerberos clusters, what each one's KDC reported and whether the pair is kept or revoked:
+    ``[{held: {realm: {principal: info}}, state}]``."""
     pairs = []
     for trust in trust_list.pairs(trusts):
         if not all(_in_play(group, groups, play_hosts) for group in trust["clusters"]):
@@ -246,7 +255,7 @@ def kerberos_held(trusts, hostvars, groups, play_hosts, fact="__kerberos_trust_h
         for node in exporters:
             result = node.get(fact) or {}
             held[node["kerberos_realm"]] = result.get("principals") or {}
-        pairs.append(dict(held=held))
+        pairs.append(dict(held=held, state=trust["state"]))
     return pairs
 
 

@@ -55,17 +55,20 @@ def plan_principals(pairs, passwords=None, length=40, state="present", rotate=Fa
     KDCs as they are; a changed one makes each KDC's ``cpw -keepold`` add kvno N+1. Both KDCs hold
     the same keys at the same N, so both reach the same answer.
 
-    With ``state=absent``, every principal that exists in either KDC, without password or kvno.
+    With ``state=absent``, or for a pair whose ``state`` is absent (a revoked entry of
+    ``crosscluster_trusts``), every principal that exists in either KDC, without password or kvno.
+    Each item says its ``state``.
     """
     passwords = passwords or {}
     plan = []
     for pair in pairs:
         realms = sorted(pair["held"])
+        revoked = state == "absent" or pair.get("state") == "absent"
         for principal in krbtgt_principals([realms[1]], realms[0]):
             found = [pair["held"][realm].get(principal, {}) for realm in realms]
-            if state == "absent":
+            if revoked:
                 if any(item.get("exists") for item in found):
-                    plan.append(dict(principal=principal, realms=realms))
+                    plan.append(dict(principal=principal, realms=realms, state="absent"))
                 continue
             # An empty entry counts as none: it would otherwise re-key with a random password every run.
             vaulted = bool(passwords.get(principal))
@@ -73,7 +76,7 @@ def plan_principals(pairs, passwords=None, length=40, state="present", rotate=Fa
             if agree and not vaulted and not rotate:
                 continue
             password = passwords[principal] if vaulted else new_password(length)
-            item = dict(principal=principal, realms=realms, password=password)
+            item = dict(principal=principal, realms=realms, password=password, state="present")
             kvnos = [info["kvno"] for info in found if info.get("exists")]
             if not agree:
                 item["kvno"] = max(kvnos or [0]) + 1

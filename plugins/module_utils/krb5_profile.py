@@ -635,7 +635,7 @@ def edit_krb5_conf(text, path, realm, state="present", kdcs=None, admin_server=N
     return new_text, facts[0]
 
 
-def edit_realms(text, path, realms, state="present", capaths=()):
+def edit_realms(text, path, realms, state="present", capaths=(), remove=None):
     """One krb5_conf task: every realm of ``realms`` and every capath in one edit of the file.
 
     Returns ``(new_text, [facts per realm])``. Each realm spec is a dict: ``realm``, ``kdcs``,
@@ -644,10 +644,14 @@ def edit_realms(text, path, realms, state="present", capaths=()):
     adds the auth_to_local rules and sets each capath. ``absent`` removes the realm's subsection
     (or, when auth_to_local rules are named, only those rules: that realm is usually the node's
     own), those domains' mappings to the realm (a domain mapped to another realm is not ours to
-    remove) and those capaths.
+    remove) and those capaths. ``remove`` (``{realms, capaths}``) is then removed as ``absent``
+    would, in the same edit: a node that keeps one peer realm and loses another writes once.
     """
+    remove = remove or {}
     wanted_paths = _wanted_capaths(capaths)
     specs = [_realm_spec(spec, state) for spec in realms]
+    dropped = [_realm_spec(spec, "absent") for spec in remove.get("realms") or ()]
+    dropped_paths = _wanted_capaths(remove.get("capaths") or ())
     profile = Profile.parse(text, path)
     for spec in specs:
         _edit_realm(profile, spec, state)
@@ -656,7 +660,11 @@ def edit_realms(text, path, realms, state="present", capaths=()):
             profile.set_capath(item["client_realm"], item["server_realm"], item["via"])
         else:
             profile.remove_capath(item["client_realm"], item["server_realm"])
-    return profile.render(), [managed_facts(profile, spec["realm"]) for spec in specs]
+    for spec in dropped:
+        _edit_realm(profile, spec, "absent")
+    for item in dropped_paths:
+        profile.remove_capath(item["client_realm"], item["server_realm"])
+    return profile.render(), [managed_facts(profile, spec["realm"]) for spec in specs + dropped]
 
 
 def _realm_spec(spec, state):

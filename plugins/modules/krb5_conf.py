@@ -135,6 +135,43 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  remove:
+    description:
+      - Realms and capaths removed in the same edit, as O(state=absent) removes them, after the
+        change asked for; so a node that keeps one peer realm and loses another writes the file once.
+      - May be given with an empty O(realms).
+    type: dict
+    default: {}
+    suboptions:
+      realms:
+        description: Realms whose subsection goes, each with the names whose mapping to it goes.
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          realm:
+            description: The realm.
+            type: str
+            required: true
+          domains:
+            description: Names whose C([domain_realm]) mapping to the realm is removed.
+            type: list
+            elements: str
+            default: []
+      capaths:
+        description: Paths removed from C([capaths]).
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          client_realm:
+            description: The client realm.
+            type: str
+            required: true
+          server_realm:
+            description: The server realm.
+            type: str
+            required: true
   create:
     description:
       - Create the file when it does not exist. Without it, a missing file is an error (a node
@@ -226,7 +263,7 @@ EXAMPLES = r"""
 RETURN = r"""
 realm_entry:
   description: The realm's subsection in C([realms]) after the change, as MIT reads it (with O(realms), the last one).
-  returned: always
+  returned: when a realm is asked for or removed
   type: dict
   contains:
     realm:
@@ -259,7 +296,7 @@ domains:
   elements: str
   sample: [.b.example.com, b.example.com]
 realm_entries:
-  description: RV(realm_entry) for every realm asked for, in order.
+  description: RV(realm_entry) for every realm asked for, in order, then for every realm of O(remove).
   returned: always
   type: list
   elements: dict
@@ -289,8 +326,9 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_modul
 
 # Every value becomes (part of) one line of krb5.conf; a rule may be long, names are short.
 _REALM_LIMITS = dict(realm=MAX_NAME, kdcs=MAX_NAME, admin_server=MAX_NAME, domains=MAX_NAME, auth_to_local=MAX_LINE)
-LIMITS = dict(_REALM_LIMITS, realms=_REALM_LIMITS,
-              capaths=dict(client_realm=MAX_NAME, server_realm=MAX_NAME, via=MAX_NAME))
+_CAPATH_LIMITS = dict(client_realm=MAX_NAME, server_realm=MAX_NAME, via=MAX_NAME)
+LIMITS = dict(_REALM_LIMITS, realms=_REALM_LIMITS, capaths=_CAPATH_LIMITS,
+              remove=dict(realms=_REALM_LIMITS, capaths=_CAPATH_LIMITS))
 
 
 def main():
@@ -315,10 +353,20 @@ def main():
             )),
             auth_to_local=dict(type="list", elements="str"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
+            remove=dict(type="dict", default={}, options=dict(
+                realms=dict(type="list", elements="dict", default=[], options=dict(
+                    realm=dict(type="str", required=True),
+                    domains=dict(type="list", elements="str", default=[]),
+                )),
+                capaths=dict(type="list", elements="dict", default=[], options=dict(
+                    client_realm=dict(type="str", required=True),
+                    server_realm=dict(type="str", required=True),
+                )),
+            )),
             create=dict(type="bool", default=False),
             **FILE_ARGS
         ),
-        required_one_of=[("realm", "realms")],
+        required_one_of=[("realm", "realms", "remove")],
         mutually_exclusive=[("realm", "realms")],
         supports_check_mode=True,
     )
@@ -329,11 +377,13 @@ def main():
     if params["realms"] is not None and any(params[name] for name in single):
         module.fail_json(msg="realms lists each realm with its own options; %s belong to realm" % ", ".join(single),
                          path=path)
-    realms = params["realms"] or [dict((name, params[name]) for name in ("realm",) + single)]
+    realms = params["realms"] if params["realms"] is not None else [
+        dict((name, params[name]) for name in ("realm",) + single)]
 
     def edit(text):
-        new_text, facts = edit_realms(text, path, realms, state=params["state"], capaths=params["capaths"])
-        return new_text, dict(facts[-1], realm_entries=[item["realm_entry"] for item in facts])
+        new_text, facts = edit_realms(text, path, realms, state=params["state"], capaths=params["capaths"],
+                                      remove=params["remove"])
+        return new_text, dict(facts[-1] if facts else {}, realm_entries=[item["realm_entry"] for item in facts])
 
     # krb5.conf is read by every Kerberos client on the node, whoever runs it.
     run_text_edit(module, path, edit, default_mode=0o644, create=params["create"])

@@ -128,6 +128,20 @@ def test_trust_is_built_verified_idempotent_repaired_and_removed(world):
     assert cross_realm(world, "ka1", a, b).returncode == 0
     assert changed(run(world).expect_ok()) == []
 
+    # Revoking the pair in crosscluster_trusts takes the principals and the peer realm away; twice
+    # is no change.
+    revoke = {"crosscluster_trusts": [dict(TRUSTS[0], state="absent")]}
+    revoked = run(world, extra_vars=revoke).expect_ok()
+    assert {host for host, _task in changed(revoked)} == {"ka1", "ka2", "kb1", "kb2"}
+    for realm in (a.name, b.name):
+        assert kdcs.getprinc(realm, KNOWN) is None and kdcs.getprinc(realm, "krbtgt/A.TEST@B.TEST") is None
+    assert "B.TEST" not in open(world["confs"]["ka2"]).read() and "A.TEST = {" not in open(world["confs"]["kb1"]).read()
+    assert cross_realm(world, "ka1", a, b).returncode != 0 and cross_realm(world, "kb1", b, a).returncode != 0
+    assert changed(run(world, extra_vars=revoke).expect_ok()) == []
+
+    # Built again, then removed with the role-wide kerberos_trust_state.
+    run(world).expect_ok()
+    assert cross_realm(world, "ka1", a, b).returncode == 0
     removed = run(world, extra_vars={"kerberos_trust_state": "absent"}).expect_ok()
     assert changed(removed)
     for realm in (a.name, b.name):

@@ -96,7 +96,7 @@ def test_rotate_with_a_vaulted_password_leaves_the_kvno_to_the_module():
     # Both KDCs hold the same keys at kvno 4: whether the vaulted password is new only krb5_principal can
     # tell, and it tells both KDCs the same. Without a kvno it keeps them, or cpw -keepold makes 5 in both.
     [vaulted, other] = plan_principals(_pair(_held(kvno=4), _held(kvno=4)), passwords={AB: "v"}, rotate=True)
-    assert vaulted == {"principal": AB, "realms": ["A.TEST", "B.TEST"], "password": "v"}
+    assert vaulted == {"principal": AB, "realms": ["A.TEST", "B.TEST"], "password": "v", "state": "present"}
     assert other["principal"] == BA and other["kvno"] == 2 and other["password"] != "v"
 
 
@@ -125,3 +125,14 @@ def test_the_planner_runs_without_ansible():
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".cache", "collections"))
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_revoked_pair_removes_its_principals_while_a_kept_pair_is_left_alone():
+    kept = _pair(_held(kvno=4), _held(kvno=4))[0]
+    gone = dict(_pair(_held(kvno=2), _held(kvno=2))[0], state="absent")
+    plan = plan_principals([kept, gone])
+    assert [(item["principal"], item["state"]) for item in plan] == [(AB, "absent"), (BA, "absent")]
+    assert all("password" not in item and "kvno" not in item for item in plan)
+    # nothing left in either KDC: nothing to remove, so a second revoke changes nothing
+    nothing = _held(exists=False)
+    assert plan_principals([dict(_pair(nothing, nothing, other=nothing)[0], state="absent")]) == []

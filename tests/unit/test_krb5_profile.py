@@ -524,3 +524,24 @@ def test_several_realms_and_the_own_rules_in_one_edit():
     assert edit_realms(out, "krb5.conf", realms, capaths=paths)[0] == out
     gone = [dict(realm="B.TEST", domains=[".b.test"]), dict(realm="C.TEST"), dict(realm="A.TEST", auth_to_local=[rule])]
     assert edit_realms(out, "krb5.conf", gone, state="absent", capaths=paths)[0] == text
+
+
+def test_one_edit_keeps_one_peer_realm_and_removes_another():
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_profile import edit_realms
+
+    text = "[realms]\n    A.TEST = {\n        kdc = 127.0.0.1:88\n    }\n"
+    both = [dict(realm="B.TEST", kdcs=["kdc.b:88"], domains=[".b.test"]), dict(realm="C.TEST", kdcs=["kdc.c:88"])]
+    paths = [dict(client_realm="A.TEST", server_realm=r) for r in ("B.TEST", "C.TEST")]
+    built, _facts = edit_realms(text, "krb5.conf", both, capaths=paths)
+    remove = dict(realms=[dict(realm="B.TEST", domains=[".b.test"])],
+                  capaths=[dict(client_realm="A.TEST", server_realm="B.TEST")])
+    out, facts = edit_realms(built, "krb5.conf", both[1:], capaths=paths[1:], remove=remove)
+    profile = Profile.parse(out)
+    assert profile.realm("B.TEST") is None and profile.realm("C.TEST")["kdc"] == ["kdc.c:88"]
+    assert ".b.test" not in out and "B.TEST" not in out
+    assert [(f["realm_entry"]["realm"], f["realm_entry"]["present"]) for f in facts] == [("C.TEST", True),
+                                                                                        ("B.TEST", False)]
+    assert edit_realms(out, "krb5.conf", both[1:], capaths=paths[1:], remove=remove)[0] == out
+    only_remove, _facts = edit_realms(out, "krb5.conf", [], remove=dict(realms=[dict(realm="C.TEST")],
+                                                                       capaths=paths[1:]))
+    assert only_remove == text

@@ -334,3 +334,9 @@ def test_krb5_conf_edit_gives_one_call_per_node():
     assert {"client_realm": "C.TEST", "server_realm": "A.TEST"} in edit["capaths"] and len(edit["capaths"]) == 4
     gone = krb5_conf_edit(peers, "A.TEST", state="absent")
     assert gone["realms"] == [{"realm": "B.TEST", "domains": [".b.test"]}, {"realm": "C.TEST", "domains": []}]
+    assert edit["remove"] == {"realms": [], "capaths": []}
+    swap = krb5_conf_edit(peers[1:], "A.TEST", revoked=peers[:1])
+    assert [r["realm"] for r in swap["realms"]] == ["C.TEST"]
+    assert swap["remove"] == {"realms": [{"realm": "B.TEST", "domains": [".b.test"]}],
+                              "capaths": [{"client_realm": "A.TEST", "server_realm": "B.TEST"},
+                                          {"client_realm": "B.TEST", "server_realm": "A.TEST"}]}
