@@ -635,3 +635,29 @@ def test_moved_one_reachable_cldb_is_enough_and_fips_on_both_sides_is_consistent
     groups, results = _moved_world([("a1", _facts("a.ex", cldb=True, fips=True))],
                                    [("b1", _facts("b.ex", cldb=True, ca=CA_B, fips=True))])
     assert _moved_report(groups, results, probes) == {"problems": [], "warnings": []}
+
+
+# --- revoked pairs and meshes ----------------------------------------------------------------------------
+
+REVOKED = [{"clusters": ["cluster_a", "cluster_b"], "type": "all", "state": "absent"}]
+
+
+def test_a_revoked_pair_needs_readable_files_but_not_the_peers_ca_nor_agreement():
+    world = World(REVOKED)
+    # the peer's CA is no longer exported and the pair need not agree on anything
+    world.facts["b1"]["own_ca"] = {"certificates": [], "error": "no chain"}
+    world.facts["b1"]["fips"] = True
+    assert world.report() == {"problems": [], "warnings": []}
+    # but what the revoke must edit has to be readable, and server trust still needs its CLDB group
+    world.facts["a2"]["truststores"]["ssl_truststore"] = _store(error="wrong password")
+    del world.groups["cluster_b_cldb"]
+    problems = world.report()["problems"]
+    assert "a2 (cluster_a): wrong password" in problems
+    assert any("cluster_b has server trust, but its group cluster_b_cldb is missing" in p for p in problems), problems
+
+
+def test_a_mesh_is_checked_pair_by_pair():
+    world = World([{"mesh": ["cluster_a", "cluster_b"], "type": "all"}])
+    assert world.report() == {"problems": [], "warnings": []}
+    world.facts["b1"]["fips"] = True
+    assert "cluster_a and cluster_b differ in FIPS mode" in _only(world.report())
