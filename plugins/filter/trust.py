@@ -17,6 +17,7 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
     trust_list,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.hostvars import host_var
 
 # The alias rule ties every imported certificate to its cluster, so a later revoke finds exactly
 # what this collection added and never a certificate an administrator imported by hand.
@@ -156,13 +157,7 @@ def _nodes(group, groups, play_hosts):
 
 
 def _defined(hostvars, host, name):
-    try:
-        value = hostvars[host][name]
-        # ansible-core 2.19 hands back a marker for a value made from something undefined, and
-        # comparing the marker raises: its type is looked at first, and all of it inside the try.
-        return value is not None and "Undefined" not in type(value).__name__ and value != ""
-    except Exception:  # undefined, or defined from something undefined
-        return False
+    return host_var(hostvars, host, name) not in (None, "")
 
 
 def preflight_report(trusts, hostvars, groups, play_hosts, required_vars, cldb_suffix="_cldb", warn_days=30,

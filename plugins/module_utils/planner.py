@@ -79,13 +79,19 @@ def cluster_export(group, facts):
                                    sha256=cert["sha256"]) for cert in own_ca["certificates"]])
 
 
-def _holds_line(facts, line):
-    wanted = parse_line(line)
-    for held in facts.get("conf_lines") or []:
+def conf_line_state(facts, name, line=None):
+    """``(state, held line)`` of cluster ``name`` in the node's mapr-clusters.conf: ``ok`` (the same as
+    ``line`` by meaning, or present when ``line`` is None), ``differs`` or ``missing``."""
+    wanted = parse_line(line) if line else None
+    for held in (facts.get("conf_lines") or [])[1:]:
         entry = parse_line(held)
-        if entry.name == wanted.name:
-            return entry.same_as(wanted)
-    return False
+        if entry.name == name:
+            return ("ok" if wanted is None or entry.same_as(wanted) else "differs"), held
+    return "missing", None
+
+
+def _holds_line(facts, line):
+    return conf_line_state(facts, parse_line(line).name, line)[0] == "ok"
 
 
 def _held_names(facts):
@@ -203,15 +209,24 @@ def user_trust_plan(trusts, groups, facts):
     return plan
 
 
+def ticket_state(held, cluster, user, needed, now=None):
+    """What the node's tickets (``maprlogin print``) hold for ``cluster``'s cross-cluster ``user``: ``ok``
+    (valid ``needed`` seconds more), ``expiring``, ``expired``, ``other user`` or ``missing``."""
+    mine = [t for t in held if t.get("cluster") == cluster]
+    for_user = [t for t in mine if t.get("user") == user]
+    left = [seconds_left(t, now) for t in for_user]
+    if any(s is not None and s >= needed for s in left):
+        return "ok"
+    if any(s is not None and s > 0 for s in left):
+        return "expiring"
+    if for_user:
+        return "expired"
+    return "other user" if mine else "missing"
+
+
 def _missing_tickets(held, users, needed, now=None):
     """The peer clusters (by name) with no ticket valid ``needed`` seconds more for their cross-cluster user."""
-    missing = []
-    for name, user in users.items():
-        valid = [t for t in held if t["cluster"] == name and t["user"] == user
-                 and (seconds_left(t, now) or 0) >= needed]
-        if not valid:
-            missing.append(name)
-    return missing
+    return [name for name, user in users.items() if ticket_state(held, name, user, needed, now) != "ok"]
 
 
 def server_trust_plan(trusts, groups, nodes, min_validity, cldb_suffix="_cldb", now=None, rotate=False):

@@ -1,0 +1,657 @@
+# -*- coding: utf-8 -*-
+# Copyright: datafabric.crosscluster contributors
+# Apache License 2.0 (see LICENSE)
+"""The drift report: how far the nodes are from what ``crosscluster_trusts`` asks for.
+
+Pure, like the planner: it takes the trust list, the inventory's groups, what each node reported
+(``security_facts`` with a truststore password, and on CLDB nodes the tickets ``maprlogin print``
+showed), what each Kerberos cluster's KDC reported (``krb5_principal_info`` with one nonce), and
+the time, and returns a report as plain data; ``markdown()`` renders it for people.
+
+Drift is anything a run of the main playbook would change, or anything of a trust that no longer
+works (an expired CA): the per-node plan comes from ``planner`` itself, so the report and the
+playbook cannot disagree about what a run would do. A node or KDC that could not be read is
+"unknown", never silently "ok". Nothing secret goes in: certificates by fingerprint and subject,
+tickets by cluster, user and expiry, principals by kvno and whether their keys agree.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
+    kerberos_plan,
+    planner,
+    preflight,
+    trust_list,
+)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import excerpt
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin import parse_validity
+
+FORMAT = 1
+KINDS = ("user", "server", "kerberos")
+OK, DRIFT, UNKNOWN = "ok", "drift", "unknown"
+REVOKED_OK, NOT_CONFIGURED = "revoked-ok", "not configured"
+WARNING = "warning"
+# Fields of the facts that may go into the report; everything else (PEM blocks included) stays out.
+CERT_FIELDS = ("sha256", "subject", "not_after")
+TICKET_FIELDS = ("cluster", "user", "expires")
+# What planner.user_trust_plan and server_trust_plan say a run would change; never the PEMs it carries.
+USER_PLAN_FIELDS = ("conf_changes", "truststore_changes", "conf_remove", "certificates_remove")
+SERVER_PLAN_FIELDS = ("wanted_from", "remove")
+
+
+def _now(now):
+    if now is None:
+        return datetime.datetime.now(datetime.timezone.utc)
+    if isinstance(now, str):
+        now = datetime.datetime.fromisoformat(now)
+    return now if now.tzinfo else now.replace(tzinfo=datetime.timezone.utc)
+
+
+def _check_days(expiry_days):
+    if isinstance(expiry_days, bool) or not isinstance(expiry_days, int) or expiry_days < 0:
+        raise CrossclusterError("report_expiry_days is %s, not a whole number of days" % excerpt(expiry_days),
+                                fix="set it to 0 or more (30 warns a month ahead)")
+
+
+def _short(sha256):
+    return (sha256 or "")[:12]
+
+
+def _cert(cert):
+    return dict((k, cert.get(k)) for k in CERT_FIELDS)
+
+
+class _Findings:
+    """Every finding, and the worst state per (host, kind, group, peer) for the cells and the nodes."""
+
+    def __init__(self):
+        self.items = []
+
+    def add(self, severity, kind, message, group=None, peer=None, host=None):
+        item = dict(severity=severity, kind=kind, group=group, peer=peer, host=host, message=message)
+        if item not in self.items:
+            self.items.append(item)
+
+    def hosts(self, severity):
+        return sorted(set(f["host"] for f in self.items if f["severity"] == severity and f["host"]))
+
+    def count(self, severity):
+        return sum(1 for f in self.items if f["severity"] == severity)
+
+
+class _World:
+    """What is known of every node and cluster, read once from the inputs."""
+
+    def __init__(self, trusts, groups, nodes, kerberos, now, expiry_days, validity, cldb_suffix):
+        self.trusts, self.groups, self.nodes = trusts, groups, nodes
+        self.kerberos = kerberos or {}
+        self.now, self.expiry_days, self.cldb_suffix = now, expiry_days, cldb_suffix
+        self.needed = parse_validity(validity)
+        self.validity = "%d seconds" % validity if isinstance(validity, int) else str(validity)
+        self.facts = dict((h, n["facts"]) for h, n in nodes.items() if n.get("facts"))
+        self.speaking = planner.exporters(trusts, groups, self.facts)
+        self.scope = []
+        for group in trust_list.groups_in(trusts):
+            self.scope += [h for h in groups.get(group) or [] if h not in self.scope]
+        self._exports = {}
+
+    def name(self, group):
+        host = self.speaking.get(group)
+        return self.facts[host]["cluster_name"] if host else None
+
+    def export(self, group):
+        """(export, why it is unknown): the peer's first line and own CA chain, as the planner takes them."""
+        if group not in self._exports:
+            if group not in self.speaking:
+                self._exports[group] = (None, "none of its nodes reported its facts")
+            else:
+                try:
+                    self._exports[group] = (planner.cluster_export(group, self.facts[self.speaking[group]]), None)
+                except CrossclusterError as err:
+                    self._exports[group] = (None, str(err))
+        return self._exports[group]
+
+    def chain(self, group):
+        """The sha256 of the CA chain ``group`` hands over, or None when unknown."""
+        export, _why = self.export(group)
+        return set(c["sha256"] for c in export["certificates"]) if export else None
+
+    def node_error(self, host):
+        """Why a node in scope has no facts, or None when it has them."""
+        if host in self.facts:
+            return None
+        node = self.nodes.get(host)
+        if node is None:
+            return "not in the play (left out with --limit or crosscluster_hosts, or failed before the report)"
+        return node.get("error") or "its security facts could not be gathered"
+
+    def user_of(self, group):
+        host = next((h for h in self.groups.get(group) or [] if h in self.facts and self.nodes[h].get("user")), None)
+        return self.nodes[host]["user"] if host else None
+
+    def realm(self, group):
+        return (self.kerberos.get(group) or {}).get("realm")
+
+
+def _kind_state(trusts, group, peer, kind):
+    """present, absent or None: what the list asks of ``kind`` between ``group`` and ``peer``."""
+    if kind == "kerberos":
+        # kerberos_trust pairs two Kerberos clusters in any kind of trust between them.
+        states = [_kind_state(trusts, group, peer, k) for k in ("user", "server")]
+        return "present" if "present" in states else "absent" if "absent" in states else None
+    if peer in trust_list.peers_of(trusts, group, kind):
+        return "present"
+    if peer in trust_list.peers_of(trusts, group, kind, "absent"):
+        return "absent"
+    return None
+
+
+# ------------------------------------------------------------------------------------------- user
+
+
+def _store_entries(facts):
+    """(entries per existing store name, why the stores cannot be judged) of a node's truststores."""
+    stores = facts.get("truststores") or {}
+    if not stores:
+        return None, "its truststores were not read (no truststore password)"
+    found = {}
+    for name in planner.TRUSTSTORES:
+        store = stores.get(name) or {}
+        if store.get("error"):
+            return None, "%s could not be read: %s" % (name, store["error"])
+        if store.get("exists"):
+            found[name] = store.get("entries") or []
+        elif name == "ssl_truststore":
+            found[name] = []  # the store of record must exist; its siblings only when they do
+    return found, None
+
+
+def _user_present(world, findings, host, group, peer):
+    facts = world.facts[host]
+    export, why = world.export(peer)
+    if export is None:
+        # The peer's doing, not this node's: named once per direction, without a host.
+        findings.add(UNKNOWN, "user", "%s's line and CA are unknown: %s" % (peer, why), group, peer)
+        return dict(status=UNKNOWN, error=why)
+    name = export["cluster_name"]
+    conf, held_line = planner.conf_line_state(facts, name, export["conf_line"])
+    detail = dict(status=OK, conf=conf, certificates=[], stale=[])
+    if conf == "missing":
+        findings.add(DRIFT, "user", "mapr-clusters.conf lacks %s's line (%s)" % (peer, name), group, peer, host)
+    elif conf == "differs":
+        detail.update(held_line=held_line, peer_line=export["conf_line"])
+        findings.add(DRIFT, "user", "mapr-clusters.conf has another line for %s than %s's own first line"
+                     % (name, peer), group, peer, host)
+    stores, why = _store_entries(facts)
+    if stores is None:
+        findings.add(UNKNOWN, "user", why, group, peer, host)
+        detail.update(status=UNKNOWN, error=why)
+        return detail
+    chain = dict((c["sha256"], c) for c in (world.facts[world.speaking[peer]]["own_ca"]["certificates"]))
+    for cert in export["certificates"]:
+        missing = [s for s, entries in stores.items() if cert["sha256"] not in [e["sha256"] for e in entries]]
+        info = _cert(chain[cert["sha256"]])
+        info["missing_from"] = missing
+        detail["certificates"].append(info)
+        if missing:
+            findings.add(DRIFT, "user", "%s %s %s's CA %s (sha256 %s)" % (
+                ", ".join(missing), "lacks" if len(missing) == 1 else "lack", peer, info["subject"],
+                _short(cert["sha256"])), group, peer, host)
+    wanted = set(chain)
+    for entry in stores["ssl_truststore"]:
+        if entry["sha256"] in wanted or entry.get("alias") != preflight.trust_alias(name, entry["sha256"]):
+            continue
+        # Under the peer's alias rule but not in its chain: the peer's CA changed since it was imported.
+        held_in = [s for s, entries in stores.items() if entry["sha256"] in [e["sha256"] for e in entries]]
+        detail["stale"].append(dict(alias=entry["alias"], sha256=entry["sha256"], subject=entry.get("subject"),
+                                    stores=held_in))
+        findings.add(DRIFT, "user", "ssl_truststore holds %s, an old CA of %s (sha256 %s) no longer in its chain"
+                     % (entry["alias"], peer, _short(entry["sha256"])), group, peer, host)
+    if conf != OK or detail["stale"] or any(c["missing_from"] for c in detail["certificates"]):
+        detail["status"] = DRIFT
+    return detail
+
+
+def _user_absent(world, findings, host, group, peer, plan):
+    facts = world.facts[host]
+    name = world.name(peer)
+    if name is None:
+        why = "none of %s's nodes reported its facts, so its name and CA are unknown" % peer
+        findings.add(UNKNOWN, "user", why, group, peer)
+        return dict(status=UNKNOWN, error=why)
+    conf, _line = planner.conf_line_state(facts, name, None)
+    detail = dict(status=OK, conf="held" if conf != "missing" else "absent", held=[], kept=[])
+    if conf != "missing":
+        findings.add(DRIFT, "user", "mapr-clusters.conf still holds the line of %s (%s), whose trust is revoked"
+                     % (peer, name), group, peer, host)
+    stores, why = _store_entries(facts)
+    if stores is None:
+        findings.add(UNKNOWN, "user", why, group, peer, host)
+        detail.update(status=UNKNOWN, error=why)
+        return detail
+    chain = world.chain(peer) or set()
+    removing = dict((c["sha256"], c["alias"]) for c in (plan or {}).get("certificates_remove") or [])
+    seen = set()
+    for _name, entries in sorted(stores.items()):
+        for entry in entries:
+            sha = entry["sha256"]
+            ours = entry.get("alias") == preflight.trust_alias(name, sha)
+            if sha in seen or not (ours or sha in chain):
+                continue
+            seen.add(sha)
+            info = dict(alias=entry.get("alias"), sha256=sha, subject=entry.get("subject"))
+            # Without a plan (the planner failed, and says why) what the alias rule marks as ours counts.
+            if sha in removing or (plan is None and ours):
+                detail["held"].append(info)
+                findings.add(DRIFT, "user", "still trusts %s's CA %s (sha256 %s), whose trust is revoked"
+                             % (peer, info["subject"], _short(sha)), group, peer, host)
+            elif not any(sha in (world.chain(p) or ()) for p in trust_list.peers_of(world.trusts, group, "user")):
+                # Not the collection's to remove (added by hand), but worth a look after a revoke.
+                detail["kept"].append(info)
+                findings.add(WARNING, "user", "still trusts %s's CA %s (sha256 %s) under alias %s, which this "
+                             "collection did not add and leaves alone" % (peer, info["subject"], _short(sha),
+                                                                        info["alias"]), group, peer, host)
+    if conf != "missing" or detail["held"]:
+        detail["status"] = DRIFT
+    return detail
+
+
+# ------------------------------------------------------------------------------------------- server
+
+
+TICKET_MESSAGES = {
+    "expiring": "the ticket for %(cluster)s (user %(user)s) in maprserverticket expires within %(validity)s; the "
+                "main playbook replaces it",
+    "expired": "the ticket for %(cluster)s (user %(user)s) in maprserverticket has expired",
+    "other user": "maprserverticket holds a ticket for %(cluster)s, but not for its cross-cluster user %(user)s",
+    "missing": "maprserverticket has no ticket for %(cluster)s (user %(user)s)",
+}
+
+
+def _server_detail(world, findings, host, group, peer, state):
+    name = world.name(peer)
+    node = world.nodes.get(host) or {}
+    if name is None:
+        why = "none of %s's nodes reported its facts, so its cluster name is unknown" % peer
+        findings.add(UNKNOWN, "server", why, group, peer)
+        return dict(status=UNKNOWN, error=why)
+    if node.get("tickets") is None:
+        why = "its tickets could not be read: %s" % (node.get("tickets_error") or "maprlogin print did not run")
+        findings.add(UNKNOWN, "server", why, group, peer, host)
+        return dict(status=UNKNOWN, error=why)
+    held = [dict((k, t.get(k)) for k in TICKET_FIELDS) for t in node["tickets"] if t.get("cluster") == name]
+    if state == "absent":
+        if held:
+            findings.add(DRIFT, "server", "maprserverticket still holds a ticket for %s (%s), whose trust is revoked"
+                         % (name, peer), group, peer, host)
+        return dict(status=DRIFT if held else OK, tickets=held)
+    user = world.user_of(peer)
+    ticket = planner.ticket_state(node["tickets"], name, user, world.needed, world.now)
+    if ticket != OK:
+        findings.add(DRIFT, "server", TICKET_MESSAGES[ticket] % dict(cluster=name, user=user, validity=world.validity),
+                     group, peer, host)
+    return dict(status=OK if ticket == OK else DRIFT, ticket=ticket, user=user, tickets=held)
+
+
+def _cldb_hosts(world, group):
+    """The CLDB nodes of ``group``: those whose facts say so, and those of its CLDB group without facts."""
+    listed = world.groups.get(group + world.cldb_suffix) or []
+    return [h for h in world.groups.get(group) or []
+            if (h in world.facts and world.facts[h].get("is_cldb")) or (h not in world.facts and h in listed)]
+
+
+# ------------------------------------------------------------------------------------------- Kerberos
+
+
+def _kerberos_detail(world, findings, group, peer, state):
+    """krbtgt/<peer realm>@<group realm> in both KDCs: what lets ``group``'s users reach ``peer``'s services."""
+    realms = (world.realm(group), world.realm(peer))
+    principal = "krbtgt/%s@%s" % (realms[1], realms[0])
+    reports = []
+    for owner in (group, peer):
+        info = world.kerberos.get(owner) or {}
+        if info.get("principals") is None:
+            why = "%s's KDC could not be read: %s" % (owner, info.get("error") or "krb5_principal_info did not run")
+            findings.add(UNKNOWN, "kerberos", why, group, peer)
+            return dict(status=UNKNOWN, principal=principal, error=why)
+        reports.append(info["principals"].get(principal) or {})
+    kvno = dict((realm, r.get("kvno") if r.get("exists") else None) for realm, r in zip(realms, reports))
+    detail = dict(status=OK, principal=principal, kvno=kvno)
+    if state == "absent":
+        if any(r.get("exists") for r in reports):
+            detail["status"] = DRIFT
+            findings.add(DRIFT, "kerberos", "%s still exists (%s), though the trust is revoked"
+                         % (principal, ", ".join(r for r in realms if kvno[r] is not None)), group, peer)
+        return detail
+    if not kerberos_plan.same_keys(reports[0], reports[1]):
+        detail["status"] = DRIFT
+        lacking = [r for r in realms if kvno[r] is None]
+        findings.add(DRIFT, "kerberos", "%s is missing in the KDC of %s" % (principal, ", ".join(lacking)) if lacking
+                     else "%s differs between the two KDCs (kvno, enctypes or keys)" % principal, group, peer)
+    return detail
+
+
+def principals_to_read(trusts, group, realms):
+    """The cross-realm principals ``group``'s KDC is asked about: those it shares with every peer that has
+    a realm, in a trust of any kind, kept or revoked (a revoked one must be seen to be gone).
+
+    ``realms`` maps cluster groups to their ``kerberos_realm`` (groups without one are left out).
+    """
+    if not realms.get(group):
+        return []
+    peers = trust_list.peers_of(trusts, group, "any", "any")
+    return kerberos_plan.krbtgt_principals([realms[p] for p in peers if realms.get(p)], realms[group])
+
+
+# ------------------------------------------------------------------------------------------- the report
+
+
+def _plan(world, findings):
+    """What a run of the main playbook would change on each node, from the planner itself."""
+    changes = dict((h, dict(user=None, server=None)) for h in world.scope)
+    try:
+        user = planner.user_trust_plan(world.trusts, world.groups, world.facts)
+    except CrossclusterError as err:
+        findings.add(UNKNOWN, "user", "what user trust would change is unknown: %s" % err)
+        user = {}
+    planner_nodes = dict((h, dict(facts=world.facts.get(h), user=(world.nodes.get(h) or {}).get("user"),
+                                  held=(world.nodes.get(h) or {}).get("tickets")))
+                         for h in world.scope if h in world.facts)
+    server = planner.server_trust_plan(world.trusts, world.groups, planner_nodes, world.needed, world.cldb_suffix,
+                                       now=world.now)
+    for host in world.scope:
+        if host in user:
+            changes[host]["user"] = dict((k, user[host][k]) for k in USER_PLAN_FIELDS)
+        if host in server:
+            item = dict((k, list(server[host][k])) for k in SERVER_PLAN_FIELDS)
+            item["wanted_from_clusters"] = sorted(set(world.facts[h]["cluster_name"] for h in item["wanted_from"]))
+            changes[host]["server"] = item
+    return changes, user
+
+
+def _would_change(change):
+    user, server = change.get("user") or {}, change.get("server") or {}
+    return dict(user=bool(user.get("conf_changes") or user.get("truststore_changes")),
+                server=bool(server.get("wanted_from") or server.get("remove")))
+
+
+def _clusters(world, findings):
+    clusters = []
+    for group in trust_list.groups_in(world.trusts):
+        export, _why = world.export(group)
+        certificates = []
+        if export:
+            chain = dict((c["sha256"], c) for c in world.facts[world.speaking[group]]["own_ca"]["certificates"])
+            certificates = [_cert(chain[c["sha256"]]) for c in export["certificates"]]
+        trusted_by = [g for g in trust_list.peers_of(world.trusts, group, "user")]
+        for cert in certificates if trusted_by else []:
+            end = datetime.datetime.fromisoformat(cert["not_after"])
+            days = (end - world.now).total_seconds() / 86400
+            if days < 0:
+                for peer in trusted_by:
+                    findings.add(DRIFT, "user", "%s's CA %s (sha256 %s) expired on %s" % (
+                        group, cert["subject"], _short(cert["sha256"]), end.date()), peer, group)
+            elif days < world.expiry_days:
+                findings.add(WARNING, "user", "%s's CA %s (sha256 %s) expires in %d days (%s); renew it and its "
+                             "keystores, then run the main playbook" % (group, cert["subject"],
+                                                                        _short(cert["sha256"]), days, end.date()),
+                             group)
+        clusters.append(dict(group=group, name=world.name(group), realm=world.realm(group),
+                             nodes=list(world.groups.get(group) or []), ca=certificates))
+    return clusters
+
+
+def _cell(details, state, extra_findings):
+    """A matrix cell from the state the list asks for and what the nodes showed."""
+    if state is None:
+        return NOT_CONFIGURED
+    statuses = [d["status"] for d in details] + extra_findings
+    if DRIFT in statuses:
+        return DRIFT
+    if UNKNOWN in statuses:
+        return UNKNOWN
+    return OK if state == "present" else REVOKED_OK
+
+
+def build(trusts, groups, nodes, kerberos=None, now=None, expiry_days=30, min_validity="7d", cldb_suffix="_cldb"):
+    """The report, as plain data.
+
+    ``nodes`` maps each host the play reached to ``{facts, error, user, tickets, tickets_error}``: its
+    ``mapr_security`` facts (None with ``error`` saying why), its cluster's cross-cluster user, and on
+    CLDB nodes the tickets ``maprlogin print`` showed in maprserverticket (None when not read, with
+    ``tickets_error``). A host of a listed group missing from ``nodes`` was not in the play.
+    ``kerberos`` maps each cluster group with a realm to ``{realm, principals, error}``: what its KDC
+    reported (``krb5_principal_info`` with one nonce for all KDCs), or None with ``error``.
+    """
+    problems = trust_list.shape_problems(trusts)
+    if problems:
+        raise CrossclusterError(problems[0])
+    _check_days(expiry_days)
+    world = _World(trusts, groups, nodes, kerberos, _now(now), expiry_days, min_validity, cldb_suffix)
+    findings = _Findings()
+    for host in world.scope:
+        why = world.node_error(host)
+        if why:
+            findings.add(UNKNOWN, "node", why, trust_list.group_of(trusts, groups, host), host=host)
+    changes, user_plan = _plan(world, findings)
+    clusters = _clusters(world, findings)
+    order = trust_list.groups_in(trusts)
+    directions = {}
+    for group in order:
+        for peer in order:
+            if peer != group:
+                directions[(group, peer)] = _direction(world, findings, group, peer, user_plan)
+    for host in world.scope:
+        would = _would_change(changes[host])
+        for kind in ("user", "server"):
+            if would[kind] and not any(f["host"] == host and f["kind"] == kind and f["severity"] == DRIFT
+                                       for f in findings.items):
+                # A rule of the planner the checks above do not mirror still counts: the run would change it.
+                findings.add(DRIFT, kind, "a run of the main playbook would change its %s here" % (
+                    "mapr-clusters.conf or truststores" if kind == "user" else "maprserverticket"),
+                    trust_list.group_of(trusts, groups, host), host=host)
+    matrix = {}
+    for (group, peer), direction in directions.items():
+        cells = {}
+        for kind in KINDS:
+            section = direction[kind]
+            extra = [f["severity"] for f in findings.items if f["kind"] == kind and f["group"] == group
+                     and f["peer"] == peer and f["host"] is None]
+            cells[kind] = _cell(list(section["nodes"].values()) if kind != "kerberos" else
+                                ([section["detail"]] if section.get("detail") else []), section["state"], extra)
+            section["cell"] = cells[kind]
+        matrix.setdefault(group, {})[peer] = cells
+    report_nodes = {}
+    for host in world.scope:
+        group = trust_list.group_of(trusts, groups, host)
+        mine = [f["severity"] for f in findings.items if f["host"] == host]
+        status = DRIFT if DRIFT in mine else UNKNOWN if UNKNOWN in mine else OK
+        report_nodes[host] = dict(group=group, cluster=world.name(group), status=status,
+                                  error=world.node_error(host), would_change=changes[host])
+    drifted, unknown = findings.hosts(DRIFT), findings.hosts(UNKNOWN)
+    status = DRIFT if findings.count(DRIFT) else UNKNOWN if findings.count(UNKNOWN) else "clean"
+    pairs = []
+    for trust in trust_list.pairs(trusts):
+        first, second = trust["clusters"]
+        pairs.append(dict(clusters=[first, second], type=trust["type"], state=trust["state"],
+                          directions=[dict(directions[(a, b)], **{"from": a, "to": b})
+                                      for a, b in ((first, second), (second, first))]))
+    return {
+        "format": FORMAT,
+        "generated": world.now.isoformat(),
+        "settings": dict(expiry_days=expiry_days, ticket_min_validity=str(min_validity)),
+        "status": status,
+        "drift": status == DRIFT,
+        "counts": dict(drift=findings.count(DRIFT), unknown=findings.count(UNKNOWN), warning=findings.count(WARNING)),
+        "drifted_nodes": drifted,
+        "unknown_nodes": unknown,
+        "clusters": clusters,
+        "matrix": dict(groups=order, cells=matrix),
+        "pairs": pairs,
+        "nodes": report_nodes,
+        "findings": findings.items,
+    }
+
+
+def _direction(world, findings, group, peer, user_plan):
+    """The user, server and Kerberos sections of one direction: ``group``'s side of its trust of ``peer``."""
+    found = {}
+    state = _kind_state(world.trusts, group, peer, "user")
+    nodes = {}
+    for host in (world.groups.get(group) or []) if state else []:
+        if host not in world.facts:
+            nodes[host] = dict(status=UNKNOWN, error=world.node_error(host))
+        elif state == "present":
+            nodes[host] = _user_present(world, findings, host, group, peer)
+        else:
+            nodes[host] = _user_absent(world, findings, host, group, peer, user_plan.get(host))
+    found["user"] = dict(state=state, nodes=nodes)
+    state = _kind_state(world.trusts, group, peer, "server")
+    nodes = {}
+    for host in _cldb_hosts(world, group) if state else []:
+        if host not in world.facts:
+            nodes[host] = dict(status=UNKNOWN, error=world.node_error(host))
+        else:
+            nodes[host] = _server_detail(world, findings, host, group, peer, state)
+    found["server"] = dict(state=state, nodes=nodes)
+    state = _kind_state(world.trusts, group, peer, "kerberos") if world.realm(group) and world.realm(peer) else None
+    found["kerberos"] = dict(state=state, nodes={},
+                             detail=_kerberos_detail(world, findings, group, peer, state) if state else None)
+    return found
+
+
+# ------------------------------------------------------------------------------------------- Markdown
+
+
+def _md(value):
+    """A table cell: one line, no column break, no markup from node data."""
+    text = " ".join(str(value if value is not None else "").split())
+    for char in ("\\", "|", "`", "*", "<", ">", "[", "]"):
+        text = text.replace(char, "\\" + char)
+    return text or "-"
+
+
+def _row(*cells):
+    return "| " + " | ".join(cells) + " |"
+
+
+def _certs(certificates):
+    return "; ".join("%s `%s`" % (_md(c.get("subject")), _short(c.get("sha256"))) for c in certificates) or "-"
+
+
+def _user_cell(detail):
+    if detail["status"] == UNKNOWN and "conf" not in detail:
+        return [_md(detail.get("error")), "", ""]
+    conf = detail.get("conf", "")
+    certs = detail.get("certificates")
+    if certs is not None:
+        lacking = ["`%s` missing from %s" % (_short(c["sha256"]), ", ".join(c["missing_from"]))
+                   for c in certs if c["missing_from"]]
+        held = "; ".join(lacking) or "all present (%s)" % ", ".join("`%s`" % _short(c["sha256"]) for c in certs)
+        other = "stale: " + _certs(detail["stale"]) if detail.get("stale") else "-"
+    else:
+        held = "held: " + _certs(detail["held"]) if detail.get("held") else "none held"
+        other = "kept (not ours): " + _certs(detail["kept"]) if detail.get("kept") else "-"
+    if detail.get("error"):
+        other = _md(detail["error"])
+    return [conf, held, other]
+
+
+def _server_cell(detail):
+    if "tickets" not in detail:
+        return _md(detail.get("error"))
+    tickets = ", ".join("%s until %s" % (_md(t["user"]), _md(t["expires"])) for t in detail["tickets"]) or "none"
+    return "%s (%s)" % (detail.get("ticket", "held" if detail["tickets"] else "none held"), tickets)
+
+
+def _plan_text(change):
+    user, server = change.get("user"), change.get("server")
+    parts = []
+    if user is None:
+        parts.append("user trust: unknown")
+    else:
+        if user["conf_changes"]:
+            parts.append("mapr-clusters.conf" + (" (remove %s)" % ", ".join(user["conf_remove"])
+                                                 if user["conf_remove"] else ""))
+        if user["truststore_changes"]:
+            parts.append("truststores" + (" (remove %s)" % ", ".join("`%s`" % _md(c["alias"])
+                                                                   for c in user["certificates_remove"])
+                                          if user["certificates_remove"] else ""))
+    if server and server["wanted_from"]:
+        parts.append("maprserverticket (merge from %s)" % ", ".join(server["wanted_from_clusters"]))
+    if server and server["remove"]:
+        parts.append("maprserverticket (remove %s)" % ", ".join(server["remove"]))
+    return "; ".join(parts) or "nothing"
+
+
+def markdown(report):
+    """The report for people: status, trust matrix, findings, nodes, then every pair in detail."""
+    lines = ["# Cross-cluster drift report", ""]
+    counts = report["counts"]
+    lines.append("**Status: %s.** Generated %s. Drift on: %s. Unknown: %s. %d finding(s) of drift, %d unknown, "
+                 "%d warning(s)." % (report["status"], report["generated"],
+                                     ", ".join(report["drifted_nodes"]) or "none",
+                                     ", ".join(report["unknown_nodes"]) or "none", counts["drift"], counts["unknown"],
+                                     counts["warning"]))
+    lines += ["", "Certificates expiring within %d days are warnings; a ticket counts as expiring with less than %s "
+              "left (what the main playbook renews)." % (report["settings"]["expiry_days"],
+                                                          report["settings"]["ticket_min_validity"]), ""]
+    lines += ["## Trust matrix", "",
+              "Each cell is *row to column*: user / server / Kerberos. User: the row's nodes hold the column's "
+              "conf line and CA chain. Server: the row's CLDB nodes hold the column's crosscluster ticket. "
+              "Kerberos: krbtgt/COLUMN-REALM@ROW-REALM agrees in both KDCs.", ""]
+    order = report["matrix"]["groups"]
+    lines.append(_row("from / to", *[_md(g) for g in order]))
+    lines.append(_row(*["---"] * (len(order) + 1)))
+    for group in order:
+        cells = report["matrix"]["cells"].get(group, {})
+        lines.append(_row("**%s**" % _md(group), *[
+            "-" if peer == group else " / ".join(cells[peer][k] for k in KINDS) for peer in order]))
+    lines += ["", "## Clusters", "",
+              _row("group", "cluster", "realm", "nodes", "CA chain (subject, sha256, not after)"), _row(*["---"] * 5)]
+    for cluster in report["clusters"]:
+        lines.append(_row(_md(cluster["group"]), _md(cluster["name"]), _md(cluster["realm"]),
+                          _md(", ".join(cluster["nodes"])),
+                          "; ".join("%s `%s` %s" % (_md(c["subject"]), _short(c["sha256"]), _md(c["not_after"]))
+                                    for c in cluster["ca"]) or "unknown"))
+    lines += ["", "## Findings", ""]
+    if report["findings"]:
+        lines += [_row("severity", "node", "cluster", "peer", "kind", "finding"), _row(*["---"] * 6)]
+        for item in report["findings"]:
+            lines.append(_row(item["severity"], _md(item["host"]), _md(item["group"]), _md(item["peer"]),
+                              item["kind"], _md(item["message"])))
+    else:
+        lines.append("None: every node holds what crosscluster_trusts asks for.")
+    lines += ["", "## Nodes: what a run of the main playbook would change", "",
+              _row("node", "cluster", "status", "would change"), _row(*["---"] * 4)]
+    for host, node in sorted(report["nodes"].items()):
+        lines.append(_row(_md(host), _md(node["group"]), node["status"],
+                          _md(node["error"]) if node["error"] else _plan_text(node["would_change"])))
+    lines += ["", "## Pairs"]
+    for pair in report["pairs"]:
+        lines += ["", "### %s and %s (%s, %s)" % (_md(pair["clusters"][0]), _md(pair["clusters"][1]), pair["type"],
+                                                  pair["state"]), ""]
+        lines += [_row("direction", "node", "user: conf line", "user: certificates", "user: stale or kept",
+                       "server: tickets"), _row(*["---"] * 6)]
+        for direction in pair["directions"]:
+            arrow = "%s to %s" % (_md(direction["from"]), _md(direction["to"]))
+            hosts = list(direction["user"]["nodes"]) + [h for h in direction["server"]["nodes"]
+                                                         if h not in direction["user"]["nodes"]]
+            for host in hosts:
+                user = direction["user"]["nodes"].get(host)
+                server = direction["server"]["nodes"].get(host)
+                lines.append(_row(arrow, _md(host), *(_user_cell(user) if user else ["-", "-", "-"]),
+                                  _server_cell(server) if server else "-"))
+            kerberos = direction["kerberos"]
+            if kerberos["detail"]:
+                detail = kerberos["detail"]
+                kvno = ", ".join("%s kvno %s" % (_md(r), v if v is not None else "missing")
+                                 for r, v in (detail.get("kvno") or {}).items())
+                lines += ["", "Kerberos %s: `%s` %s (%s)" % (arrow, _md(detail["principal"]), detail["status"],
+                                                             kvno or _md(detail.get("error")))]
+    return "\n".join(lines) + "\n"
