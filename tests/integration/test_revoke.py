@@ -9,7 +9,8 @@ import os
 
 from ansible_run import run_playbook
 from cryptography import x509
-from lab.labkit import checks, handtrust, jvm, pki
+from cryptography.hazmat.primitives import hashes
+from lab.labkit import checks, handtrust, jvm, pki, renew
 from labplay import PLAYBOOK, changed_hosts, conf_state
 
 pytest_plugins = ["lab.fixtures"]
@@ -41,6 +42,10 @@ def ticket_clusters(lab, host):
 def pem_subjects(lab, host):
     with open(lab.node_path(host, "conf/ssl_truststore.pem"), "rb") as fh:
         return sorted(c.subject.rfc4514_string() for c in x509.load_pem_x509_certificates(fh.read()))
+
+
+def pki_sha256(cert):
+    return cert.fingerprint(hashes.SHA256()).hex()
 
 
 def hand_trust(lab):
@@ -157,3 +162,27 @@ def test_tickets_are_rotated_before_they_expire_and_on_request(make_lab):
     assert changed_hosts(rotated) == ["a1", "b1"] and ticket_line(lab, "b1", a) != held
     assert server_call_with(lab, "b1", "a", held).returncode == 0
     assert checks.server_call(lab, "b1", "a").returncode == 0
+
+
+def test_two_peers_under_one_ca_keep_it_until_the_last_is_revoked(make_lab):
+    lab = make_lab(clusters=3, nodes=1)
+    shared = renew.renew_ca(lab, "b")
+    renew.renew_ca(lab, "c", issuer=shared)
+    both = [{"clusters": ["cluster_a", "cluster_b"], "type": "user"},
+            {"clusters": ["cluster_a", "cluster_c"], "type": "user"}]
+    play(lab, both, extra_vars={"all_trust_verify": False}).expect_ok()
+    b, c = lab.cluster("b"), lab.cluster("c")
+    shared_alias = "%s-%s" % (b.name, pki_sha256(shared.ca_cert)[:12])
+    # Imported once, under the first peer's alias; c's line is there too.
+    assert shared_alias in aliases(lab, "a1") and not any(x.startswith(c.name) for x in aliases(lab, "a1"))
+    assert checks.user_login(lab, "a1", "b").returncode == 0 and checks.user_login(lab, "a1", "c").returncode == 0
+
+    keep_c = [dict(both[0], state="absent"), both[1]]
+    play(lab, keep_c).expect_ok()
+    assert shared_alias in aliases(lab, "a1") and shared_alias in aliases(lab, "a1", "ssl_truststore.p12")
+    assert checks.user_login(lab, "a1", "c").returncode == 0
+    assert checks.user_login(lab, "a1", "b").returncode != 0 and b.name not in conf_names(lab, "a1")
+
+    play(lab, [dict(t, state="absent") for t in both]).expect_ok()
+    assert not any(x.startswith(b.name) or x.startswith(c.name) for x in aliases(lab, "a1"))
+    assert checks.user_login(lab, "a1", "c").returncode != 0

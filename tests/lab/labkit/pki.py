@@ -44,11 +44,7 @@ def _name(common_name: str) -> x509.Name:
     ])
 
 
-def make_cluster_pki(cluster: str, dns_names: list[str], addresses: list[str],
-                     days: int = 825) -> ClusterPki:
-    now = datetime.datetime.now(datetime.timezone.utc)
-    # Backdate a little so a clock step between the lab and a client cannot make it "not yet valid".
-    start = now - datetime.timedelta(hours=1)
+def _make_ca(cluster: str, start, now):
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ca_subject = _name(f"{cluster} lab CA")
     ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
@@ -66,6 +62,22 @@ def make_cluster_pki(cluster: str, dns_names: list[str], addresses: list[str],
         .add_extension(ca_ski, critical=False)
         .sign(ca_key, hashes.SHA256())
     )
+    return ca_key, ca_cert
+
+
+def make_cluster_pki(cluster: str, dns_names: list[str], addresses: list[str],
+                     days: int = 825, issuer: ClusterPki | None = None) -> ClusterPki:
+    """A CA and a server certificate for the cluster; with ``issuer``, that cluster's CA signs it
+    (two clusters under one corporate CA)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    # Backdate a little so a clock step between the lab and a client cannot make it "not yet valid".
+    start = now - datetime.timedelta(hours=1)
+    if issuer is not None:
+        ca_key, ca_cert = issuer.ca_key, issuer.ca_cert
+    else:
+        ca_key, ca_cert = _make_ca(cluster, start, now)
+    ca_subject = ca_cert.subject
+    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
     server_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     sans: list[x509.GeneralName] = [x509.DNSName(n) for n in dns_names]
     sans += [x509.IPAddress(ipaddress.ip_address(a)) for a in addresses]

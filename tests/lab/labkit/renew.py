@@ -11,13 +11,14 @@ from . import pki, procs
 from .files import write_file
 
 
-def renew_ca(lab, cluster) -> pki.ClusterPki:
-    """Give ``cluster`` (a Cluster, or its letter, group or name) a new CA; returns the new material."""
+def renew_ca(lab, cluster, issuer: pki.ClusterPki | None = None) -> pki.ClusterPki:
+    """Give ``cluster`` (a Cluster, or its letter, group or name) a new CA, or with ``issuer`` another
+    cluster's (as returned here), so that both sit under one CA; returns the new material."""
     if isinstance(cluster, str):
         cluster = lab.cluster(cluster)
     hosts = [lab.hosts[h] for h in cluster.hosts]
     material = pki.make_cluster_pki(cluster.name, [n for h in hosts for n in (h.name, h.fqdn)],
-                                    [h.address for h in hosts])
+                                    [h.address for h in hosts], issuer=issuer)
     password = cluster.store_password
     own_alias = "%s-ca" % cluster.name
     # The cluster's template conf and ca.pem too, so a node built or trusted by hand later gets the new CA.
