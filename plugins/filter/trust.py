@@ -6,7 +6,6 @@ Kept here, as pure functions, so the roles stay a list of steps and the pairing 
 unit-tested in one place.
 """
 
-import re
 
 from ansible.errors import AnsibleFilterError
 
@@ -200,35 +199,8 @@ def kerberos_peers(peers, hostvars, groups, play_hosts):
 
 
 def krb5_conf_edit(peers, realm, state="present", auth_to_local=False, revoked=()):
-    """One krb5_conf call's ``realms``, ``capaths`` and ``remove`` for a node of ``realm``.
-
-    Each peer realm with its KDCs, admin server and domains (``absent`` names only the domains, as
-    the realm's whole entry goes), capaths both ways, and with ``auth_to_local`` a rule per peer in
-    the node's own realm that maps the peer's user principals to local names. Each ``revoked`` peer
-    realm goes in the same call: its entry, its domains' mappings and both capaths.
-    """
-    realms = []
-    for peer in peers:
-        spec = dict(realm=peer["realm"], domains=list(peer.get("domains") or []))
-        if state == "present":
-            spec["kdcs"] = list(peer["kdcs"])
-            if peer.get("admin_server"):
-                spec["admin_server"] = peer["admin_server"]
-        realms.append(spec)
-    if auth_to_local and peers:
-        rules = ["RULE:[1:$1@$0](.*@%s)s/@.*//" % re.escape(peer["realm"]) for peer in peers]
-        realms.append(dict(realm=realm, auth_to_local=rules))
-    remove = dict(realms=[dict(realm=peer["realm"], domains=list(peer.get("domains") or [])) for peer in revoked],
-                  capaths=_capaths(realm, revoked))
-    return dict(realms=realms, capaths=_capaths(realm, peers), remove=remove)
-
-
-def _capaths(realm, peers):
-    paths = []
-    for peer in peers:
-        paths += [dict(client_realm=realm, server_realm=peer["realm"]),
-                  dict(client_realm=peer["realm"], server_realm=realm)]
-    return paths
+    """One krb5_conf call's ``realms``, ``capaths`` and ``remove`` (see module_utils/kerberos_plan.py)."""
+    return kerberos_plan.krb5_conf_edit(peers, realm, state, auth_to_local, revoked)
 
 
 def krbtgt_principals(peer_realms, realm):
