@@ -1,0 +1,77 @@
+"""`make bench`'s mesh scenario, small enough for `make test`, so the bench cannot rot.
+
+The bench's own functions on a 3-cluster mesh of one node each (local mode): the first run
+converges with one call per file and node, the independent check finds every peer's line, CA and
+ticket, and the re-run changes nothing. Behaviour only: the bench's timings are never asserted.
+"""
+
+import bench
+from lab.labkit import Lab
+
+CLUSTERS = 3
+PEERS = CLUSTERS - 1
+
+
+def test_mesh_smoke_converges_and_reruns_without_change(tmp_path):
+    figures = bench.measure_mesh(str(tmp_path / "lab"), clusters=CLUSTERS, nodes=1, mode="local",
+                                 log_dir=str(tmp_path), say=lambda *_: None)
+
+    for module in bench.FILE_MODULES:
+        assert figures["first_run_file_module_calls"][module] == dict(max_per_node=1, nodes=CLUSTERS), module
+    assert figures["first_run_changed_hosts"] == CLUSTERS
+    assert figures["first_run_verify"] == dict(logins=CLUSTERS * PEERS, server_calls=CLUSTERS * PEERS)
+    check = figures["independent_check"]
+    assert (check["nodes"], check["cldb_nodes"]) == (CLUSTERS, CLUSTERS)
+    for key in ("peer_lines", "peer_cas_ssl_truststore", "peer_cas_ssl_truststore.p12",
+                "peer_cas_ssl_truststore.pem", "peer_tickets"):
+        assert check[key] == CLUSTERS * PEERS, key
+    assert figures["rerun_file_module_calls"] == 0
+    assert sorted(figures["rerun_modules_per_node"]["by_host"]) == ["a1", "b1", "c1"]
+    assert not (tmp_path / "lab").exists(), "the bench left its lab behind"
+
+    # The outputs: the JSON, and a mesh section that a second write replaces instead of repeating.
+    markdown = tmp_path / "performance.md"
+    markdown.write_text("# Performance\n\n## Other\n\nkept\n", encoding="utf-8")
+    for _ in range(2):
+        bench.write_mesh_outputs(figures, str(tmp_path / "out" / "mesh.json"), str(markdown))
+    text = markdown.read_text(encoding="utf-8")
+    assert text.count(bench.MESH_SECTION) == 1 and "## Other\n\nkept\n" in text
+    assert "changed=0 on all %d nodes" % CLUSTERS in text
+    assert (tmp_path / "out" / "mesh.json").exists()
+
+
+def test_mesh_check_is_not_vacuous(tmp_path):
+    """On a lab without trust the independent check names every missing line, CA and ticket."""
+    with Lab(str(tmp_path / "lab"), clusters=2, nodes=2, mode="local").up() as lab:
+        problems, counted = bench.check_mesh(lab)
+    assert counted["peer_lines"] == counted["peer_tickets"] == counted["peer_cas_ssl_truststore"] == 0
+    assert len([p for p in problems if "mapr-clusters.conf names" in p]) == 4
+    assert len([p for p in problems if "holds 1 certificates" in p]) == 4 * 3
+    assert len([p for p in problems if "maprserverticket holds" in p]) == 2
+
+
+RECAP = """PLAY RECAP *********
+a1                         : ok=20   changed=0    unreachable=0    failed=0    skipped=9    rescued=0
+b1                         : ok=20   changed=%d    unreachable=0    failed=0    skipped=9    rescued=0
+"""
+
+
+def test_a_rerun_that_changes_anything_is_named():
+    clean = bench.recap(type("Result", (), {"stdout": RECAP % 0})())
+    assert clean == {"a1": dict(ok=20, changed=0, unreachable=0, failed=0),
+                     "b1": dict(ok=20, changed=0, unreachable=0, failed=0)}
+    state = {"a1:mapr-clusters.conf": "1", "b1:mapr-clusters.conf": "2"}
+    assert bench.rerun_problems(clean, [], ["a1", "b1"], state, dict(state)) == []
+
+    dirty = bench.recap(type("Result", (), {"stdout": RECAP % 2})())
+    assert bench.rerun_problems(dirty, ["b1"], ["a1", "b1"], state, dict(state, **{"b1:mapr-clusters.conf": "3"})) \
+        == ["b1: changed=2 unreachable=0 failed=0", "tasks reported a change on b1",
+            "files changed: b1:mapr-clusters.conf"]
+    assert bench.rerun_problems(clean, [], ["a1", "b1", "c1"], state, state) \
+        == ["the recap names ['a1', 'b1'], not the lab's hosts ['a1', 'b1', 'c1']"]
+
+
+def test_a_second_call_per_file_is_named():
+    calls = {"a1": dict.fromkeys(bench.FILE_MODULES, 1), "b1": dict(dict.fromkeys(bench.FILE_MODULES, 1),
+                                                                   truststore_import=2)}
+    assert bench.repeated_file_calls(calls) == {"b1": {"truststore_import": 2}}
