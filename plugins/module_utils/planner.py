@@ -116,8 +116,9 @@ def _chain(facts):
     return set(c["sha256"] for c in (facts.get("own_ca") or {}).get("certificates") or [])
 
 
-class _Clusters:
-    """What the plan needs to know of every cluster group in the list, read once from its nodes' facts."""
+class Clusters:
+    """What the plan (and the drift report) needs to know of every cluster group in the list, read once
+    from its nodes' facts: its speaking node, its name and what it hands to its peers."""
 
     def __init__(self, trusts, groups, facts):
         self.trusts, self.groups, self.facts = trusts, groups, facts
@@ -182,7 +183,7 @@ def user_trust_plan(trusts, groups, facts):
     peers whose lines the node still holds and ``certificates_remove`` the collection's certificates
     no peer needs any more; the ``*_changes`` flags say whether a write is needed at all.
     """
-    clusters = _Clusters(trusts, groups, facts)
+    clusters = Clusters(trusts, groups, facts)
     plan = {}
     for host, node in facts.items():
         group = trust_list.group_of(trusts, groups, host)
@@ -244,7 +245,7 @@ def server_trust_plan(trusts, groups, nodes, min_validity, cldb_suffix="_cldb", 
     """
     needed = parse_validity(min_validity)
     facts = dict((h, n["facts"]) for h, n in nodes.items() if n.get("facts"))
-    clusters = _Clusters(trusts, groups, facts)
+    clusters = Clusters(trusts, groups, facts)
     generators = {}
     for group in trust_list.groups_in(trusts):
         host = next((h for h in groups.get(group + cldb_suffix) or [] if h in facts), None)

@@ -84,37 +84,33 @@ class _Findings:
         return sum(1 for f in self.items if f["severity"] == severity)
 
 
-class _World:
+class _World(planner.Clusters):
     """What is known of every node and cluster, read once from the inputs."""
 
     def __init__(self, trusts, groups, nodes, kerberos, now, expiry_days, validity, cldb_suffix):
-        self.trusts, self.groups, self.nodes = trusts, groups, nodes
+        planner.Clusters.__init__(self, trusts, groups, dict((h, n["facts"]) for h, n in nodes.items()
+                                                             if n.get("facts")))
+        self.nodes = nodes
         self.kerberos = kerberos or {}
         self.now, self.expiry_days, self.cldb_suffix = now, expiry_days, cldb_suffix
         self.needed = parse_validity(validity)
         self.validity = "%d seconds" % validity if isinstance(validity, int) else str(validity)
-        self.facts = dict((h, n["facts"]) for h, n in nodes.items() if n.get("facts"))
-        self.speaking = planner.exporters(trusts, groups, self.facts)
         self.scope = []
         for group in trust_list.groups_in(trusts):
             self.scope += [h for h in groups.get(group) or [] if h not in self.scope]
-        self._exports = {}
-
-    def name(self, group):
-        host = self.speaking.get(group)
-        return self.facts[host]["cluster_name"] if host else None
+        self._known = {}
 
     def export(self, group):
         """(export, why it is unknown): the peer's first line and own CA chain, as the planner takes them."""
-        if group not in self._exports:
+        if group not in self._known:
             if group not in self.speaking:
-                self._exports[group] = (None, "none of its nodes reported its facts")
+                self._known[group] = (None, "none of its nodes reported its facts")
             else:
                 try:
-                    self._exports[group] = (planner.cluster_export(group, self.facts[self.speaking[group]]), None)
+                    self._known[group] = (planner.Clusters.export(self, group), None)
                 except CrossclusterError as err:
-                    self._exports[group] = (None, str(err))
-        return self._exports[group]
+                    self._known[group] = (None, str(err))
+        return self._known[group]
 
     def chain(self, group):
         """The sha256 of the CA chain ``group`` hands over, or None when unknown."""
