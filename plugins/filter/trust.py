@@ -212,7 +212,7 @@ def kerberos_held(trusts, hostvars, groups, play_hosts, fact="__kerberos_trust_h
     """Per pair of Kerberos clusters, what each one's KDC reported and whether the pair is kept or revoked:
     ``[{held: {realm: {principal: info}}, state}]``."""
     pairs = []
-    for trust in trust_list.pairs(trusts):
+    for trust in trust_list.pairs_any_kind(trusts):
         if not all(_in_play(group, groups, play_hosts) for group in trust["clusters"]):
             continue
         exporters = [hostvars[exporter(group, groups, play_hosts)] for group in trust["clusters"]]

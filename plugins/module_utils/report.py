@@ -167,6 +167,15 @@ def _store_entries(facts):
     return found, None
 
 
+def _stores_or_unknown(findings, facts, detail, group, peer, host):
+    """The node's store entries, or None with the direction marked unknown and the reason named."""
+    stores, why = _store_entries(facts)
+    if stores is None:
+        findings.add(UNKNOWN, "user", why, group, peer, host)
+        detail.update(status=UNKNOWN, error=why)
+    return stores
+
+
 def _user_present(world, findings, host, group, peer):
     facts = world.facts[host]
     export, why = world.export(peer)
@@ -183,10 +192,8 @@ def _user_present(world, findings, host, group, peer):
         detail.update(held_line=held_line, peer_line=export["conf_line"])
         findings.add(DRIFT, "user", "mapr-clusters.conf has another line for %s than %s's own first line"
                      % (name, peer), group, peer, host)
-    stores, why = _store_entries(facts)
+    stores = _stores_or_unknown(findings, facts, detail, group, peer, host)
     if stores is None:
-        findings.add(UNKNOWN, "user", why, group, peer, host)
-        detail.update(status=UNKNOWN, error=why)
         return detail
     chain = dict((c["sha256"], c) for c in (world.facts[world.speaking[peer]]["own_ca"]["certificates"]))
     for cert in export["certificates"]:
@@ -225,10 +232,8 @@ def _user_absent(world, findings, host, group, peer, plan):
     if conf != "missing":
         findings.add(DRIFT, "user", "mapr-clusters.conf still holds the line of %s (%s), whose trust is revoked"
                      % (peer, name), group, peer, host)
-    stores, why = _store_entries(facts)
+    stores = _stores_or_unknown(findings, facts, detail, group, peer, host)
     if stores is None:
-        findings.add(UNKNOWN, "user", why, group, peer, host)
-        detail.update(status=UNKNOWN, error=why)
         return detail
     chain = world.chain(peer) or set()
     removing = dict((c["sha256"], c["alias"]) for c in (plan or {}).get("certificates_remove") or [])

@@ -121,6 +121,18 @@ def pairs(trusts):
     return found
 
 
+def pairs_any_kind(trusts):
+    """One entry per pair, ``{clusters, state}``, kept when any kind of it is kept: for trust that does
+    not depend on the kind (Kerberos), so a pair that keeps user trust and revokes server trust is kept."""
+    found = {}
+    for trust in pairs(trusts):
+        key = tuple(sorted(trust["clusters"]))
+        entry = found.setdefault(key, dict(clusters=trust["clusters"], state=trust["state"]))
+        if trust["state"] == "present":
+            entry["state"] = "present"
+    return list(found.values())
+
+
 def peers_of(trusts, group, kind, state="present"):
     """The groups ``group`` trusts for ``kind`` (user, server or any) with ``state`` (present, absent
     or any), both directions, in list order."""

@@ -70,3 +70,12 @@ def test_any_kind_and_any_state_give_every_peer_once():
     assert peers_of(trusts, "a", "any", "any") == ["b", "c"]
     assert peers_of(trusts, "a", "server", "any") == ["b", "c"]
     assert peers_of(trusts, "a", "any") == ["b", "c"]
+
+
+def test_a_pair_is_kept_for_kerberos_when_any_kind_of_it_is_kept():
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils.trust_list import pairs_any_kind
+    trusts = [{"clusters": ["a", "b"], "type": "user"}, {"clusters": ["a", "b"], "type": "server", "state": "absent"},
+              {"clusters": ["a", "c"], "type": "all", "state": "absent"}, {"mesh": ["b", "c"], "type": "server"}]
+    assert pairs_any_kind(trusts) == [{"clusters": ["a", "b"], "state": "present"},
+                                      {"clusters": ["a", "c"], "state": "absent"},
+                                      {"clusters": ["b", "c"], "state": "present"}]
