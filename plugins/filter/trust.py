@@ -198,6 +198,36 @@ def kerberos_peers(peers, hostvars, groups, play_hosts):
     return found
 
 
+def kerberos_topology(who, hostvars, groups, play_hosts, kdc_suffix="_kdc"):
+    """Each node's Kerberos peers, kept and revoked, from ``trust_topology``'s answer: the peers that have
+    a realm, when the node's own cluster has one. A pair keeps its Kerberos trust while any kind is kept.
+    ``kdc`` is the first host of the cluster's KDC group, where its principals are read and set (the
+    node itself when the group is missing, which the KDC's own tools then report)."""
+    found = {}
+
+    def realms(peers):
+        key = tuple(peers)
+        if key not in found:
+            found[key] = kerberos_peers(peers, hostvars, groups, play_hosts)
+        return found[key]
+
+    result = {}
+    for host in play_hosts:
+        me = who.get(host)
+        if me is None or not me["group"] or not hostvars[host].get("kerberos_realm"):
+            result[host] = dict(peers=[], revoked=[], kdc=host)
+            continue
+        kept = _union(me["peers"]["user"], me["peers"]["server"])
+        gone = [g for g in _union(me["revoked"]["user"], me["revoked"]["server"]) if g not in kept]
+        result[host] = dict(peers=realms(kept), revoked=realms(gone),
+                            kdc=(groups.get(me["group"] + kdc_suffix) or [host])[0])
+    return result
+
+
+def _union(first, second):
+    return list(first) + [g for g in second if g not in first]
+
+
 def krb5_conf_edit(peers, realm, state="present", auth_to_local=False, revoked=()):
     """One krb5_conf call's ``realms``, ``capaths`` and ``remove`` (see module_utils/kerberos_plan.py)."""
     return kerberos_plan.krb5_conf_edit(peers, realm, state, auth_to_local, revoked)
@@ -291,6 +321,7 @@ class FilterModule:
             "cldb_targets": cldb_targets,
             "preflight_report": preflight_report,
             "kerberos_peers": kerberos_peers,
+            "kerberos_topology": kerberos_topology,
             "krbtgt_principals": krbtgt_principals,
             "krb5_conf_edit": krb5_conf_edit,
             "krbtgt_plan": krbtgt_plan,
