@@ -10,6 +10,7 @@ from ansible_collections.datafabric.crosscluster.plugins.filter.trust import (
     cluster_group,
     exporter,
     kerberos_peers,
+    kerberos_topology,
     krb5_conf_edit,
     krbtgt_plan,
     krbtgt_principals,
@@ -19,6 +20,7 @@ from ansible_collections.datafabric.crosscluster.plugins.filter.trust import (
     trust_groups,
     trust_peers,
     trust_summary,
+    trust_topology,
     trusts_valid,
     user_trust_plan,
 )
@@ -292,6 +294,28 @@ def test_kerberos_peers_skip_plain_clusters_and_need_kdcs():
                     "domains": [".b.test"]}
     with pytest.raises(AnsibleFilterError, match="no kerberos_kdcs"):
         kerberos_peers(["cluster_b"], {"b1": {"kerberos_realm": "B.TEST"}}, groups, ["b1"])
+
+
+def test_kerberos_topology_gives_each_node_its_realm_peers_and_kdc_once():
+    trusts = [{"mesh": ["cluster_a", "cluster_b", "cluster_c"], "type": "all"},
+              {"clusters": ["cluster_a", "cluster_c"], "type": "all", "state": "absent"},
+              {"clusters": ["cluster_b", "cluster_c"], "type": "user"},
+              {"clusters": ["cluster_b", "cluster_c"], "type": "server", "state": "absent"}]
+    groups = {"cluster_a": ["a1", "a2"], "cluster_b": ["b1"], "cluster_c": ["c1"], "cluster_a_kdc": ["kdc-a"]}
+    realm = lambda name: {"kerberos_realm": name, "kerberos_kdcs": ["kdc.%s:88" % name.lower()]}  # noqa: E731
+    hostvars = {"a1": realm("A.TEST"), "a2": realm("A.TEST"), "b1": realm("B.TEST"), "c1": realm("C.TEST")}
+    play = ["a1", "a2", "b1", "c1"]
+    who = kerberos_topology(trust_topology(trusts, groups, play), hostvars, groups, play)
+    peers = dict((h, ([p["realm"] for p in who[h]["peers"]], [p["realm"] for p in who[h]["revoked"]])) for h in play)
+    # a-c revoked in every kind; b-c keeps user trust, so its Kerberos trust stays.
+    assert peers == {"a1": (["B.TEST"], ["C.TEST"]), "a2": (["B.TEST"], ["C.TEST"]),
+                     "b1": (["A.TEST", "C.TEST"], []), "c1": (["B.TEST"], ["A.TEST"])}, peers
+    assert [who[h]["kdc"] for h in play] == ["kdc-a", "kdc-a", "b1", "c1"]  # no KDC group: the node itself
+    # A cluster without a realm has no Kerberos peers, and is nobody's.
+    del hostvars["c1"]["kerberos_realm"]
+    who = kerberos_topology(trust_topology(trusts, groups, play), hostvars, groups, play)
+    assert who["c1"]["peers"] == [] and [p["realm"] for p in who["b1"]["peers"]] == ["A.TEST"]
+    assert who["a1"]["revoked"] == []
 
 
 def test_a_cluster_with_no_node_left_in_the_play_is_left_out_of_kerberos_work():
