@@ -118,7 +118,7 @@ def generate_to_memory(login, cluster, user, ticket_type, duration, renewal):
     The ticket has to travel from one cluster to another through the controller; this keeps it
     off the node's disk except for the moment maprlogin writes it, in a 0700 directory.
     """
-    directory = tempfile.mkdtemp(prefix=".crosscluster-")
+    directory = tempfile.mkdtemp(prefix=".crosscluster-maprlogin-")
     try:
         path = os.path.join(directory, "ticket")
         rc, out, err = login.command("generateticket", cluster=cluster, user=user, ticket_type=ticket_type,

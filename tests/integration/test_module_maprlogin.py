@@ -98,7 +98,8 @@ def test_generateticket_to_a_file_is_reused_and_to_memory_leaves_nothing(lab_loc
         hidden = result.results[2]["result"]
         assert "ticket" not in hidden and hidden["censored"]
         assert re.findall(r"%s [A-Za-z0-9+/]{40,}" % re.escape(lab_local.cluster("a").name), result.output) == []
-        assert [n for n in set(os.listdir("/tmp")) - tmp_before if n.startswith(".crosscluster-")] == []
+        # The module's own prefix: another test running alongside may hold a .crosscluster-krb5cc- cache.
+        assert [n for n in set(os.listdir("/tmp")) - tmp_before if n.startswith(".crosscluster-maprlogin-")] == []
     finally:
         if os.path.exists(out):
             os.unlink(out)
