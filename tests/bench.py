@@ -44,7 +44,8 @@ from labplay import PLAYBOOK, changed_hosts, conf_state  # noqa: E402
 # Tasks that run no module on the node: they cost controller time only.
 CONTROLLER_ONLY = {"ansible.builtin.set_fact", "ansible.builtin.debug", "ansible.builtin.fail",
                    "ansible.builtin.include_role", "ansible.builtin.include_tasks",
-                   "ansible.builtin.validate_argument_spec", "ansible.builtin.assert"}
+                   "ansible.builtin.validate_argument_spec", "ansible.builtin.assert",
+                   "ansible.builtin.add_host", "ansible.builtin.group_by", "ansible.builtin.meta"}
 
 # The modules that edit the three files trust lives in: one call per file and node, at most.
 FILE_MODULES = ("truststore_import", "clusters_conf_entry", "crossclusterticket_merge")
