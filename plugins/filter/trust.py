@@ -268,6 +268,18 @@ def _changed(hostvars, host, fact):
     return bool(result.get("changed"))
 
 
+# The results the roles register, by the kind of trust whose files they change.
+CHANGED_BY = {"user": ("user_trust_store", "user_trust_conf"), "server": ("server_trust_merge",)}
+
+
+def verify_targets(who, hostvars, only_changed=False):
+    """Which peers each node checks, per kind; with ``only_changed``, only for the kinds its cluster
+    changed in this run (see module_utils/planner.py)."""
+    changed = dict((host, [kind for kind, names in CHANGED_BY.items()
+                           if any(_changed(hostvars, host, name) for name in names)]) for host in who)
+    return planner.verify_targets(who, changed, bool(only_changed))
+
+
 def trust_summary(trusts, hostvars, groups, play_hosts):
     """One line per direction and kind: who trusts whom now (or no more), and on how many nodes it changed."""
     lines = []
@@ -318,6 +330,7 @@ class FilterModule:
             "exporter": exporter,
             "trust_exports": trust_exports,
             "trust_summary": trust_summary,
+            "verify_targets": verify_targets,
             "cldb_targets": cldb_targets,
             "preflight_report": preflight_report,
             "kerberos_peers": kerberos_peers,

@@ -56,6 +56,33 @@ def topology(trusts, groups, play_hosts, cldb_suffix="_cldb"):
     return result
 
 
+def verify_targets(who, changed, only_changed=False):
+    """Which peers each node that acts for its cluster checks, per kind: ``user`` (a login) and
+    ``server`` (a call as the server), kept and revoked peers alike.
+
+    ``who`` is ``topology()``'s answer and ``changed`` the kinds each host changed a file for in
+    this run (``{host: ["user", ...]}``). With ``only_changed``, a cluster checks a kind only when one
+    of its nodes changed a file for it: its logins and calls go through its own files, so a re-run
+    that changed nothing checks nothing. A peer with no node left in the run is not checked.
+    """
+    touched = {}
+    for host, kinds in changed.items():
+        group = (who.get(host) or {}).get("group")
+        if group:
+            touched.setdefault(group, set()).update(kinds)
+    result = {}
+    for host, me in who.items():
+        targets = dict((kind, []) for kind in KINDS)
+        # A login goes from the node that speaks for the cluster, a server call from its CLDB's.
+        for kind, acts in (("user", me["speaks"]), ("server", me["speaks_cldb"])):
+            if not acts or (only_changed and kind not in touched.get(me["group"], ())):
+                continue
+            targets[kind] = [peer for peer in me["peers"][kind] + me["revoked"][kind]
+                             if me["peer_speakers"].get(peer)]
+        result[host] = targets
+    return result
+
+
 def exporters(trusts, groups, facts):
     """Each cluster group's speaking node: its first host with facts, or no entry when there is none."""
     found = {}

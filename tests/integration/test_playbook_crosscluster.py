@@ -29,6 +29,10 @@ def trust_checks(lab, kind):
     return codes
 
 
+CHECK_TASKS = ("datafabric.crosscluster.verify : Log in to the peer cluster",
+               "datafabric.crosscluster.verify : Check server trust with a call")
+
+
 def ticket_lines(lab):
     lines = []
     for host in ("a1", "b1"):
@@ -94,6 +98,18 @@ def test_crosscluster_playbook(make_lab, kind, mode):
     second = run(lab, kind).expect_ok()
     assert changed_hosts(second) == []
     assert conf_state(lab) == after_first
+    # A re-run that changed nothing checks nothing; all_trust_verify_all checks every pair again.
+    assert trust_checks_run(first) and trust_checks_run(second) == []
+    if kind == "all":
+        again = run(lab, kind, extra_args=["-e", "all_trust_verify_all=true"]).expect_ok()
+        assert trust_checks_run(again) == trust_checks_run(first) and changed_hosts(again) == []
+
+
+def trust_checks_run(result):
+    """(host, task, peer) of every login and server call the verify role made in a run."""
+    return sorted((r["host"], r["task"], item.get("item")) for r in result.results
+                  if r["task"].startswith(CHECK_TASKS) for item in r["result"].get("results") or []
+                  if not item.get("skipped"))
 
 
 def test_clusters_with_different_crosscluster_users_converge(make_lab, tmp_path):

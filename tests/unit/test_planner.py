@@ -274,3 +274,25 @@ def test_topology_names_each_hosts_cluster_peers_and_who_acts_once():
     assert [h for h in who if who[h]["speaks_cldb"]] == ["a1", "b2", "c1"]
     assert who["a2"]["peer_speakers"] == {"cluster_b": "b2", "cluster_c": "c1"}
     assert who["x9"]["peers"] == {"user": [], "server": []} and not who["x9"]["speaks"]
+
+
+def test_verify_targets_check_only_what_a_cluster_changed_when_asked():
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils.planner import topology, verify_targets
+    trusts = [{"mesh": ["cluster_a", "cluster_b", "cluster_c"], "type": "all"},
+              {"clusters": ["cluster_c", "cluster_a"], "type": "all", "state": "absent"}]
+    groups = {"cluster_a": ["a1", "a2"], "cluster_b": ["b1"], "cluster_c": ["c1"],
+              "cluster_a_cldb": ["a2"], "cluster_b_cldb": ["b1"], "cluster_c_cldb": ["c1"]}
+    who = topology(trusts, groups, ["a1", "a2", "b1", "c1"])
+    every = verify_targets(who, {})
+    # The node that speaks logs in, the CLDB node that speaks calls; revoked peers are checked too.
+    assert every["a1"] == {"user": ["cluster_b", "cluster_c"], "server": []}
+    assert every["a2"] == {"user": [], "server": ["cluster_b", "cluster_c"]}
+    assert every["b1"] == {"user": ["cluster_a", "cluster_c"], "server": ["cluster_a", "cluster_c"]}
+    # a2 (not a1) changed its conf: cluster_a checks user trust only; nothing changed elsewhere.
+    changed = verify_targets(who, {"a2": ["user"], "a1": [], "b1": []}, only_changed=True)
+    assert changed["a1"] == {"user": ["cluster_b", "cluster_c"], "server": []}
+    assert changed["a2"] == {"user": [], "server": []}
+    assert changed["b1"] == changed["c1"] == {"user": [], "server": []}
+    # A peer with no node left in the run is not checked.
+    who = topology(trusts, groups, ["a1", "a2", "b1"])
+    assert verify_targets(who, {})["a1"]["user"] == ["cluster_b"]
