@@ -83,10 +83,12 @@ def test_revoking_one_pair_of_a_mesh(make_lab):
     logins = dict((r["host"], r["result"]["results"]) for r in done.results
                   if r["task"].endswith("Log in to the peer cluster as a user would (a revoked peer must refuse)")
                   and r["status"] != "skipped")
-    assert sorted(logins) == ["a1", "b1", "c1"]
+    # Only the clusters whose files changed check; cluster_c changed nothing (the lab's checks below
+    # show its trust still works).
+    assert sorted(logins) == ["a1", "b1"]
     refusal = [item for item in logins["a1"] if item["item"] == "cluster_b"][0]
     assert not refusal["failed"] and b.name in refusal["msg"]
-    assert [item["item"] for item in logins["c1"]] == ["cluster_a", "cluster_b"]
+    assert [item["item"] for item in logins["a1"]] == ["cluster_c", "cluster_b"]
     summary = [r for r in done.results if r["task"] == "Summary"][0]["result"]["msg"]
     assert ("user trust   cluster_b -> cluster_a: 2 nodes of cluster_b no longer reach or trust cluster_a; "
             "changed on 2") in summary
@@ -105,6 +107,7 @@ def test_revoking_one_pair_of_a_mesh(make_lab):
     assert checks.server_call(lab, "a1", "b").returncode != 0 and checks.server_call(lab, "b1", "a").returncode != 0
     assert checks.server_call(lab, "a1", "c").returncode == 0 and checks.server_call(lab, "b1", "c").returncode == 0
     assert checks.server_call(lab, "c1", "a").returncode == 0 and checks.server_call(lab, "c1", "b").returncode == 0
+    assert checks.user_login(lab, "c1", "a").returncode == 0 and checks.user_login(lab, "c2", "b").returncode == 0
     # What the administrator added by hand is untouched; the PEM sibling lost only B's CA on a2.
     assert "corporate-b" in aliases(lab, "a1") and HAND_LINE.split()[0] in conf_names(lab, "a1")
     assert len(pem_subjects(lab, "a2")) == 2
