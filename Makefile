@@ -76,8 +76,10 @@ demo: deps
 	$(BIN)/python tests/demo.py $(DEMO_ARGS)
 
 # Timings are reported as ratios and never asserted: they belong here, not in the tests. The default
-# run ends with the 16-cluster mesh on the ssh-mode lab (root; writes docs/performance.md and
-# .cache/bench/mesh.json). BENCH_ARGS passes options, e.g. BENCH_ARGS="--mesh-only --forks 32".
+# run puts the main playbook side by side with tests/baseline/crosscluster.yml at 3, 10 and 25 nodes
+# per cluster, then builds the 16-cluster mesh, both on the ssh-mode lab (root; writes
+# docs/performance.md, .cache/bench/compare.json and mesh.json; fetches community.general for the
+# baseline from PyPI once). BENCH_ARGS passes options, e.g. BENCH_ARGS="--compare 3 --mesh 0".
 bench: deps
 	$(BIN)/python tests/bench.py $(BENCH_ARGS)
 

@@ -1,9 +1,10 @@
-"""`make bench`: what the main playbook costs on the lab, reported as ratios, and a 16-cluster mesh.
+"""`make bench`: the main playbook against the playbook administrators write today, and a 16-cluster mesh.
 
-Absolute seconds depend on the machine and its load, so the report leads with ratios: a re-run
-against the first run, and a larger lab against the small one. It also counts module executions
-per node on a re-run with nothing to change (DESIGN.md aims at about 4), from the recorded task
-results, so that number does not depend on the machine at all.
+Absolute seconds depend on the machine and its load, so the report leads with ratios measured in
+the same run. The side-by-side runs (``--compare 3,10,25``, tests/bench_compare.py) time the
+collection and ``tests/baseline/crosscluster.yml`` on 2 clusters of N nodes each and report the
+ratios, the controller CPU, the ping floor and the module executions per node of a re-run (a count
+that does not depend on the machine at all).
 
 The mesh scenario (``--mesh 16``, in the default run) builds 16 clusters of 2 nodes on the
 ssh-mode lab, runs the main playbook once with ``crosscluster_trusts: [{mesh: [every group],
@@ -77,18 +78,6 @@ def modules_per_node(result):
             continue
         count[record["host"]] += len(_items(record))
     return count
-
-
-def measure(directory, nodes, repeats):
-    with Lab(directory, clusters=2, nodes=nodes, mode="local").up() as lab:
-        first, _ = timed_run(lab)
-        reruns = []
-        for _ in range(repeats):
-            seconds, result = timed_run(lab)
-            reruns.append(seconds)
-        rerun = min(reruns)
-        return dict(nodes=2 * nodes, first=first, rerun=rerun, modules=modules_per_node(result),
-                    cldbs=set(lab.cluster("a").cldb_hosts + lab.cluster("b").cldb_hosts))
 
 
 # ---------------------------------------------------------------------------------------- mesh
@@ -410,21 +399,28 @@ def measure_mesh(directory, clusters=16, nodes=2, mode="ssh", forks=None, timeou
 
 
 def write_mesh_outputs(figures, json_path, markdown_path=PERFORMANCE_MD):
+    write_json(figures, json_path)
+    replace_section(markdown_path, MESH_SECTION, mesh_markdown(figures))
+
+
+def write_json(figures, json_path):
     os.makedirs(os.path.dirname(json_path), exist_ok=True)
     with open(json_path, "w", encoding="utf-8") as handle:
         json.dump(figures, handle, indent=2, sort_keys=True)
         handle.write("\n")
-    section = mesh_markdown(figures)
+
+
+def replace_section(markdown_path, heading, section):
+    """Put ``section`` in place of the one under ``heading`` (up to the next second-level heading)."""
     try:
         with open(markdown_path, encoding="utf-8") as handle:
             text = handle.read()
     except FileNotFoundError:
         text = ("# Performance\n\nWritten by `make bench` (tests/bench.py); the timings are this machine's and "
                 "never asserted.\n")
-    # Replace the mesh section (up to the next second-level heading), keep everything else.
-    pattern = re.compile(r"^%s\b.*?(?=^## |\Z)" % re.escape(MESH_SECTION), re.M | re.S)
+    pattern = re.compile(r"^%s\b.*?(?=^## |\Z)" % re.escape(heading), re.M | re.S)
     if pattern.search(text):
-        text = pattern.sub(lambda _: section, text, count=1)
+        text = pattern.sub(lambda _: section.rstrip("\n") + "\n\n", text, count=1)
     else:
         text = text.rstrip("\n") + "\n\n" + section
     with open(markdown_path, "w", encoding="utf-8") as handle:
@@ -505,25 +501,6 @@ def mesh_markdown(f):
 # ---------------------------------------------------------------------------------------- main
 
 
-def report_sizes(small, large):
-    print("datafabric.crosscluster benchmark: main playbook, type all, local-mode lab")
-    for run in (small, large):
-        plain = [n for h, n in run["modules"].items() if h not in run["cldbs"]]
-        cldb = [n for h, n in run["modules"].items() if h in run["cldbs"]]
-        print("  %2d nodes: first run %.1f s, re-run %.1f s; re-run module executions per node: "
-              "%s (non-CLDB), %s (CLDB)" % (run["nodes"], run["first"], run["rerun"],
-                                           "/".join(map(str, sorted(set(plain)))),
-                                           "/".join(map(str, sorted(set(cldb))))))
-    print("ratios:")
-    print("  re-run / first run, 6 nodes:         %.2f" % (small["rerun"] / small["first"]))
-    print("  re-run / first run, 12 nodes:        %.2f" % (large["rerun"] / large["first"]))
-    print("  re-run 12 nodes / re-run 6 nodes:    %.2f  (nodes x2; 1.00 would be perfectly parallel)"
-          % (large["rerun"] / small["rerun"]))
-    print("  first 12 nodes / first 6 nodes:      %.2f" % (large["first"] / small["first"]))
-    busiest = max(small["modules"].values())
-    print("  re-run module executions, busiest node / DESIGN target of 4: %.2f" % (busiest / 4.0))
-
-
 def report_mesh(f):
     calls = f["first_run_file_module_calls"]
     print("datafabric.crosscluster benchmark: %d-cluster mesh, type all, %d nodes each, %s-mode lab, forks %s"
@@ -548,14 +525,15 @@ def report_mesh(f):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dir", default=os.path.join(ROOT, ".cache", "bench"))
-    parser.add_argument("--repeats", type=int, default=2, help="re-runs per size (the fastest counts)")
+    parser.add_argument("--compare", default="3,10,25", metavar="N,N,...",
+                        help="nodes per cluster of the side-by-side runs against the baseline playbook (0: none)")
     parser.add_argument("--mesh", type=int, default=16, metavar="N",
                         help="clusters in the mesh scenario (2..26, the MRS limit is 16; 0 leaves it out)")
     parser.add_argument("--mesh-nodes", type=int, default=2, help="nodes per mesh cluster")
     parser.add_argument("--mesh-mode", choices=("ssh", "local"), default="ssh")
     parser.add_argument("--forks", type=int, default=None, help="ansible forks for the mesh (default: ansible's)")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds one mesh run may take")
-    parser.add_argument("--mesh-only", action="store_true", help="leave out the 6- and 12-node runs")
+    parser.add_argument("--mesh-only", action="store_true", help="leave out the runs against the baseline")
     args = parser.parse_args()
     if args.mesh and args.mesh_mode == "ssh" and ssh_mode_unavailable():
         parser.error("the mesh runs on the ssh-mode lab, which cannot run here (%s); use --mesh-mode local or "
@@ -563,10 +541,21 @@ def main():
     if args.mesh == 1 or args.mesh > 26:
         parser.error("--mesh takes 2..26 clusters, or 0")
 
-    if not args.mesh_only:
-        small = measure(os.path.join(args.dir, "small"), 3, args.repeats)
-        large = measure(os.path.join(args.dir, "large"), 6, args.repeats)
-        report_sizes(small, large)
+    sizes = [int(n) for n in args.compare.split(",") if int(n)] if not args.mesh_only else []
+    if sizes:
+        import bench_compare
+        machine = machine_facts()
+        try:
+            rows = bench_compare.compare(os.path.join(args.dir, "compare"), sizes)
+        except bench_compare.CompareFailure as exc:
+            print("\nBENCH FAILED: %s" % exc, file=sys.stderr)
+            return 1
+        json_path = os.path.join(args.dir, "compare.json")
+        write_json(dict(machine_before=machine, machine_after=machine_facts(), rows=rows), json_path)
+        section = bench_compare.markdown(rows, machine)
+        replace_section(PERFORMANCE_MD, bench_compare.SECTION, section)
+        print(section)
+        print("  written: %s, %s" % (os.path.relpath(json_path, ROOT), os.path.relpath(PERFORMANCE_MD, ROOT)))
     if args.mesh:
         try:
             figures = measure_mesh(os.path.join(args.dir, "mesh"), args.mesh, args.mesh_nodes, args.mesh_mode,

@@ -2,7 +2,7 @@
 # Apache License 2.0 (see LICENSE)
 """Parse what ``maprlogin print`` writes, so ticket validity can be judged without the key.
 
-The layout, per DESIGN.md:
+The layout maprlogin writes:
 
     Opening keyfile /tmp/maprticket_5000
     my.cluster.com: user = mapr, created = 'Mon Nov 23 17:35:54 UTC 2026', expires = '...',

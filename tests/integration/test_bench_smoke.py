@@ -75,3 +75,28 @@ def test_a_second_call_per_file_is_named():
     calls = {"a1": dict.fromkeys(bench.FILE_MODULES, 1), "b1": dict(dict.fromkeys(bench.FILE_MODULES, 1),
                                                                    truststore_import=2)}
     assert bench.repeated_file_calls(calls) == {"b1": {"truststore_import": 2}}
+
+
+def test_compare_smoke_builds_checks_and_reruns_without_change(tmp_path):
+    """The side-by-side bench's collection side on 2 x 2 local nodes (no baseline: it needs community.general)."""
+    import bench_compare
+
+    figures = bench_compare.measure_side(str(tmp_path / "lab"), nodes=2, side="collection", forks=5, mode="local")
+    assert figures["nodes"] == 4 and figures["side"] == "collection"
+    # A re-run with nothing to change reads each node once (and a CLDB node its tickets; the node that
+    # speaks for its cluster also probes the peer's CLDBs): the issue's targets are 2 and 4.
+    assert sorted(figures["modules_by_host"]) == ["a1", "a2", "b1", "b2"]
+    assert figures["modules_typical"] <= 2 and figures["modules_busiest"] <= 4, figures
+    assert all(figures[key] > 0 for key in ("floor", "first", "rerun", "first_cpu", "rerun_cpu"))
+    assert not (tmp_path / "lab").exists(), "the bench left its lab behind"
+
+    markdown = tmp_path / "performance.md"
+    markdown.write_text("# Performance\n\n## Other\n\nkept\n", encoding="utf-8")
+    row = dict(nodes_per_cluster=2, baseline=figures, collection=figures, first_ratio=1.0, rerun_ratio=1.0,
+               rerun_cpu_ratio=1.0, rerun_over_floor=round(figures["rerun"] / figures["floor"], 2))
+    for _ in range(2):
+        bench.replace_section(str(markdown), bench_compare.SECTION,
+                              bench_compare.markdown([row], bench.machine_facts()))
+    text = markdown.read_text(encoding="utf-8")
+    assert text.count(bench_compare.SECTION) == 1 and "## Other\n\nkept\n" in text
+    assert "\n| 2 | " in text

@@ -1,6 +1,6 @@
 """Two real MIT Kerberos realms (A.TEST, B.TEST) on free 127.0.0.1 ports, for tests.
 
-Built as /work/shared/recipes/kerberos-two-kdcs.md describes: one directory per realm with its own
+Built the way it was checked on this kind of machine: one directory per realm with its own
 kdc.conf (``KRB5_KDC_PROFILE``), database, stash and ACL; one client krb5.conf for both realms
 (``KRB5_CONFIG``); ``krb5kdc -n`` and ``kadmind -nofork`` kept as Popen children, so ``stop()``
 reaps them. Every listener is bound to 127.0.0.1; nothing touches /etc/krb5kdc or the system KDC.

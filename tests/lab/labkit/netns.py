@@ -1,6 +1,7 @@
 """ssh mode: each node a network namespace with its own sshd and its own /opt/mapr and /tmp.
 
-Follows shared/recipes/netns-hosts.md (checked on this kind of machine). Needs root and iproute2.
+Each namespace gets a veth pair to the host and its own mount namespace for /opt/mapr and /tmp
+(checked on this kind of machine). Needs root and iproute2.
 """
 
 from __future__ import annotations
