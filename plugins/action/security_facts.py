@@ -8,6 +8,7 @@ certificates of ssl_keystore.pem (the node never sends its key) and the truststo
 """
 
 import base64
+import hashlib
 import os
 
 from ansible.errors import AnsibleConnectionFailure
@@ -16,6 +17,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.own_ca import own_ca
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.truststore import TrustStore
+from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.store_cache import remember
 
 MODULE = "datafabric.crosscluster.security_facts"
 ARGUMENT_SPEC = dict(
@@ -27,15 +29,17 @@ ARGUMENT_SPEC = dict(
 
 
 def open_stores(conf_dir, store_data, password):
-    """Each truststore as ``{exists, store_type, entries, error}``, and the trusted (alias, cert) pairs."""
+    """Each truststore as ``{exists, sha256, store_type, entries, error}``, and the trusted (alias, cert) pairs."""
     stores = {}
     trusted = []
     for name, encoded in store_data.items():
         path = os.path.join(conf_dir, name)
-        info = dict(exists=encoded is not None, store_type=None, entries=[], error=None)
-        if encoded is not None:
+        data = base64.b64decode(encoded) if encoded is not None else None
+        info = dict(exists=data is not None, sha256=hashlib.sha256(data).hexdigest() if data is not None else None,
+                    store_type=None, entries=[], error=None)
+        if data is not None:
             try:
-                store = TrustStore.load(base64.b64decode(encoded), "auto", password, path)
+                store = TrustStore.load(data, "auto", password, path)
             except CrossclusterError as err:
                 info["error"] = str(err)
             else:
@@ -83,6 +87,10 @@ class ActionModule(ActionBase):
         if store_data is not None:
             facts["truststores"], trusted = open_stores(os.path.join(args["mapr_home"], "conf"), store_data,
                                                         password)
+            # truststore_import then writes from these bytes without reading the files again.
+            for encoded in store_data.values():
+                if encoded is not None:
+                    remember(base64.b64decode(encoded))
         facts["own_ca"] = dict(certificates=[], error=None)
         if store_data is not None and not facts["truststores"]["ssl_truststore"]["error"]:
             try:

@@ -125,8 +125,11 @@ class ActionModule(TruststoreAction):
         check_mode = self._task.check_mode
         layout = self.layout(args)
         node = NodeFiles(self, task_vars)
-        for _attempt in range(ATTEMPTS):
-            files = [f for f in node.read(layout) if f.exists or f.primary]
+        gathered = node.as_gathered(layout)
+        for attempt in range(ATTEMPTS):
+            # The first attempt starts from what security_facts read, when it did; a conflict reads anew.
+            files = gathered if attempt == 0 and gathered is not None else node.read(layout)
+            files = [f for f in files if f.exists or f.primary]
             stores = []
             contents = {}
             dropped = None

@@ -65,7 +65,8 @@ def trust_topology(trusts, groups, play_hosts, cldb_suffix="_cldb"):
     """
     if trust_list.shape_problems(trusts):
         return dict((host, dict(group=None, peers=dict(user=[], server=[]), revoked=dict(user=[], server=[]),
-                                speaks=False, speaks_cldb=False, peer_speakers={})) for host in play_hosts)
+                                speaks=False, speaks_cldb=False, reads_tickets=False, peer_speakers={}))
+                    for host in play_hosts)
     return planner.topology(trusts, groups, play_hosts, cldb_suffix)
 
 

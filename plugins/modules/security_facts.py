@@ -163,8 +163,9 @@ ansible_facts:
         truststores:
           description:
             - With O(truststore_password), per store file (C(ssl_truststore), C(ssl_truststore.p12),
-              C(ssl_truststore.pem)) - C(exists), C(store_type), C(entries) (alias, sha256, subject,
-              issuer, not_before, not_after, type) and C(error) (why it could not be opened, or null).
+              C(ssl_truststore.pem)) - C(exists), C(sha256) (of the file, or null), C(store_type),
+              C(entries) (alias, sha256, subject, issuer, not_before, not_after, type) and C(error) (why it
+              could not be opened, or null).
             - Empty without O(truststore_password).
           type: dict
         own_ca:

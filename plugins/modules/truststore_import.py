@@ -133,6 +133,10 @@ notes:
     store (such as C(ssl_truststore.pem)) that holds one, are refused with an error naming the file and line;
     the key is never shown, kept in a rewrite or dropped silently. A key belongs in the keystore.
   - A PEM file that is not UTF-8 is refused, naming the file and the line of the first bad byte.
+  - When M(datafabric.crosscluster.security_facts) read the same stores earlier in the run (with a truststore
+    password), the import starts from those bytes and sends only its write, one module call on the node instead
+    of two. The controller keeps the bytes in Ansible's local temporary directory for the run, named by their
+    SHA-256. The write still refuses a file that changed since it was read; the import then reads it anew.
 requirements:
   - pyjks and cryptography >= 45 on the controller.
 seealso:

@@ -14,6 +14,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.truststore import TrustStore
+from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.store_cache import recall
 
 SNAPSHOT_MODULE = "datafabric.crosscluster.file_snapshot"
 MAPR_TRUSTSTORE = "ssl_truststore"
@@ -106,6 +107,25 @@ class NodeFiles:
         for (path, store_type, password, primary), item in zip(layout, result["files"]):
             data = base64.b64decode(item["content"]) if item["exists"] else None
             files.append(StoreFile(path, store_type, password, item["exists"], data, item["sha256"], primary))
+        return files
+
+    def as_gathered(self, layout):
+        """The files as security_facts read them earlier in this run (its ``mapr_security`` facts
+        and the bytes it kept on the controller), or None when it did not read every one of them.
+        The write's compare-and-swap still checks they have not changed since."""
+        facts = (self.task_vars.get("ansible_facts") or {}).get("mapr_security") or {}
+        conf_dir = os.path.normpath(os.path.join(facts.get("mapr_home") or "", "conf"))
+        stores = facts.get("truststores") or {}
+        files = []
+        for path, store_type, password, primary in layout:
+            same_dir = os.path.normpath(os.path.dirname(path)) == conf_dir
+            info = stores.get(os.path.basename(path)) if same_dir else None
+            if not info or "sha256" not in info:
+                return None
+            data = recall(info["sha256"]) if info["exists"] else None
+            if info["exists"] and data is None:
+                return None
+            files.append(StoreFile(path, store_type, password, info["exists"], data, info["sha256"], primary))
         return files
 
     def replace(self, files, contents, backup, file_args, create):

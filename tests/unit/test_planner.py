@@ -272,6 +272,8 @@ def test_topology_names_each_hosts_cluster_peers_and_who_acts_once():
     # inventory order decides, among the hosts still in the play (b1 is not)
     assert [h for h in who if who[h]["speaks"]] == ["a1", "b2", "c1"]
     assert [h for h in who if who[h]["speaks_cldb"]] == ["a1", "b2", "c1"]
+    # Every CLDB node with a server peer reads its tickets; c1 has user peers only.
+    assert [h for h in who if who[h]["reads_tickets"]] == ["a1", "b2"]
     assert who["a2"]["peer_speakers"] == {"cluster_b": "b2", "cluster_c": "c1"}
     assert who["x9"]["peers"] == {"user": [], "server": []} and not who["x9"]["speaks"]
 

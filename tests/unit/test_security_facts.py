@@ -291,7 +291,8 @@ def _encoded(stores):
 
 
 def test_open_stores_with_the_right_password(pems):
-    stores, trusted = open_stores(CONF, _encoded(_stores(pems)), PASSWORD)
+    data = _stores(pems)
+    stores, trusted = open_stores(CONF, _encoded(data), PASSWORD)
     digests = [hashlib.sha256(c.public_bytes(serialization.Encoding.DER)).hexdigest() for _k, _p, c in pems[:2]]
     assert [(stores[n]["exists"], stores[n]["store_type"], stores[n]["error"]) for n in sorted(stores)] == [
         (True, "jks", None), (True, "pkcs12", None), (True, "pem", None)]
@@ -299,6 +300,8 @@ def test_open_stores_with_the_right_password(pems):
         assert sorted(e["sha256"] for e in stores[name]["entries"]) == sorted(digests)
         assert all(e["type"] == "trusted" for e in stores[name]["entries"])
     assert sorted(e["alias"] for e in stores["ssl_truststore"]["entries"]) == ["ca0", "ca1"]
+    # Of the file itself: truststore_import writes from the bytes gathered under this digest.
+    assert [stores[n]["sha256"] for n in sorted(stores)] == [hashlib.sha256(data[n]).hexdigest() for n in sorted(data)]
     assert sorted((alias, cert.sha256) for alias, cert in trusted) == sorted(zip(["ca0", "ca1"], digests))
 
 
@@ -333,7 +336,8 @@ def test_a_missing_store_does_not_exist_and_is_no_error(pems):
     data["ssl_truststore.p12"] = None
     data["ssl_truststore"] = None
     stores, trusted = open_stores(CONF, _encoded(data), PASSWORD)
-    assert stores["ssl_truststore.p12"] == {"exists": False, "store_type": None, "entries": [], "error": None}
+    assert stores["ssl_truststore.p12"] == {"exists": False, "sha256": None, "store_type": None, "entries": [],
+                                            "error": None}
     assert stores["ssl_truststore"]["exists"] is False and trusted == []
     assert len(stores["ssl_truststore.pem"]["entries"]) == 2
 

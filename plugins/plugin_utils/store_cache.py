@@ -1,0 +1,46 @@
+# Copyright: datafabric.crosscluster contributors
+# Apache License 2.0 (see LICENSE)
+"""The truststores' bytes as security_facts read them, kept on the controller for the rest of the run.
+
+Without it truststore_import reads the same files from the node again before its write, one more
+round trip per node. A copy is named by its SHA-256, so it can only ever stand for exactly the bytes
+it was read as, and the write's compare-and-swap on the node still catches a file that changed since
+(the import then reads it anew). The copies live in Ansible's own local temporary directory for this
+run (0700, removed when ansible-playbook ends), shared by its worker processes; a truststore holds
+no key, only certificates.
+"""
+
+import hashlib
+import os
+
+from ansible import constants as C
+
+DIRECTORY = "datafabric-crosscluster-stores"
+
+
+def _path(digest):
+    return os.path.join(C.DEFAULT_LOCAL_TMP, DIRECTORY, digest)
+
+
+def remember(data):
+    """Keep ``data`` for this run; returns its SHA-256 (hex)."""
+    digest = hashlib.sha256(data).hexdigest()
+    path = _path(digest)
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        # Written aside and renamed, so a concurrent worker never reads half a copy.
+        partial = "%s.%d" % (path, os.getpid())
+        with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+            handle.write(data)
+        os.replace(partial, path)
+    return digest
+
+
+def recall(digest):
+    """The bytes remembered under ``digest`` in this run, or None."""
+    try:
+        with open(_path(digest), "rb") as handle:
+            data = handle.read()
+    except (OSError, TypeError, ValueError):
+        return None
+    return data if hashlib.sha256(data).hexdigest() == digest else None

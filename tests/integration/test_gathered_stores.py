@@ -1,0 +1,66 @@
+"""truststore_import writes from the bytes security_facts gathered earlier in the run.
+
+The gather already read every truststore of the node; reading them again before the write would be
+one more round trip per node. The import starts from the gathered bytes and sends only its write,
+whose compare-and-swap on the node still refuses a file that changed since: then it reads anew. The
+module executions are counted from Ansible's own -vvv log (one EXEC per module with pipelining),
+and the stores are read back with the JVM's keytool.
+"""
+
+import re
+
+from ansible_run import run_playbook
+from stores import Ca, keytool_list
+
+from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.store_cache import DIRECTORY
+
+pytest_plugins = ["lab.fixtures"]
+
+IMPORT = "datafabric.crosscluster.truststore_import"
+CA_B = Ca("gathered-b CA")
+CA_C = Ca("gathered-c CA")
+TASK = re.compile(r"^TASK \[(.+?)\] \*+$", re.M)
+EXEC = re.compile(r"^<[^>]+> EXEC .*python", re.M)
+
+
+def executions(output):
+    """{task name: module executions on the node}, from the -vvv log of a run over one host."""
+    found = {}
+    parts = TASK.split(output)
+    for name, body in zip(parts[1::2], parts[2::2]):
+        found[name] = found.get(name, 0) + len(EXEC.findall(body))
+    return found
+
+
+def importing(name, path, ca):
+    return {"name": name, IMPORT: {"path": path, "password": "{{ mapr_truststore_password }}",
+                                   "certificates": [{"alias": ca.common_name.replace(" ", "-"), "pem": ca.pem}]}}
+
+
+def test_the_import_writes_from_the_gathered_bytes_and_reads_anew_when_they_are_stale(make_lab, tmp_path):
+    lab = make_lab(clusters=2, nodes=1)
+    host = lab.cluster("a").hosts[0]
+    store = "%s/conf/ssl_truststore" % lab.mapr_home(host)
+    password = lab.cluster("a").store_password
+    before = keytool_list(store, password)
+    play = [{"hosts": host, "gather_facts": False, "tasks": [
+        {"name": "gather", "datafabric.crosscluster.security_facts": {
+            "mapr_home": lab.mapr_home(host), "truststore_password": "{{ mapr_truststore_password }}"}},
+        importing("import b", store, CA_B),
+        # Its gathered bytes are stale now: "import b" changed the file after the gather.
+        importing("import c", store, CA_C),
+        importing("import c again", store, CA_C),
+    ]}]
+    result = run_playbook(play, inventory=lab.inventory_path, connection=None, verbosity=3, tmp_dir=tmp_path,
+                          env={"ANSIBLE_PIPELINING": "1"}).expect_ok()
+    assert [result.task(n)["changed"] for n in ("import b", "import c", "import c again")] == [True, True, False]
+    # Gathered: the write only. Stale: the refused write, a read, the write. Stale again, with C
+    # already there: the refused write and a read that finds nothing to write.
+    assert executions(result.output) == {"gather": 1, "import b": 1, "import c": 3, "import c again": 2}, \
+        result.output[-3000:]
+    # The controller's copies went with Ansible's local temporary directory when the run ended.
+    assert list(tmp_path.glob("**/local-tmp/*")) == [] and list(tmp_path.glob("**/" + DIRECTORY)) == []
+    after = keytool_list(store, password)
+    assert {alias: entry for alias, entry in after.items() if alias not in before} == {
+        "gathered-b-ca": ("trustedCertEntry", CA_B.sha256), "gathered-c-ca": ("trustedCertEntry", CA_C.sha256)}
+    assert keytool_list(store + ".p12", password, "PKCS12") == after
