@@ -6,6 +6,9 @@ collection and ``tests/baseline/crosscluster.yml`` on 2 clusters of N nodes each
 ratios, the controller CPU, the ping floor and the module executions per node of a re-run (a count
 that does not depend on the machine at all).
 
+``--jks 200`` imports one certificate into a JKS of 200 entries with ``keytool -importcert`` and
+with the collection (tests/bench_jks.py), and reads every result back with keytool.
+
 The mesh scenario (``--mesh 16``, in the default run) builds 16 clusters of 2 nodes on the
 ssh-mode lab, runs the main playbook once with ``crosscluster_trusts: [{mesh: [every group],
 type: all}]`` (verification on), checks the result independently of the collection (every node's
@@ -534,6 +537,9 @@ def main():
     parser.add_argument("--forks", type=int, default=None, help="ansible forks for the mesh (default: ansible's)")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds one mesh run may take")
     parser.add_argument("--mesh-only", action="store_true", help="leave out the runs against the baseline")
+    parser.add_argument("--jks", type=int, default=200, metavar="N",
+                        help="entries of the JKS one certificate is imported into, by keytool and by the "
+                             "collection (0 leaves it out; --mesh-only does too)")
     args = parser.parse_args()
     if args.mesh and args.mesh_mode == "ssh" and ssh_mode_unavailable():
         parser.error("the mesh runs on the ssh-mode lab, which cannot run here (%s); use --mesh-mode local or "
@@ -556,6 +562,17 @@ def main():
         replace_section(PERFORMANCE_MD, bench_compare.SECTION, section)
         print(section)
         print("  written: %s, %s" % (os.path.relpath(json_path, ROOT), os.path.relpath(PERFORMANCE_MD, ROOT)))
+    if args.jks and not args.mesh_only:
+        import bench_jks
+        try:
+            figures = bench_jks.measure(os.path.join(args.dir, "jks"), args.jks)
+        except bench_jks.JksFailure as exc:
+            print("\nBENCH FAILED: %s" % exc, file=sys.stderr)
+            return 1
+        write_json(figures, os.path.join(args.dir, "jks.json"))
+        section = bench_jks.markdown(figures)
+        replace_section(PERFORMANCE_MD, bench_jks.SECTION, section)
+        print(section)
     if args.mesh:
         try:
             figures = measure_mesh(os.path.join(args.dir, "mesh"), args.mesh, args.mesh_nodes, args.mesh_mode,

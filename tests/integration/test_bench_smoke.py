@@ -2,11 +2,17 @@
 
 The bench's own functions on a 3-cluster mesh of one node each (local mode): the first run
 converges with one call per file and node, the independent check finds every peer's line, CA and
-ticket, and the re-run changes nothing. Behaviour only: the bench's timings are never asserted.
+ticket, and the re-run changes nothing; and the import into a large JKS, with 5 entries. Behaviour
+only: the bench's timings are never asserted.
 """
 
+import secrets
+
 import bench
+import bench_jks
+import pytest
 from lab.labkit import Lab
+from stores import Ca, keytool_list
 
 CLUSTERS = 3
 PEERS = CLUSTERS - 1
@@ -100,3 +106,17 @@ def test_compare_smoke_builds_checks_and_reruns_without_change(tmp_path):
     text = markdown.read_text(encoding="utf-8")
     assert text.count(bench_compare.SECTION) == 1 and "## Other\n\nkept\n" in text
     assert "\n| 2 | " in text
+
+
+
+def test_jks_smoke_imports_one_certificate_three_ways_and_checks_each(tmp_path):
+    password = "smoke-" + secrets.token_urlsafe(8)
+    figures = bench_jks.measure(str(tmp_path / "jks"), entries=5, repeats=1, password=password)
+    assert (figures["entries"], sorted(figures["seconds"])) == (5, ["ansible", "codec", "keytool"])
+    assert "| `keytool -importcert`" in bench_jks.markdown(figures)
+    # The check behind each way fails a store that holds another certificate under the new alias.
+    store = str(tmp_path / "jks" / "ansible-0.jks")
+    before = dict((alias, entry) for alias, entry in keytool_list(store, password).items()
+                  if alias != bench_jks.ALIAS)
+    with pytest.raises(bench_jks.JksFailure):
+        bench_jks._check(store, password, before, Ca("another CA"))
