@@ -218,15 +218,11 @@ def kerberos_topology(who, hostvars, groups, play_hosts, kdc_suffix="_kdc"):
         if me is None or not me["group"] or not hostvars[host].get("kerberos_realm"):
             result[host] = dict(peers=[], revoked=[], kdc=host)
             continue
-        kept = _union(me["peers"]["user"], me["peers"]["server"])
-        gone = [g for g in _union(me["revoked"]["user"], me["revoked"]["server"]) if g not in kept]
+        kept = planner.union(me["peers"]["user"], me["peers"]["server"])
+        gone = [g for g in planner.union(me["revoked"]["user"], me["revoked"]["server"]) if g not in kept]
         result[host] = dict(peers=realms(kept), revoked=realms(gone),
                             kdc=(groups.get(me["group"] + kdc_suffix) or [host])[0])
     return result
-
-
-def _union(first, second):
-    return list(first) + [g for g in second if g not in first]
 
 
 def krb5_conf_edit(peers, realm, state="present", auth_to_local=False, revoked=()):
@@ -270,7 +266,8 @@ def _changed(hostvars, host, fact):
 
 
 # The results the roles register, by the kind of trust whose files they change.
-CHANGED_BY = {"user": ("user_trust_store", "user_trust_conf"), "server": ("server_trust_merge",)}
+CHANGED_BY = {"user": ("user_trust_store", "user_trust_conf"), "server": ("server_trust_merge",),
+              "kerberos": ("kerberos_trust_principals", "kerberos_trust_conf")}
 
 
 def verify_targets(who, hostvars, only_changed=False):

@@ -62,29 +62,43 @@ def topology(trusts, groups, play_hosts, cldb_suffix="_cldb"):
 
 def verify_targets(who, changed, only_changed=False):
     """Which peers each node that acts for its cluster checks, per kind: ``user`` (a login) and
-    ``server`` (a call as the server), kept and revoked peers alike.
+    ``server`` (a call as the server), kept and revoked peers alike, and ``kerberos`` (a ticket for
+    a kept peer realm's service, for the pairs whose clusters have a realm).
 
-    ``who`` is ``topology()``'s answer and ``changed`` the kinds each host changed a file for in
-    this run (``{host: ["user", ...]}``). With ``only_changed``, a cluster checks a kind only when one
-    of its nodes changed a file for it: its logins and calls go through its own files, so a re-run
-    that changed nothing checks nothing. A peer with no node left in the run is not checked.
+    ``who`` is ``topology()``'s answer and ``changed`` the kinds each host changed a file or a KDC
+    for in this run (``{host: ["user", ...]}``). With ``only_changed``, a cluster checks a kind only
+    when one of its nodes changed something for it: its logins and calls go through its own files,
+    so a re-run that changed nothing checks nothing. The cross-realm keys live in both clusters'
+    KDCs, so a Kerberos change on either side of a pair has both sides check it. A peer with no node
+    left in the run is not checked.
     """
     touched = {}
     for host, kinds in changed.items():
         group = (who.get(host) or {}).get("group")
         if group:
             touched.setdefault(group, set()).update(kinds)
+
+    def wanted(kind, group, peer):
+        return not only_changed or kind in touched.get(group, ()) or (
+            kind == "kerberos" and kind in touched.get(peer, ()))
+
     result = {}
     for host, me in who.items():
-        targets = dict((kind, []) for kind in KINDS)
+        targets = dict((kind, []) for kind in KINDS + ("kerberos",))
         # A login goes from the node that speaks for the cluster, a server call from its CLDB's.
-        for kind, acts in (("user", me["speaks"]), ("server", me["speaks_cldb"])):
-            if not acts or (only_changed and kind not in touched.get(me["group"], ())):
-                continue
-            targets[kind] = [peer for peer in me["peers"][kind] + me["revoked"][kind]
-                             if me["peer_speakers"].get(peer)]
+        for kind, acts, peers in (("user", me["speaks"], me["peers"]["user"] + me["revoked"]["user"]),
+                                  ("server", me["speaks_cldb"], me["peers"]["server"] + me["revoked"]["server"]),
+                                  ("kerberos", me["speaks"], union(me["peers"]["user"], me["peers"]["server"]))):
+            if acts:
+                targets[kind] = [peer for peer in peers
+                                 if me["peer_speakers"].get(peer) and wanted(kind, me["group"], peer)]
         result[host] = targets
     return result
+
+
+def union(first, second):
+    """``first``, then what ``second`` adds, in order."""
+    return list(first) + [item for item in second if item not in first]
 
 
 def exporters(trusts, groups, facts):

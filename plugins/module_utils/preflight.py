@@ -257,22 +257,24 @@ def exported_ca(group, nodes, problems, vars_missing=False):
 
 
 def reach_problems(results):
-    """Peers none of whose CLDBs answered the probing node, from each prober's wait_for results."""
+    """Peers none of whose CLDBs answered the probing node, from each prober's ``tcp_probe`` result."""
     problems = []
     for host, result in results:
-        unreachable = {}
-        for item_result in (result or {}).get("results", []):
-            item = item_result.get("item") or {}
-            if item_result.get("skipped") or item_result.get("unreachable"):
-                continue
-            if "state" in item_result:
-                unreachable.setdefault(item["cluster"], set()).add(None)
-            else:
-                unreachable.setdefault(item["cluster"], set()).add("%s:%s" % (item["host"], item["port"]))
-        for cluster, failed in sorted(unreachable.items()):
-            if None not in failed:
+        if not result or result.get("skipped") or result.get("unreachable"):
+            continue
+        if result.get("failed"):
+            problems.append("%s could not try its peers' CLDBs: %s. Fix: check that the node runs Python and can "
+                            "open TCP connections" % (host, result.get("msg") or "no message"))
+            continue
+        tried = {}
+        for probe in result.get("probes") or []:
+            tried.setdefault(probe["cluster"], []).append(probe)
+        for cluster, probes in sorted(tried.items()):
+            if not any(p["reachable"] for p in probes):
                 problems.append("%s cannot reach any CLDB of %s (tried %s). Fix: check the network, the firewall "
-                                "and %s's mapr-clusters.conf" % (host, cluster, ", ".join(sorted(failed)), cluster))
+                                "and %s's mapr-clusters.conf"
+                                % (host, cluster, ", ".join(sorted("%s:%s" % (p["host"], p["port"]) for p in probes)),
+                                   cluster))
     return problems
 
 

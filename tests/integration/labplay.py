@@ -24,9 +24,10 @@ def changed_hosts(result):
     return sorted(set(r["host"] for r in result.results if r["result"].get("changed")))
 
 
-def start(lab, kind, playbook=PLAYBOOK, clusters=("cluster_a", "cluster_b"), **kwargs):
-    """Start ``playbook`` for one trust of ``kind`` between ``clusters``; ``.wait()`` gives its Result."""
-    trusts = {"crosscluster_trusts": [{"clusters": list(clusters), "type": kind}]}
+def start(lab, kind, playbook=PLAYBOOK, clusters=("cluster_a", "cluster_b"), extra_vars=None, **kwargs):
+    """Start ``playbook`` for one trust of ``kind`` between ``clusters`` (and ``extra_vars``); ``.wait()``
+    gives its Result."""
+    trusts = dict(extra_vars or {}, crosscluster_trusts=[{"clusters": list(clusters), "type": kind}])
     return start_playbook(playbook, inventory=lab.inventory_path, connection=None, extra_vars=trusts, **kwargs)
 
 

@@ -287,14 +287,20 @@ def test_verify_targets_check_only_what_a_cluster_changed_when_asked():
     who = topology(trusts, groups, ["a1", "a2", "b1", "c1"])
     every = verify_targets(who, {})
     # The node that speaks logs in, the CLDB node that speaks calls; revoked peers are checked too.
-    assert every["a1"] == {"user": ["cluster_b", "cluster_c"], "server": []}
-    assert every["a2"] == {"user": [], "server": ["cluster_b", "cluster_c"]}
-    assert every["b1"] == {"user": ["cluster_a", "cluster_c"], "server": ["cluster_a", "cluster_c"]}
+    # Kerberos: a ticket for each kept peer's service, from the node that speaks (not for revoked c-a).
+    assert every["a1"] == {"user": ["cluster_b", "cluster_c"], "server": [], "kerberos": ["cluster_b"]}
+    assert every["a2"] == {"user": [], "server": ["cluster_b", "cluster_c"], "kerberos": []}
+    assert every["b1"] == {"user": ["cluster_a", "cluster_c"], "server": ["cluster_a", "cluster_c"],
+                           "kerberos": ["cluster_a", "cluster_c"]}
     # a2 (not a1) changed its conf: cluster_a checks user trust only; nothing changed elsewhere.
     changed = verify_targets(who, {"a2": ["user"], "a1": [], "b1": []}, only_changed=True)
-    assert changed["a1"] == {"user": ["cluster_b", "cluster_c"], "server": []}
-    assert changed["a2"] == {"user": [], "server": []}
-    assert changed["b1"] == changed["c1"] == {"user": [], "server": []}
+    assert changed["a1"] == {"user": ["cluster_b", "cluster_c"], "server": [], "kerberos": []}
+    assert changed["a2"] == {"user": [], "server": [], "kerberos": []}
+    assert changed["b1"] == changed["c1"] == {"user": [], "server": [], "kerberos": []}
+    # The cross-realm keys live in both KDCs: c1 changed its KDC, so b checks c, and c checks both;
+    # a's pair with c is revoked, so a checks nothing.
+    changed = verify_targets(who, {"c1": ["kerberos"]}, only_changed=True)
+    assert [changed[h]["kerberos"] for h in ("a1", "b1", "c1")] == [[], ["cluster_c"], ["cluster_b"]]
     # A peer with no node left in the run is not checked.
     who = topology(trusts, groups, ["a1", "a2", "b1"])
     assert verify_targets(who, {})["a1"]["user"] == ["cluster_b"]

@@ -167,11 +167,14 @@ def _ca_dates(start, end):
     return change
 
 
+def _probes(*tried):
+    """A tcp_probe result: (cluster, host, port, reachable) per target."""
+    return {"probes": [dict(cluster=c, host=h, port=p, reachable=r, error=None if r else "timed out")
+                       for c, h, p, r in tried]}
+
+
 def _probe(world):
-    world.probes = [("a1", {"results": [
-        {"item": {"cluster": "b.ex", "host": "nb1", "port": 7443}, "failed": False, "msg": "Timeout when waiting"},
-        {"item": {"cluster": "b.ex", "host": "nb2", "port": 7443}, "failed": False, "msg": "Timeout when waiting"},
-        {"item": {"cluster": "b.ex", "host": "nb3", "port": 7443}, "skipped": True}]})]
+    world.probes = [("a1", _probes(("b.ex", "nb1", 7443, False), ("b.ex", "nb2", 7443, False)))]
 
 
 NODE_CASES = [
@@ -573,15 +576,19 @@ def test_an_unknown_group_gives_no_follow_on_problem():
 # --- the probes ---------------------------------------------------------------------------------------------
 
 def test_one_answering_cldb_is_enough_and_skipped_probes_count_for_nothing():
-    ok = {"results": [{"item": {"cluster": "b.ex", "host": "n1", "port": 7443}, "msg": "Timeout"},
-                      {"item": {"cluster": "b.ex", "host": "n2", "port": 7443}, "state": "started"}]}
-    skipped = {"results": [{"item": {"cluster": "b.ex", "host": "n1", "port": 7443}, "skipped": True}]}
-    lost = {"results": [{"item": {"cluster": "b.ex", "host": "n1", "port": 7443}, "unreachable": True}]}
-    assert reach_problems([("a1", ok), ("a2", skipped), ("a3", lost), ("a4", None), ("a5", {"skipped": True})]) == []
-    bad = {"results": [{"item": {"cluster": "b.ex", "host": "n1", "port": 7443}, "msg": "Timeout"},
-                       {"item": {"cluster": "c.ex", "host": "n3", "port": 8443}, "msg": "Timeout"},
-                       {"item": {"cluster": "c.ex", "host": "n4", "port": 8443}, "state": "started"}]}
-    assert [p.split(" (")[0] for p in reach_problems([("a1", bad)])] == ["a1 cannot reach any CLDB of b.ex"]
+    ok = _probes(("b.ex", "n1", 7443, False), ("b.ex", "n2", 7443, True))
+    assert reach_problems([("a1", ok), ("a2", {"skipped": True}), ("a3", {"unreachable": True}), ("a4", None),
+                           ("a5", _probes())]) == []
+    bad = _probes(("b.ex", "n1", 7443, False), ("c.ex", "n3", 8443, False), ("c.ex", "n4", 8443, True),
+                  ("b.ex", "n0", 7443, False))
+    assert reach_problems([("a1", bad)]) == [
+        "a1 cannot reach any CLDB of b.ex (tried n0:7443, n1:7443). Fix: check the network, the firewall and "
+        "b.ex's mapr-clusters.conf"]
+    # A probe that could not run at all is named, not taken for a silent pass.
+    crashed = {"failed": True, "msg": "MODULE FAILURE"}
+    assert reach_problems([("a1", crashed)]) == [
+        "a1 could not try its peers' CLDBs: MODULE FAILURE. Fix: check that the node runs Python and can open TCP "
+        "connections"]
 
 
 def test_the_alias_rule_matches_the_filter():
@@ -613,9 +620,7 @@ def test_moved_every_problem_is_named_once():
     groups, results = _moved_world(
         [("a1", _facts("a.ex", cldb=True, secure=False)), ("a2", _facts("a.ex", fips=True, stores=bcfks))],
         [("b1", b1), ("b2", _facts("other.ex", ca=CA_B, owner="hdfs"))])
-    probes = [("b1", {"results": [
-        {"item": {"cluster": "a.ex", "host": "n1", "port": 7443}, "msg": "Timeout"},
-        {"item": {"cluster": "a.ex", "host": "n2", "port": 7443}, "skipped": True}]})]
+    probes = [("b1", _probes(("a.ex", "n1", 7443, False)))]
     problems = _moved_report(groups, results, probes)["problems"]
     text = "\n".join(problems)
     assert "a1 (cluster_a): the first line of mapr-clusters.conf lacks secure=true" in text
@@ -630,8 +635,7 @@ def test_moved_every_problem_is_named_once():
 
 
 def test_moved_one_reachable_cldb_is_enough_and_fips_on_both_sides_is_consistent():
-    probes = [("a1", {"results": [{"item": {"cluster": "b.ex", "host": "n1", "port": 7443}, "msg": "Timeout"},
-                                  {"item": {"cluster": "b.ex", "host": "n2", "port": 7443}, "state": "started"}]})]
+    probes = [("a1", _probes(("b.ex", "n1", 7443, False), ("b.ex", "n2", 7443, True)))]
     groups, results = _moved_world([("a1", _facts("a.ex", cldb=True, fips=True))],
                                    [("b1", _facts("b.ex", cldb=True, ca=CA_B, fips=True))])
     assert _moved_report(groups, results, probes) == {"problems": [], "warnings": []}
