@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import os
 import re
 import shutil
@@ -112,15 +113,23 @@ class Maprlogin:
         return self._run(argv, data=data, secrets=(password,))
 
 
+@contextlib.contextmanager
+def private_ticketfile():
+    """A ticket file path in a fresh 0700 directory, which is removed with whatever maprlogin wrote."""
+    directory = tempfile.mkdtemp(prefix=".crosscluster-maprlogin-")
+    try:
+        yield os.path.join(directory, "ticket")
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def generate_to_memory(login, cluster, user, ticket_type, duration, renewal):
     """generateticket into a private temporary directory, read the line, remove the directory.
 
     The ticket has to travel from one cluster to another through the controller; this keeps it
     off the node's disk except for the moment maprlogin writes it, in a 0700 directory.
     """
-    directory = tempfile.mkdtemp(prefix=".crosscluster-maprlogin-")
-    try:
-        path = os.path.join(directory, "ticket")
+    with private_ticketfile() as path:
         rc, out, err = login.command("generateticket", cluster=cluster, user=user, ticket_type=ticket_type,
                                      out=path, duration=duration, renewal=renewal)
         if rc != 0:
@@ -131,5 +140,3 @@ def generate_to_memory(login, cluster, user, ticket_type, duration, renewal):
                                     fix="check the maprlogin version")
         parse_ticket(lines[0])  # validates the line's shape without ever showing it
         return rc, out, err, lines[0]
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)

@@ -36,6 +36,13 @@ options:
   password:
     description: The password, for O(command=password). Sent on standard input.
     type: str
+  keep_ticket:
+    description:
+      - With V(false), C(password) and C(kerberos) log in with a ticket file in a private temporary
+        directory, removed with the ticket as soon as maprlogin is done - a check that the login works
+        which leaves nothing behind and never reuses an earlier ticket. Not with O(ticketfile) or O(out).
+    type: bool
+    default: true
   ticketfile:
     description:
       - The ticket file to use and write (C(MAPR_TICKETFILE_LOCATION)).
@@ -185,13 +192,14 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin 
     Maprlogin,
     generate_to_memory,
     parse_validity,
+    private_ticketfile,
 )
 
 
-def run(module):
+def run(module, ticketfile):
     p = module.params
     login = Maprlogin(p["executable"] or "%s/bin/maprlogin" % p["mapr_home"], module.run_command,
-                      ticketfile=p["ticketfile"])
+                      ticketfile=ticketfile)
     command = p["command"]
     if command == "print":
         return dict(changed=False, tickets=login.tickets())
@@ -230,6 +238,7 @@ def main():
             user=dict(type="str"),
             password=dict(type="str", no_log=True),
             ticketfile=dict(type="path"),
+            keep_ticket=dict(type="bool", default=True),
             type=dict(type="str", choices=list(TICKET_TYPES)),
             out=dict(type="path"),
             duration=dict(type="str"),
@@ -243,8 +252,16 @@ def main():
         supports_check_mode=True,
     )
     refuse_bad_options(module, LIMITS, SECRETS)
+    p = module.params
+    if not p["keep_ticket"] and (p["command"] not in ("password", "kerberos") or p["ticketfile"] or p["out"]):
+        module.fail_json(msg="keep_ticket=false is for command password or kerberos, without ticketfile or out. "
+                             "Fix: drop keep_ticket, or the other options")
     try:
-        result = run(module)
+        if p["keep_ticket"]:
+            result = run(module, p["ticketfile"])
+        else:
+            with private_ticketfile() as ticketfile:
+                result = run(module, ticketfile)
     except CrossclusterError as err:
         module.fail_json(msg=str(err))
     module.exit_json(**result)

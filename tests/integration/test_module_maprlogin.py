@@ -48,6 +48,26 @@ def test_password_login_is_idempotent_and_never_shows_the_password(lab_local, ti
     assert result.files_containing(a.owner_password) == []
 
 
+def test_a_login_that_keeps_no_ticket_leaves_nothing_and_is_made_every_time(lab_local, ticketfile):
+    a = lab_local.cluster("a")
+    check = task(command="password", user="mapr", password=env_lookup("PW"), keep_ticket=False)
+    wrong = dict(task(command="password", user="mapr", password="Wr0ng-%s" % os.getpid(), keep_ticket=False),
+                 ignore_errors=True)
+    refused = dict(task(command="password", user="mapr", password=env_lookup("PW"), keep_ticket=False,
+                        ticketfile=ticketfile), ignore_errors=True)
+    tmp_before = set(os.listdir("/tmp"))
+    result = run(lab_local, [check, check, wrong, refused], secret_env={"PW": a.owner_password}).expect_ok()
+    first, again, failed, mixed = [r["result"] for r in result.results]
+    # The ticket was made (print of the private file shows it), and made again: nothing is reused.
+    assert [(t["cluster"], t["user"]) for t in first["tickets"]] == [(a.name, "mapr")] and not first["reused"]
+    assert again["changed"] and not again["reused"]
+    assert failed["failed"] and "maprlogin password failed" in failed["msg"]
+    assert mixed["failed"] and mixed["msg"].startswith("keep_ticket=false is for command password or kerberos")
+    assert not os.path.exists(ticketfile)
+    assert [n for n in set(os.listdir("/tmp")) - tmp_before if n.startswith(".crosscluster-maprlogin-")] == []
+    assert a.owner_password not in result.output
+
+
 def test_check_mode_does_not_log_in(lab_local, ticketfile):
     a = lab_local.cluster("a")
     result = run(lab_local, [task(command="password", user="mapr", password=env_lookup("PW"),
