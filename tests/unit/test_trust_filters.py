@@ -255,9 +255,9 @@ def test_preflight_report_filter_leaves_out_only_unreachable_hosts_not_in_play()
 
 def test_preflight_report_filter_reads_the_probes_of_hosts_in_play():
     hostvars, groups, play = _adapter_world()
-    failed = {"results": [{"item": {"cluster": "b.ex", "host": "nb1", "port": 7443}, "msg": "Timeout"}]}
+    failed = {"probes": [{"cluster": "b.ex", "host": "nb1", "port": 7443, "reachable": False, "error": "timed out"}]}
     hostvars["a1"]["__preflight_reach"] = failed
-    hostvars["a2"]["__preflight_reach"] = {"results": [dict(failed["results"][0], skipped=True)]}
+    hostvars["a2"]["__preflight_reach"] = {"skipped": True}
     hostvars["b2"]["__preflight_reach"] = failed  # not in the play
     report = preflight_report(PAIR, hostvars, groups, play, REQUIRED)
     assert [p.split(" (")[0] for p in report["problems"]] == ["a1 cannot reach any CLDB of b.ex"]
