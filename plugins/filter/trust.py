@@ -58,16 +58,19 @@ def trust_alias(cluster_name, sha256):
     return preflight.trust_alias(cluster_name, sha256, ALIAS_DIGEST_LENGTH)
 
 
-def trust_topology(trusts, groups, play_hosts, cldb_suffix="_cldb"):
+def trust_topology(trusts, groups, play_hosts, cldb_suffix="_cldb", hostvars=None):
     """Each host's cluster group, peers and whether it acts for its cluster (see module_utils/planner.py).
 
-    Empty for a malformed ``crosscluster_trusts``, which the preflight gate names.
+    Empty for a malformed ``crosscluster_trusts``, which the preflight gate names. With ``hostvars``,
+    a host whose gathered ``mapr_security`` says it runs a CLDB counts as a CLDB node.
     """
     if trust_list.shape_problems(trusts):
         return dict((host, dict(group=None, peers=dict(user=[], server=[]), revoked=dict(user=[], server=[]),
                                 speaks=False, speaks_cldb=False, reads_tickets=False, peer_speakers={}))
                     for host in play_hosts)
-    return planner.topology(trusts, groups, play_hosts, cldb_suffix)
+    cldb_hosts = [h for h in play_hosts if hostvars is not None
+                  and (host_var(hostvars, h, "mapr_security") or {}).get("is_cldb")]
+    return planner.topology(trusts, groups, play_hosts, cldb_suffix, cldb_hosts)
 
 
 def user_trust_plan(trusts, hostvars, groups, play_hosts):

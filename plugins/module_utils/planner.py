@@ -27,16 +27,17 @@ TRUSTSTORES = ("ssl_truststore", "ssl_truststore.p12", "ssl_truststore.pem")
 KINDS = ("user", "server")
 
 
-def topology(trusts, groups, play_hosts, cldb_suffix="_cldb"):
+def topology(trusts, groups, play_hosts, cldb_suffix="_cldb", cldb_hosts=()):
     """Who is who, for every host in the play: what every role needs before it reads a file.
 
     Per host: ``group`` (its cluster group, or None), ``peers`` and ``revoked`` (the peer groups
     per kind, user and server, kept and revoked), ``speaks`` (the first host of its group still in
     the play, which acts once for the cluster) and ``speaks_cldb`` (likewise among its CLDB group),
-    ``reads_tickets`` (a host of its CLDB group with server peers, kept or revoked: its
-    maprserverticket is read and may change) and ``peer_speakers`` (each peer group's speaking
-    host). Worked out once, so every role agrees on which node acts for a cluster even after another
-    node dropped out.
+    ``reads_tickets`` (a CLDB node with server peers, kept or revoked: its maprserverticket is read
+    and may change; a CLDB node is a host of its CLDB group, or one of ``cldb_hosts``, those whose
+    facts say they run a CLDB, so that a CLDB node left out of the group still gets its tickets)
+    and ``peer_speakers`` (each peer group's speaking host). Worked out once, so every role agrees
+    on which node acts for a cluster even after another node dropped out.
     """
     in_play = set(play_hosts)
 
@@ -49,12 +50,12 @@ def topology(trusts, groups, play_hosts, cldb_suffix="_cldb"):
         peers = dict((kind, trust_list.peers_of(trusts, group, kind) if group else []) for kind in KINDS)
         revoked = dict((kind, trust_list.peers_of(trusts, group, kind, "absent") if group else []) for kind in KINDS)
         every = trust_list.peers_of(trusts, group, "any", "any") if group else []
-        cldb = group is not None and host in (groups.get(group + cldb_suffix) or [])
+        in_cldb_group = group is not None and host in (groups.get(group + cldb_suffix) or [])
         result[host] = dict(
             group=group, peers=peers, revoked=revoked,
             speaks=group is not None and first(group) == host,
-            speaks_cldb=cldb and first(group + cldb_suffix) == host,
-            reads_tickets=cldb and bool(peers["server"] + revoked["server"]),
+            speaks_cldb=in_cldb_group and first(group + cldb_suffix) == host,
+            reads_tickets=(in_cldb_group or host in cldb_hosts) and bool(peers["server"] + revoked["server"]),
             peer_speakers=dict((peer, first(peer)) for peer in every),
         )
     return result

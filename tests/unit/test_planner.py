@@ -274,6 +274,11 @@ def test_topology_names_each_hosts_cluster_peers_and_who_acts_once():
     assert [h for h in who if who[h]["speaks_cldb"]] == ["a1", "b2", "c1"]
     # Every CLDB node with a server peer reads its tickets; c1 has user peers only.
     assert [h for h in who if who[h]["reads_tickets"]] == ["a1", "b2"]
+    # A CLDB node missing from its CLDB group (by its facts) still reads and gets its tickets; it
+    # does not act for the group.
+    who = topology(trusts, SERVER_GROUPS, ["a2", "a1", "b2", "b3", "c1", "x9"], cldb_hosts=["a2", "b3", "c1"])
+    assert [h for h in who if who[h]["reads_tickets"]] == ["a2", "a1", "b2", "b3"]
+    assert [h for h in who if who[h]["speaks_cldb"]] == ["a1", "b2", "c1"]
     assert who["a2"]["peer_speakers"] == {"cluster_b": "b2", "cluster_c": "c1"}
     assert who["x9"]["peers"] == {"user": [], "server": []} and not who["x9"]["speaks"]
 

@@ -364,3 +364,14 @@ def test_krb5_conf_edit_gives_one_call_per_node():
     assert swap["remove"] == {"realms": [{"realm": "B.TEST", "domains": [".b.test"]}],
                               "capaths": [{"client_realm": "A.TEST", "server_realm": "B.TEST"},
                                           {"client_realm": "B.TEST", "server_realm": "A.TEST"}]}
+
+
+def test_trust_topology_counts_a_node_whose_facts_say_cldb_as_a_ticket_reader():
+    trusts = [{"clusters": ["cluster_a", "cluster_b"], "type": "server"}]
+    groups = {"cluster_a": ["a1", "a2"], "cluster_b": ["b1"], "cluster_a_cldb": ["a1"], "cluster_b_cldb": ["b1"]}
+    hostvars = {"a1": {"mapr_security": {"is_cldb": True}}, "a2": {"mapr_security": {"is_cldb": True}},
+                "b1": {}}
+    play = ["a1", "a2", "b1"]
+    assert [h for h, me in trust_topology(trusts, groups, play).items() if me["reads_tickets"]] == ["a1", "b1"]
+    who = trust_topology(trusts, groups, play, "_cldb", hostvars)
+    assert [h for h, me in who.items() if me["reads_tickets"]] == ["a1", "a2", "b1"]
