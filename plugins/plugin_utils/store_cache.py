@@ -23,16 +23,28 @@ def _path(digest):
 
 
 def remember(data):
-    """Keep ``data`` for this run; returns its SHA-256 (hex)."""
+    """Keep ``data`` for this run; returns its SHA-256 (hex).
+
+    Only a shortcut: when the copy cannot be written (a full or read-only disk), nothing is kept
+    and truststore_import reads the node's file as it would without a gather; the gather itself
+    never fails for it.
+    """
     digest = hashlib.sha256(data).hexdigest()
     path = _path(digest)
-    if not os.path.exists(path):
+    if os.path.exists(path):
+        return digest
+    # Written aside and renamed, so a concurrent worker never reads half a copy.
+    partial = "%s.%d" % (path, os.getpid())
+    try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        # Written aside and renamed, so a concurrent worker never reads half a copy.
-        partial = "%s.%d" % (path, os.getpid())
         with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
             handle.write(data)
         os.replace(partial, path)
+    except OSError:
+        try:
+            os.unlink(partial)
+        except OSError:
+            pass
     return digest
 
 

@@ -32,3 +32,12 @@ def test_unknown_or_altered_copies_are_not_recalled(local_tmp):
     digest = store_cache.remember(b"original")
     (local_tmp / store_cache.DIRECTORY / digest).write_bytes(b"altered")
     assert store_cache.recall(digest) is None
+
+
+def test_a_copy_that_cannot_be_written_is_not_kept_and_fails_nothing(local_tmp):
+    # The cache directory's place is taken by a file: no copy can be written there.
+    (local_tmp / store_cache.DIRECTORY).write_bytes(b"not a directory")
+    digest = store_cache.remember(b"store bytes")
+    assert digest == hashlib.sha256(b"store bytes").hexdigest()
+    assert store_cache.recall(digest) is None
+    assert sorted(p.name for p in local_tmp.iterdir()) == [store_cache.DIRECTORY]
