@@ -51,8 +51,9 @@ CONTROLLER_ONLY = {"ansible.builtin.set_fact", "ansible.builtin.debug", "ansible
                    "ansible.builtin.validate_argument_spec", "ansible.builtin.assert",
                    "ansible.builtin.add_host", "ansible.builtin.group_by", "ansible.builtin.meta"}
 
-# The modules that edit the three files trust lives in: one call per file and node, at most.
-FILE_MODULES = ("truststore_import", "clusters_conf_entry", "crossclusterticket_merge")
+# The modules that edit the files trust lives in: one call per node each, at most (peer_trust writes
+# the truststores and mapr-clusters.conf, crossclusterticket_merge maprserverticket).
+FILE_MODULES = ("peer_trust", "crossclusterticket_merge")
 # The verify role's checks, by the start of their task names.
 VERIFY_LOGIN = "datafabric.crosscluster.verify : Log in to the peer cluster"
 VERIFY_SERVER = "datafabric.crosscluster.verify : Check server trust with a call to each peer"
@@ -458,10 +459,8 @@ def mesh_markdown(f):
         ("re-run module executions per node", "%s (CLDB nodes), %s (other nodes), %d in all" % (
             f["rerun_modules_per_node"]["cldb"], f["rerun_modules_per_node"]["non_cldb"],
             f["rerun_modules_per_node"]["total"])),
-        ("first-run calls per node: truststore_import", "at most %d (on %d nodes)" % (
-            calls["truststore_import"]["max_per_node"], calls["truststore_import"]["nodes"])),
-        ("first-run calls per node: clusters_conf_entry", "at most %d (on %d nodes)" % (
-            calls["clusters_conf_entry"]["max_per_node"], calls["clusters_conf_entry"]["nodes"])),
+        ("first-run calls per node: peer_trust (truststores and mapr-clusters.conf)", "at most %d (on %d nodes)" % (
+            calls["peer_trust"]["max_per_node"], calls["peer_trust"]["nodes"])),
         ("first-run calls per node: crossclusterticket_merge", "at most %d (on %d nodes)" % (
             calls["crossclusterticket_merge"]["max_per_node"], calls["crossclusterticket_merge"]["nodes"])),
         ("verify on the first run", "%d logins, %d server calls" % (

@@ -16,6 +16,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.own_ca import own_ca
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.security_facts import CLUSTERS_CONF
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.truststore import TrustStore
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.store_cache import remember
 
@@ -77,6 +78,7 @@ class ActionModule(ActionBase):
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
         store_data = gathered.pop("store_data", None)
+        conf_data = (store_data or {}).pop(CLUSTERS_CONF, None)
         if gathered.get("failed") or "ansible_facts" not in gathered:
             result.update(gathered)
             return result
@@ -87,8 +89,8 @@ class ActionModule(ActionBase):
         if store_data is not None:
             facts["truststores"], trusted = open_stores(os.path.join(args["mapr_home"], "conf"), store_data,
                                                         password)
-            # truststore_import then writes from these bytes without reading the files again.
-            for encoded in store_data.values():
+            # truststore_import and peer_trust then write from these bytes without reading the files again.
+            for encoded in list(store_data.values()) + [conf_data]:
                 if encoded is not None:
                     remember(base64.b64decode(encoded))
         facts["own_ca"] = dict(certificates=[], error=None)

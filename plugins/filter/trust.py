@@ -269,15 +269,18 @@ def _changed(hostvars, host, fact):
 
 
 # The results the roles register, by the kind of trust whose files they change.
-CHANGED_BY = {"user": ("user_trust_store", "user_trust_conf"), "server": ("server_trust_merge",),
+CHANGED_BY = {"user": ("user_trust_peers",), "server": ("server_trust_merge",),
               "kerberos": ("kerberos_trust_principals", "kerberos_trust_conf")}
+
+
+def _changed_kind(hostvars, host, kind):
+    return any(_changed(hostvars, host, name) for name in CHANGED_BY[kind])
 
 
 def verify_targets(who, hostvars, only_changed=False):
     """Which peers each node checks, per kind; with ``only_changed``, only for the kinds its cluster
     changed in this run (see module_utils/planner.py)."""
-    changed = dict((host, [kind for kind, names in CHANGED_BY.items()
-                           if any(_changed(hostvars, host, name) for name in names)]) for host in who)
+    changed = dict((host, [kind for kind in CHANGED_BY if _changed_kind(hostvars, host, kind)]) for host in who)
     return planner.verify_targets(who, changed, bool(only_changed))
 
 
@@ -290,8 +293,7 @@ def trust_summary(trusts, hostvars, groups, play_hosts):
         for local, remote in (trust["clusters"], trust["clusters"][::-1]):
             nodes = [h for h in groups.get(local, []) if h in play_hosts]
             if kind in ("user", "all"):
-                changed = [h for h in nodes if _changed(hostvars, h, "user_trust_conf")
-                           or _changed(hostvars, h, "user_trust_store")]
+                changed = [h for h in nodes if _changed_kind(hostvars, h, "user")]
                 lines.append("user trust   %s -> %s: %d nodes of %s %s %s; changed on %d"
                              % (local, remote, len(nodes), local,
                                 "no longer reach or trust" if revoked else "can reach and verify", remote,
@@ -299,14 +301,13 @@ def trust_summary(trusts, hostvars, groups, play_hosts):
             realms = [hostvars[h].get("kerberos_realm") for h in (nodes[:1] + [h for h in groups.get(remote, [])
                                                                            if h in play_hosts][:1])]
             if len(realms) == 2 and all(realms):
-                changed = [h for h in nodes if _changed(hostvars, h, "kerberos_trust_conf")
-                           or _changed(hostvars, h, "kerberos_trust_principals")]
+                changed = [h for h in nodes if _changed_kind(hostvars, h, "kerberos")]
                 lines.append("kerberos     %s -> %s: %s users %s tickets for %s services (krbtgt/%s@%s); "
                              "changed on %d" % (local, remote, realms[0], "no longer get" if revoked else "get",
                                                 realms[1], realms[1], realms[0], len(changed)))
             if kind in ("server", "all"):
                 cldbs = [h for h in nodes if (hostvars[h].get("mapr_security") or {}).get("is_cldb")]
-                changed = [h for h in cldbs if _changed(hostvars, h, "server_trust_merge")]
+                changed = [h for h in cldbs if _changed_kind(hostvars, h, "server")]
                 lines.append("server trust %s -> %s: %d CLDB nodes of %s %s %s's servers; changed on %d"
                              % (local, remote, len(cldbs), local, "no longer accept" if revoked else "accept",
                                 remote, len(changed)))

@@ -414,3 +414,11 @@ class ClustersConf(KeyedLineFile):
         del self._lines[index]
         return True
 
+
+    def update(self, entries=(), remove=(), allow_first=False):
+        """Make the file hold every one of ``entries`` and none of the clusters named in ``remove``:
+        a build and a revoke in one edit, so a node of a mesh changes the file once per run."""
+        for entry in entries:
+            self.set(entry, allow_first=allow_first)
+        for name in remove:
+            self.remove(name, allow_first=allow_first)

@@ -11,6 +11,7 @@ __metaclass__ = type
 
 import base64
 import grp
+import hashlib
 import os
 import pwd
 import re
@@ -18,7 +19,7 @@ import stat
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.clusters_conf import ClustersConf
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import decode_text, excerpt, read_text
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import decode_text, excerpt
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.properties import parse_properties
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.ticket_file import TicketFile
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.truststore import store_format
@@ -30,6 +31,7 @@ STORE_FILES = (
 DEFAULT_CLDB_HTTPS_PORT = 7443
 # The truststore and its siblings, whose bytes go to the controller when it holds the password.
 TRUSTSTORES = ("ssl_truststore", "ssl_truststore.p12", "ssl_truststore.pem")
+CLUSTERS_CONF = "mapr-clusters.conf"
 KEYSTORE_PEM = "ssl_keystore.pem"
 SERVER_TICKET = "maprserverticket"
 # Only certificate blocks are taken from the keystore PEM: its private key never leaves the node.
@@ -37,14 +39,20 @@ _CERTIFICATE_BLOCK_RE = re.compile(
     r"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]*?-----END CERTIFICATE-----")
 
 
-def _read_text(path):
+def _read_bytes(path):
     try:
-        return read_text(path)
+        with open(path, "rb") as handle:
+            return handle.read()
     except FileNotFoundError:
         return None
     except OSError as err:
         raise CrossclusterError("cannot be read: %s" % err.strerror, path=path,
                                 fix="run with become: true, or as the cluster owner")
+
+
+def _read_text(path):
+    data = _read_bytes(path)
+    return None if data is None else decode_text(data, path)
 
 
 def _store(path):
@@ -145,9 +153,10 @@ def known_users(names):
 
 
 def store_bytes(conf_dir):
-    """The truststores' bytes (base64), for the controller to open with the password."""
+    """The truststores' bytes (base64), for the controller to open with the password, and
+    mapr-clusters.conf's, so that a write of both starts from them."""
     found = {}
-    for name in TRUSTSTORES:
+    for name in TRUSTSTORES + (CLUSTERS_CONF,):
         try:
             with open(os.path.join(conf_dir, name), "rb") as handle:
                 found[name] = base64.b64encode(handle.read()).decode("ascii")
@@ -158,12 +167,12 @@ def store_bytes(conf_dir):
 
 def gather(mapr_home, fips_flag_path, users=()):
     conf_dir = os.path.join(mapr_home, "conf")
-    conf_path = os.path.join(conf_dir, "mapr-clusters.conf")
-    text = _read_text(conf_path)
-    if text is None:
+    conf_path = os.path.join(conf_dir, CLUSTERS_CONF)
+    data = _read_bytes(conf_path)
+    if data is None:
         raise CrossclusterError("does not exist", path=conf_path,
                                 fix="check mapr_home; the node must be a configured MapR node (configure.sh)")
-    conf = ClustersConf.parse(text, path=conf_path)
+    conf = ClustersConf.parse(decode_text(data, conf_path), path=conf_path)
     entries = conf.entries()
     if not entries:
         raise CrossclusterError("names no cluster", path=conf_path,
@@ -190,6 +199,7 @@ def gather(mapr_home, fips_flag_path, users=()):
         cldb_hosts=list(own.hosts),
         clusters=conf.names(),
         conf_lines=[entry.to_line() for entry in entries],
+        conf_sha256=hashlib.sha256(data).hexdigest(),
         is_cldb=os.path.exists(os.path.join(mapr_home, "roles", "cldb")),
         owner=daemon.get("mapr.daemon.user"),
         group=daemon.get("mapr.daemon.group"),

@@ -186,7 +186,6 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs imp
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_module import (
     KEYED_FILE_ARGS,
-    removals,
     run_text_edit,
 )
 
@@ -236,12 +235,11 @@ def main():
 
     def edit(text):
         conf = ClustersConf.parse(text, path=path)
-        for item in wanted:
-            if params["state"] == "present":
-                conf.set(item, allow_first=params["allow_first"])
-            else:
-                conf.remove(getattr(item, "name", item), allow_first=params["allow_first"])
-        removals(module, conf)
+        if params["state"] == "present":
+            conf.update(wanted, params["remove"], allow_first=params["allow_first"])
+        else:
+            conf.update((), [getattr(item, "name", item) for item in wanted] + params["remove"],
+                        allow_first=params["allow_first"])
         parsed = [item.as_dict() for item in wanted if not isinstance(item, str)]
         facts = dict(
             entries=parsed,

@@ -124,6 +124,12 @@ ansible_facts:
           description: Every cluster line of C(mapr-clusters.conf), fields single-spaced, in file order.
           type: list
           elements: str
+        conf_sha256:
+          description:
+            - SHA-256 (hex) of C(mapr-clusters.conf) as read. With O(truststore_password),
+              M(datafabric.crosscluster.peer_trust) later in the run writes from this read, and only
+              if the file still has it.
+          type: str
         is_cldb:
           description: Whether C(roles/cldb) exists.
           type: bool

@@ -31,16 +31,28 @@ STORE_ARGS = dict(
 )
 
 
-class StoreFile:
-    """One store file as read from the node."""
+# A concurrent writer makes the compare-and-swap fail; re-reading converges in one retry in
+# practice, a few more cover a busy node.
+ATTEMPTS = 4
 
-    def __init__(self, path, store_type, password, exists, data, sha256, primary):
+
+class NodeFile:
+    """One file as read from the node: its bytes and the SHA-256 its write must still find."""
+
+    def __init__(self, path, exists, data, sha256):
         self.path = path
-        self.store_type = store_type
-        self.password = password
         self.exists = exists
         self.data = data
         self.sha256 = sha256
+
+
+class StoreFile(NodeFile):
+    """One store file as read from the node."""
+
+    def __init__(self, path, store_type, password, exists, data, sha256, primary):
+        super().__init__(path, exists, data, sha256)
+        self.store_type = store_type
+        self.password = password
         self.primary = primary
 
     def load(self, create=False):
@@ -99,36 +111,82 @@ class NodeFiles:
             msg += " (%s). Fix: re-run; each file was left either as it was or fully written" % "; ".join(details)
         return AnsibleActionFail(msg)
 
-    def read(self, layout):
-        result = self._run(dict(paths=[item[0] for item in layout], state="read"))
+    def read_paths(self, paths):
+        """The files at ``paths``, read in one call under the node's directory lock."""
+        result = self._run(dict(paths=list(paths), state="read"))
         if result.get("failed"):
-            raise self._failure(result, "reading", [item[0] for item in layout])
-        files = []
-        for (path, store_type, password, primary), item in zip(layout, result["files"]):
-            data = base64.b64decode(item["content"]) if item["exists"] else None
-            files.append(StoreFile(path, store_type, password, item["exists"], data, item["sha256"], primary))
-        return files
+            raise self._failure(result, "reading", list(paths))
+        return [NodeFile(path, item["exists"], base64.b64decode(item["content"]) if item["exists"] else None,
+                         item["sha256"]) for path, item in zip(paths, result["files"])]
 
-    def as_gathered(self, layout):
-        """The files as security_facts read them earlier in this run (its ``mapr_security`` facts
-        and the bytes it kept on the controller), or None when it did not read every one of them.
-        The write's compare-and-swap still checks they have not changed since."""
-        facts = (self.task_vars.get("ansible_facts") or {}).get("mapr_security") or {}
+    def read(self, layout, extra=()):
+        """The stores of ``layout`` (see store_layout), then the plain files at ``extra``."""
+        files = self.read_paths([item[0] for item in layout] + list(extra))
+        stores = [StoreFile(path, store_type, password, f.exists, f.data, f.sha256, primary)
+                  for (path, store_type, password, primary), f in zip(layout, files)]
+        return stores + files[len(layout):]
+
+    def _facts(self):
+        return (self.task_vars.get("ansible_facts") or {}).get("mapr_security") or {}
+
+    def _gathered(self, path, infos):
+        """(exists, data, sha256) of ``path`` as security_facts read it, from ``infos``
+        ({basename: {exists, sha256}} of the files it read in the node's conf directory), or None."""
+        facts = self._facts()
         conf_dir = os.path.normpath(os.path.join(facts.get("mapr_home") or "", "conf"))
-        stores = facts.get("truststores") or {}
+        same_dir = os.path.normpath(os.path.dirname(path)) == conf_dir
+        info = infos.get(os.path.basename(path)) if same_dir else None
+        if not info or "sha256" not in info:
+            return None
+        data = recall(info["sha256"]) if info["exists"] else None
+        if info["exists"] and data is None:
+            return None
+        return info["exists"], data, info["sha256"]
+
+    def as_gathered(self, layout, extra=()):
+        """The files of ``read(layout, extra)`` as security_facts read them earlier in this run (its
+        ``mapr_security`` facts and the bytes it kept on the controller), or None when it did not
+        read every one of them. The write's compare-and-swap still checks they have not changed since."""
+        facts = self._facts()
+        infos = dict(facts.get("truststores") or {})
+        if facts.get("conf_sha256"):
+            infos["mapr-clusters.conf"] = dict(exists=True, sha256=facts["conf_sha256"])
         files = []
         for path, store_type, password, primary in layout:
-            same_dir = os.path.normpath(os.path.dirname(path)) == conf_dir
-            info = stores.get(os.path.basename(path)) if same_dir else None
-            if not info or "sha256" not in info:
+            found = self._gathered(path, infos)
+            if found is None:
                 return None
-            data = recall(info["sha256"]) if info["exists"] else None
-            if info["exists"] and data is None:
+            files.append(StoreFile(path, store_type, password, found[0], found[1], found[2], primary))
+        for path in extra:
+            found = self._gathered(path, infos)
+            if found is None:
                 return None
-            files.append(StoreFile(path, store_type, password, info["exists"], data, info["sha256"], primary))
+            files.append(NodeFile(path, *found))
         return files
 
+    def converge(self, layout, extra, compute, check_mode, write_args):
+        """Read the files (first as gathered, when they were), ``compute(files) -> (contents,
+        report)`` and write ``contents`` ({path: bytes}) only if no file changed since the read;
+        when one did, read again and recompute. Returns ``(report, backup_files)``."""
+        gathered = self.as_gathered(layout, extra)
+        for attempt in range(ATTEMPTS):
+            files = gathered if attempt == 0 and gathered is not None else self.read(layout, extra)
+            # A missing sibling store is neither read nor created; a missing primary is the
+            # caller's to refuse or create.
+            files = [f for f in files if f.exists or getattr(f, "primary", True)]
+            contents, report = compute(files)
+            backups = {}
+            if contents and not check_mode:
+                written, backups = self.replace(files, contents, **write_args)
+                if not written:
+                    continue
+            return report, backups
+        raise AnsibleActionFail("%s kept changing while this task ran (%d attempts). Fix: re-run when "
+                                "no other job writes them" % (", ".join([item[0] for item in layout] + list(extra)),
+                                                            ATTEMPTS))
+
     def replace(self, files, contents, backup, file_args, create):
+        # Files are written in the order of ``files``: a caller lists first what must land first.
         """Write ``contents`` ({path: bytes}); returns (written, backup_files), written False on conflict."""
         args = dict(
             paths=[f.path for f in files],

@@ -79,8 +79,8 @@ def test_a_rerun_that_changes_anything_is_named():
 
 def test_a_second_call_per_file_is_named():
     calls = {"a1": dict.fromkeys(bench.FILE_MODULES, 1), "b1": dict(dict.fromkeys(bench.FILE_MODULES, 1),
-                                                                   truststore_import=2)}
-    assert bench.repeated_file_calls(calls) == {"b1": {"truststore_import": 2}}
+                                                                   peer_trust=2)}
+    assert bench.repeated_file_calls(calls) == {"b1": {"peer_trust": 2}}
 
 
 def test_compare_smoke_builds_checks_and_reruns_without_change(tmp_path):

@@ -51,7 +51,6 @@ WITH_WRAPPER = ["-e", "ansible_python_interpreter=" + WRAPPER]
 NO_VERIFY = ["-e", "all_trust_verify=false"]
 
 # The modules' payload as AnsiballZ sends it names the module and carries its arguments as JSON.
-CONF_MODULE = "plugins.modules.clusters_conf_entry'"
 STORE_REPLACE = ("plugins.modules.file_snapshot'", '"state": "replace"')
 TICKET_MODULE = "plugins.modules.crossclusterticket_merge'"
 
@@ -258,10 +257,11 @@ def test_sigkill_at_each_write_step_leaves_old_or_new_and_the_playbook_converges
     lab = make_lab(clusters=2, nodes=2, mode="ssh")
     old = dict((host, read_files(lab, host)) for host in lab.hosts)
 
-    # Through Ansible: one kill per file kind, each on its own node, in one run.
+    # Through Ansible: one kill per write, each on its own node, in one run. peer_trust replaces the
+    # three stores, then mapr-clusters.conf: a2 dies before the conf's rename, b2 after the JKS's.
     planned = {
-        "a2": ((CONF_MODULE,), "rename:when=1", CONF, "datafabric.crosscluster.clusters_conf_entry"),
-        "b2": (STORE_REPLACE, "rename:when=2", "ssl_truststore*", "datafabric.crosscluster.truststore_import"),
+        "a2": (STORE_REPLACE, "rename:when=4", CONF, "datafabric.crosscluster.peer_trust"),
+        "b2": (STORE_REPLACE, "rename:when=2", "ssl_truststore*", "datafabric.crosscluster.peer_trust"),
         "a1": ((TICKET_MODULE,), "fsync:when=1", TICKETS, "datafabric.crosscluster.crossclusterticket_merge"),
     }
     install_interpreters(lab, dict((h, (p[0], strace_kill_module(p[1]))) for h, p in planned.items()))
@@ -269,25 +269,30 @@ def test_sigkill_at_each_write_step_leaves_old_or_new_and_the_playbook_converges
     failed = failures(killed)
     assert sorted(failed) == sorted(planned), killed.describe()
     died = dict((host, failed_in(killed, host, plan[3])) for host, plan in planned.items())
-    # A killed module leaves no JSON: its exit status must reach the user, through the action too.
-    assert died["a2"]["rc"] == 137, died["a2"]
-    assert "%s/ssl_truststore.p12" % NODE_CONF in died["b2"]["msg"], died["b2"]
-    assert "killed by signal 9" in died["b2"]["msg"], died["b2"]
-    # a2 died before its rename, a1 before its fsync: each file still the old one, staged copy left.
+    # A killed module leaves no JSON: its exit status must reach the user through the action.
+    for host in ("a2", "b2"):
+        assert "%s/ssl_truststore.p12" % NODE_CONF in died[host]["msg"], died[host]
+        assert "killed by signal 9" in died[host]["msg"], died[host]
+    # a2 died before its last rename, a1 before its fsync: each file still the old one, staged copy left.
     assert read_files(lab, "a2")[CONF] == old["a2"][CONF]
+    # The certificates went first: a2 already trusts B, and does not name B yet.
+    for name in STORES:
+        assert store_fingerprints(lab, "a2", name) == store_fingerprints(lab, "a1", name), name
     assert read_files(lab, "a1")[TICKETS] == old["a1"][TICKETS]
     assert [n for n in staged_leftovers(lab, "a2") if n.startswith("." + CONF + ".")], staged_leftovers(lab, "a2")
     assert [n for n in staged_leftovers(lab, "a1") if n.startswith("." + TICKETS + ".")], staged_leftovers(lab, "a1")
-    # b2 died at its second rename: the JKS is the new store (what b1 holds), its siblings the old.
+    # b2 died at its second rename: the JKS is the new store (what b1 holds), its siblings and conf the old.
     b2 = read_files(lab, "b2")
     assert b2["ssl_truststore"] != old["b2"]["ssl_truststore"]
     assert store_fingerprints(lab, "b2", "ssl_truststore") == store_fingerprints(lab, "b1", "ssl_truststore")
-    assert (b2["ssl_truststore.p12"], b2["ssl_truststore.pem"]) == (
-        old["b2"]["ssl_truststore.p12"], old["b2"]["ssl_truststore.pem"])
-    for host, (_needles, spec, kind, action) in planned.items():
+    assert (b2["ssl_truststore.p12"], b2["ssl_truststore.pem"], b2[CONF]) == (
+        old["b2"]["ssl_truststore.p12"], old["b2"]["ssl_truststore.pem"], old["b2"][CONF])
+    afterwards = {"a2": "the three stores new, mapr-clusters.conf old", "a1": "old, byte for byte",
+                  "b2": "ssl_truststore new; .p12, .pem and mapr-clusters.conf old"}
+    for host, (_needles, spec, _kind, action) in planned.items():
         record("fault", "playbook: SIGKILL at %s in %s" % (spec, action.rsplit(".", 1)[1]),
-               detail="node %s, main playbook; the task failed for that node only; %s afterwards: %s"
-               % (host, kind, "ssl_truststore new, .p12 and .pem old" if host == "b2" else "old, byte for byte"))
+               detail="node %s, main playbook; the task failed for that node only; afterwards %s"
+               % (host, afterwards[host]))
 
     converged = run(lab, "all", extra_args=NO_VERIFY)
     converged.expect_ok()
@@ -406,19 +411,18 @@ dd if=/dev/zero of={NODE_CONF}/.filler bs=4096 2>/dev/null || true
         failed = failures(result)
         assert sorted(failed) == ["a2"], result.describe()
         status, action, outcome = failed["a2"]
-        # The first write of user_trust fails, whichever of the two files it is.
-        written = {"datafabric.crosscluster.truststore_import": "ssl_truststore",
-                   "datafabric.crosscluster.clusters_conf_entry": CONF}
-        assert status == "failed" and action in written, outcome
+        # user_trust's one write fails before any file is replaced: it stages every file first.
+        assert status == "failed" and action == "datafabric.crosscluster.peer_trust", outcome
         assert "No space left" in outcome["msg"], outcome["msg"]
-        assert "%s/%s" % (NODE_CONF, written[action]) in outcome["msg"], outcome["msg"]
+        for name in (CONF, "ssl_truststore"):
+            assert "%s/%s" % (NODE_CONF, name) in outcome["msg"], outcome["msg"]
         print("full disk:", outcome["msg"])
         assert re.search(r"fatal: \[a2\]: FAILED!.*No space left", result.stdout), result.stdout
         assert node_digests(lab, "a2") == before
         assert sorted(changed_hosts(result)) == ["a1", "b1", "b2"]
         record("fault", "full disk", detail="a2's conf/ on a full 128 KiB tmpfs, main playbook: failed on a2 "
-               "naming %s and 'No space left on device'; every file of a2's conf/ byte-identical, no staged "
-               "copy left; the other nodes finished" % written[action])
+               "naming its stores and mapr-clusters.conf and 'No space left on device'; every file of a2's "
+               "conf/ byte-identical, no staged copy left; the other nodes finished")
     finally:
         lab.run_on("a2", ["umount", NODE_CONF])
     assert lab.run_on("a2", ["findmnt", "-n", NODE_CONF]).returncode != 0
@@ -452,8 +456,8 @@ def test_store_changed_between_read_and_write_is_refused_and_kept(make_lab):
            "of an earlier read after another writer added a certificate to ssl_truststore.pem: refused "
            "(conflict), the other writer's certificate kept")
 
-    # In the playbook: another writer adds a certificate to the PEM store after truststore_import
-    # read the stores and before its first replace; the action must re-read and try again.
+    # In the playbook: another writer adds a certificate to the PEM store after the gather read the
+    # stores and before peer_trust's first replace; the action must re-read and try again.
     extra = Ca("concurrent writer")
     tmp = os.path.join(lab.node_root("a1"), "tmp")
     with open(os.path.join(tmp, "fault-extra.pem"), "w", encoding="ascii") as handle:
@@ -469,7 +473,7 @@ def test_store_changed_between_read_and_write_is_refused_and_kept(make_lab):
         kept = [extra.sha256] if name == "ssl_truststore.pem" else []
         assert store_fingerprints(lab, "a1", name) == sorted(wanted + kept), name
     record("fault", "store changed during a playbook's import", detail="another writer appended a certificate "
-           "to a1's ssl_truststore.pem between truststore_import's read and its replace: the replace was refused, "
+           "to a1's ssl_truststore.pem between the gather's read and peer_trust's replace: the replace was refused, "
            "the action re-read and retried; all three stores got cluster B's CA and the PEM kept the other "
            "writer's certificate")
 

@@ -1,4 +1,4 @@
-"""truststore_import writes from the bytes security_facts gathered earlier in the run.
+"""truststore_import and peer_trust write from the bytes security_facts gathered earlier in the run.
 
 The gather already read every truststore of the node; reading them again before the write would be
 one more round trip per node. The import starts from the gathered bytes and sends only its write,
@@ -64,3 +64,33 @@ def test_the_import_writes_from_the_gathered_bytes_and_reads_anew_when_they_are_
     assert {alias: entry for alias, entry in after.items() if alias not in before} == {
         "gathered-b-ca": ("trustedCertEntry", CA_B.sha256), "gathered-c-ca": ("trustedCertEntry", CA_C.sha256)}
     assert keytool_list(store + ".p12", password, "PKCS12") == after
+
+
+def trusting(name, home, ca, line):
+    return {"name": name, "datafabric.crosscluster.peer_trust": {
+        "mapr_home": home, "password": "{{ mapr_truststore_password }}",
+        "certificates": [{"alias": ca.common_name.replace(" ", "-"), "pem": ca.pem}], "lines": [line]}}
+
+
+def test_peer_trust_writes_stores_and_conf_in_one_call_from_the_gathered_bytes(make_lab, tmp_path):
+    lab = make_lab(clusters=2, nodes=1)
+    host = lab.cluster("a").hosts[0]
+    home = lab.mapr_home(host)
+    password = lab.cluster("a").store_password
+    line_b, line_c = "peer-b.example secure=true b1:7222", "peer-c.example secure=true c1:7222"
+    play = [{"hosts": host, "gather_facts": False, "tasks": [
+        {"name": "gather", "datafabric.crosscluster.security_facts": {
+            "mapr_home": home, "truststore_password": "{{ mapr_truststore_password }}"}},
+        trusting("trust b", home, CA_B, line_b),
+        # Stale now: "trust b" changed the stores and the conf after the gather.
+        trusting("trust c", home, CA_C, line_c),
+    ]}]
+    result = run_playbook(play, inventory=lab.inventory_path, connection=None, verbosity=3, tmp_dir=tmp_path,
+                          env={"ANSIBLE_PIPELINING": "1"}).expect_ok()
+    assert [result.task(n)["changed"] for n in ("trust b", "trust c")] == [True, True]
+    assert executions(result.output) == {"gather": 1, "trust b": 1, "trust c": 3}, result.output[-3000:]
+    with open("%s/conf/mapr-clusters.conf" % home) as handle:
+        assert handle.read().splitlines()[-2:] == [line_b, line_c]
+    trusted = keytool_list("%s/conf/ssl_truststore" % home, password)
+    assert trusted["gathered-b-ca"] == ("trustedCertEntry", CA_B.sha256)
+    assert trusted["gathered-c-ca"] == ("trustedCertEntry", CA_C.sha256)

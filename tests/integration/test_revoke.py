@@ -71,11 +71,11 @@ def test_revoking_one_pair_of_a_mesh(make_lab):
     dry = play(lab, [MESH, REVOKE_AB], check=True, diff=True).expect_ok()
     assert conf_state(lab) == built
     assert changed_hosts(dry) == ["a1", "a2", "b1", "b2"]
-    removed = [r for r in dry.results if r["host"] == "a2" and r["action"].endswith("truststore_import")
-               and r["result"].get("changed")]
-    assert [item["alias"] for item in removed[0]["result"]["removed"]] == sorted(b_aliases_on_a2)
-    conf = [r for r in dry.results if r["host"] == "b1" and r["action"].endswith("clusters_conf_entry")][0]
-    assert a.name in conf["result"]["diff"]["before"] and a.name not in conf["result"]["diff"]["after"]
+    writes = dict((r["host"], r["result"]) for r in dry.results if r["action"].endswith("peer_trust")
+                  and r["result"].get("changed"))
+    assert [item["alias"] for item in writes["a2"]["truststore"]["removed"]] == sorted(b_aliases_on_a2)
+    conf_diff = [d for d in writes["b1"]["diff"] if d["after_header"].endswith("/mapr-clusters.conf")][0]
+    assert a.name in conf_diff["before"] and a.name not in conf_diff["after"]
 
     # The real run; its verify step checks that the revoked peers now refuse a login and a call.
     done = play(lab, [MESH, REVOKE_AB]).expect_ok()

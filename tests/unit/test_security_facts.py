@@ -242,10 +242,11 @@ def test_known_users():
     assert security_facts.known_users([]) == {}
 
 
-def test_store_bytes_are_each_truststore_in_base64(tmp_path):
+def test_store_bytes_are_each_truststore_and_the_conf_in_base64(tmp_path):
     assert security_facts.store_bytes(str(tmp_path)) == {
-        "ssl_truststore": None, "ssl_truststore.p12": None, "ssl_truststore.pem": None}
-    data = {"ssl_truststore": JKS, "ssl_truststore.p12": b"\x30\x03\x02\x01\x03", "ssl_truststore.pem": b""}
+        "ssl_truststore": None, "ssl_truststore.p12": None, "ssl_truststore.pem": None, "mapr-clusters.conf": None}
+    data = {"ssl_truststore": JKS, "ssl_truststore.p12": b"\x30\x03\x02\x01\x03", "ssl_truststore.pem": b"",
+            "mapr-clusters.conf": b"a.example secure=true a1:7222\n"}
     for name, raw in data.items():
         (tmp_path / name).write_bytes(raw)
     (tmp_path / "ssl_keystore").write_bytes(b"keystore, never sent")
@@ -265,6 +266,9 @@ def test_gather_reports_the_ticket_users_and_keystore(node, pems):
     assert [c.strip() for c in facts["keystore"]["certificates"]] == [pems[0][1].strip()]
     assert "PRIVATE KEY" not in repr(facts)
     assert gather(str(home), str(flag))["users"] == {}
+    # peer_trust's compare-and-swap stands on this: the digest of exactly the bytes parsed.
+    conf = (home / "conf" / "mapr-clusters.conf").read_bytes()
+    assert facts["conf_sha256"] == hashlib.sha256(conf).hexdigest()
 
 
 # --- the controller opens the stores (plugins/action/security_facts.py) -----------------------------------

@@ -111,7 +111,7 @@ def test_user_trust_plan_reads_the_facts_of_hosts_in_play_only():
 def test_summary_counts_changed_nodes_per_direction():
     trusts = [{"clusters": ["cluster_a", "cluster_b"], "type": "user"}]
     groups = {"cluster_a": ["a1", "a2"], "cluster_b": ["b1"]}
-    hostvars = {"a1": {"user_trust_conf": {"changed": True}}, "a2": {"user_trust_store": {"changed": False}},
+    hostvars = {"a1": {"user_trust_peers": {"changed": True}}, "a2": {"user_trust_peers": {"changed": False}},
                 "b1": {}}
     lines = trust_summary(trusts, hostvars, groups, ["a1", "a2", "b1"])
     assert lines[0].startswith("user trust   cluster_a -> cluster_b: 2 nodes") and lines[0].endswith("changed on 1")

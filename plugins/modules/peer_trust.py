@@ -1,0 +1,171 @@
+#!/usr/bin/python
+# Copyright: datafabric.crosscluster contributors
+# Apache License 2.0 (see LICENSE)
+# The work is done by the action plugin of the same name, on the controller.
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: peer_trust
+short_description: Trust peer clusters on a node in one write, their CA certificates and mapr-clusters.conf lines
+version_added: 0.1.0
+description:
+  - What C(configure-crosscluster.sh create user) does to a node, for any number of peer clusters
+    at once, and what a revoke undoes - the peers' CA certificates in C(ssl_truststore) and its
+    siblings C(ssl_truststore.p12) and C(ssl_truststore.pem), and the peers' lines in
+    C(mapr-clusters.conf).
+  - The stores are edited as M(datafabric.crosscluster.truststore_import) does and
+    C(mapr-clusters.conf) as M(datafabric.crosscluster.clusters_conf_entry) does, on the controller.
+    All the files that change are written in one call on the node, only if none of them changed
+    since it was read (compare-and-swap, retried from a fresh read). Everything is staged before
+    the first file is replaced, and the stores are replaced before C(mapr-clusters.conf), so a
+    node never names a cluster whose certificate it cannot verify.
+  - When M(datafabric.crosscluster.security_facts) read the node earlier in the run (with the
+    truststore password), the write starts from those bytes - one module call on the node.
+  - The node's own cluster (the first line of C(mapr-clusters.conf)) is never changed or removed.
+  - Use the two single-file modules for anything else (another store, a line built from fields,
+    O(datafabric.crosscluster.truststore_import#module:on_alias_conflict)).
+options:
+  mapr_home:
+    description: The MapR installation directory; the files are in its C(conf) directory.
+    type: path
+    default: /opt/mapr
+  password:
+    description: The truststore password. Required when O(certificates) or O(certificates_remove) is given.
+    type: str
+  companion_password:
+    description: Password of C(ssl_truststore.p12), when it differs from O(password).
+    type: str
+  certificates:
+    description:
+      - The peers' CA certificates to trust. One already present (same SHA-256) is not added again;
+        an alias that holds a different certificate fails the task.
+      - The stores are read only when this or O(certificates_remove) is given.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      alias:
+        description: Alias of the entry (stored lower-case). Needed.
+        type: str
+      pem:
+        description: The certificate, PEM text. Needed.
+        type: str
+      sha256:
+        description: Its SHA-256 fingerprint, as a plan may carry it; optional.
+        type: str
+  certificates_remove:
+    description:
+      - Entries to remove before O(certificates) are added, as
+        O(datafabric.crosscluster.truststore_import#module:remove) of truststore_import.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      alias:
+        description: Alias of the entry to remove.
+        type: str
+      sha256:
+        description: SHA-256 fingerprint of the entries to remove.
+        type: str
+  lines:
+    description:
+      - Whole C(mapr-clusters.conf) lines of the peers, as their nodes hold them as their first line.
+        A peer's line that differs replaces the old one where it stands; a new one goes after the
+        last cluster line.
+    type: list
+    elements: str
+    default: []
+  remove:
+    description: Names of clusters whose lines go from C(mapr-clusters.conf), after O(lines) are set.
+    type: list
+    elements: str
+    default: []
+  backup:
+    description: Keep each replaced file as a timestamped hard link next to it.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details:
+      - One diff per changed file - each store's entries (alias, type, SHA-256, subject), and the
+        text of C(mapr-clusters.conf).
+  platform:
+    platforms: posix
+notes:
+  - The files keep their mode and owner. C(mapr-clusters.conf) and the primary store must exist; a
+    missing sibling store is left missing.
+  - The truststore password never leaves the controller.
+requirements:
+  - pyjks and cryptography >= 45 on the controller.
+seealso:
+  - module: datafabric.crosscluster.truststore_import
+  - module: datafabric.crosscluster.clusters_conf_entry
+  - module: datafabric.crosscluster.security_facts
+author:
+  - datafabric.crosscluster developers
+"""
+
+EXAMPLES = r"""
+- name: Trust cluster B on every node of cluster A
+  datafabric.crosscluster.peer_trust:
+    password: "{{ mapr_truststore_password }}"
+    certificates:
+      - alias: b.example.com-5d1f0a6c2b9e
+        pem: "{{ cluster_b_ca_pem }}"
+    lines:
+      - "b.example.com secure=true cldb-b1:7222 cldb-b2:7222"
+    backup: true
+
+- name: Stop trusting cluster C (its line and its CA)
+  datafabric.crosscluster.peer_trust:
+    password: "{{ mapr_truststore_password }}"
+    certificates_remove:
+      - alias: c.example.com-0a1b2c3d4e5f
+    remove: [c.example.com]
+"""
+
+RETURN = r"""
+truststore:
+  description:
+    - What changed in the stores, as M(datafabric.crosscluster.truststore_import) returns it
+      (C(path), C(store_type), C(imported), C(removed), C(already_present), C(stores)).
+  returned: when O(certificates) or O(certificates_remove) is given
+  type: dict
+conf:
+  description: C(mapr-clusters.conf) after the edit.
+  returned: always
+  type: dict
+  contains:
+    path:
+      description: Its path.
+      type: str
+    changed:
+      description: Whether it changed.
+      type: bool
+    clusters:
+      description: Every cluster it names, in file order.
+      type: list
+      elements: str
+    local_cluster:
+      description: The node's own cluster, its first line.
+      type: str
+    backup_file:
+      description: Where its previous content was kept, with O(backup=true).
+      type: str
+      returned: when backed up
+"""
