@@ -478,6 +478,20 @@ def test_store_changed_between_read_and_write_is_refused_and_kept(make_lab):
            "writer's certificate")
 
 
+def test_a_failed_checker_hands_its_checks_to_the_next_node_of_its_cluster(make_lab):
+    """a1 would check cluster A's trust; its write fails, so a2 logs in to B for cluster A."""
+    lab = make_lab(clusters=2, nodes=2, mode="ssh")
+    install_interpreters(lab, {"a1": (STORE_REPLACE, "exit 3")})
+    result = run(lab, "user", extra_args=WITH_WRAPPER)
+    assert sorted(failures(result)) == ["a1"], result.describe()
+    assert "exit status 3" in failed_in(result, "a1", "datafabric.crosscluster.peer_trust")["msg"]
+    logins = dict((r["host"], r["status"]) for r in result.results
+                  if r["task"].startswith("datafabric.crosscluster.verify : Log in to the peer cluster"))
+    assert logins == {"a2": "ok", "b1": "ok"}, result.describe()
+    record("fault", "the node that checks for its cluster failed", detail="a1's write failed (its interpreter "
+           "exited 3): the checks of cluster A ran from a2, B's from b1, and passed")
+
+
 # ------------------------------------------------------------------ 5. a node lost mid-run
 
 
@@ -491,13 +505,13 @@ def wait_for(path, running, timeout=120):
 
 def test_node_lost_after_preflight_is_named_and_the_rest_finish(make_lab):
     lab = make_lab(clusters=2, nodes=2, mode="ssh")
-    # a1 holds user_trust's first write (its truststores, after preflight passed) until a2 is
-    # down; the play moves in step, so a2 is lost at the next task, its mapr-clusters.conf line.
-    tmp = os.path.join(lab.node_root("a1"), "tmp")
+    # a2 holds user_trust's write (its truststores and mapr-clusters.conf, after preflight passed)
+    # before it starts, and is lost there: its sshd and sessions are killed.
+    tmp = os.path.join(lab.node_root("a2"), "tmp")
     old_conf = read_files(lab, "a2", [CONF])[CONF]
     hold = ("touch /tmp/fault-reached; i=0; while [ ! -e /tmp/fault-go ] && [ $i -lt 2400 ]; "
             'do sleep 0.05; i=$((i+1)); done; %s "$@"' % NODE_PYTHON)
-    install_interpreters(lab, {"a1": (STORE_REPLACE, hold)})
+    install_interpreters(lab, {"a2": (STORE_REPLACE, hold)})
     running = start(lab, "user", extra_args=WITH_WRAPPER + NO_VERIFY)
     try:
         wait_for(os.path.join(tmp, "fault-reached"), running)
@@ -509,8 +523,7 @@ def test_node_lost_after_preflight_is_named_and_the_rest_finish(make_lab):
     assert [(host, status) for host, (status, _a, _r) in failures(lost).items()] == [("a2", "unreachable")], \
         lost.describe()
     assert read_files(lab, "a2", [CONF]) == {CONF: old_conf}
-    # a2's own conf task ran alongside a1's and may have finished before a2 went down.
-    assert {"a1", "b1", "b2"} <= set(changed_hosts(lost))
+    assert set(changed_hosts(lost)) == {"a1", "b1", "b2"}
     for host in ("a1", "b1", "b2"):
         assert len(conf_names(lab, host)) == 2, host
     summary = lost.task("Summary")["msg"]
@@ -522,6 +535,6 @@ def test_node_lost_after_preflight_is_named_and_the_rest_finish(make_lab):
     state = conf_state(lab)
     again = run(lab, "user", extra_args=NO_VERIFY).expect_ok()
     assert changed_hosts(again) == [] and conf_state(lab) == state
-    record("fault", "node lost mid-run", detail="a2's sshd and sessions killed after preflight, while a1 held "
-           "its first write: a2 reported unreachable and named in the summary, a1, b1, b2 finished; after "
-           "a2 came back the playbook converged, verify passed, a further run changed nothing")
+    record("fault", "node lost mid-run", detail="a2's sshd and sessions killed after preflight, while it held "
+           "its write: a2 reported unreachable with its files unchanged and named in the summary, a1, b1, b2 "
+           "finished; after a2 came back the playbook converged, verify passed, a further run changed nothing")
