@@ -86,13 +86,7 @@ options:
 extends_documentation_fragment:
   - datafabric.crosscluster.files
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
+  - datafabric.crosscluster.attributes
 notes:
   - Each value becomes (part of) one line of the file, so a value that holds a control character (a newline,
     carriage return, tab, NUL or any other of U+0000-U+001F, U+007F-U+009F, U+2028 and U+2029) is refused,

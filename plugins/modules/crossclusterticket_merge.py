@@ -70,14 +70,10 @@ options:
 extends_documentation_fragment:
   - datafabric.crosscluster.files
   - ansible.builtin.action_common_attributes
+  - datafabric.crosscluster.attributes
 attributes:
-  check_mode:
-    support: full
   diff_mode:
-    support: full
     details: Blobs are shown as C(sha256:<12 hex digits>), never in clear.
-  platform:
-    platforms: posix
 notes:
   - A ticket is one line of the file, so O(ticket) or an item of O(tickets) that holds a control character (a
     newline, carriage return, tab, NUL or any other of U+0000-U+001F, U+007F-U+009F, U+2028 and U+2029) (a

@@ -51,14 +51,12 @@ options:
 extends_documentation_fragment:
   - datafabric.crosscluster.files
   - ansible.builtin.action_common_attributes
+  - datafabric.crosscluster.attributes
 attributes:
   check_mode:
-    support: full
     details: V(read) runs in check mode; V(replace) reports what it would write and writes nothing.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 author:
   - datafabric.crosscluster developers
 """

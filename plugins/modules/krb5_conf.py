@@ -181,13 +181,7 @@ options:
 extends_documentation_fragment:
   - datafabric.crosscluster.files
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
+  - datafabric.crosscluster.attributes
 notes:
   - Every realm name, KDC, admin server, domain, capath realm and auth_to_local rule becomes (part of) one line
     of C(krb5.conf), so a value that holds a control character (a newline, carriage return, tab, NUL or any

@@ -87,16 +87,13 @@ options:
 extends_documentation_fragment:
   - datafabric.crosscluster.kadmin
   - ansible.builtin.action_common_attributes
+  - datafabric.crosscluster.attributes
 attributes:
   check_mode:
-    support: full
     details: Everything is compared read-only (getprinc, ktadd -norandkey, ktutil); nothing changes.
   diff_mode:
-    support: full
     details: Shows kvno, enctypes, attributes, the kvnos of old keys kept and whether the keys match; never a
       key or the password.
-  platform:
-    platforms: posix
 notes:
   - O(principal), O(realm), O(admin_principal), O(enctypes) and O(attributes) go on kadmin's command line and
     the password is read as one line from standard input, so a value that holds a control character (a newline,

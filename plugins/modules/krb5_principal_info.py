@@ -30,14 +30,7 @@ options:
 extends_documentation_fragment:
   - datafabric.crosscluster.kadmin
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details: Read-only; it behaves the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - datafabric.crosscluster.attributes.read_only
 notes:
   - Each of O(principals), O(realm), O(admin_principal) and O(digest_nonce) goes on kadmin's command line, so a
     value that holds a control character (a newline, carriage return, tab, NUL or any other of U+0000-U+001F,

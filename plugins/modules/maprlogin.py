@@ -84,14 +84,12 @@ options:
     type: path
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - datafabric.crosscluster.attributes
 attributes:
   check_mode:
-    support: full
     details: C(print) runs; commands that would create, renew or remove a ticket report a change without running.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 notes:
   - O(cluster), O(user), O(duration), O(renewal) and O(min_validity) go on maprlogin's command line and
     O(password) is read as one line from standard input, so a value that holds a control character (a newline,

@@ -90,22 +90,13 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - datafabric.crosscluster.attributes
+  - datafabric.crosscluster.attributes.action
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  check_mode:
-    support: full
   diff_mode:
-    support: full
     details:
       - One diff per changed file - each store's entries (alias, type, SHA-256, subject), and the
         text of C(mapr-clusters.conf).
-  platform:
-    platforms: posix
 notes:
   - The files keep their mode and owner. C(mapr-clusters.conf) and the primary store must exist; a
     missing sibling store is left missing.

@@ -50,16 +50,10 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.facts
+  - datafabric.crosscluster.attributes.read_only
 attributes:
-  check_mode:
-    support: full
-    details: Read-only; it behaves the same in check mode.
-  diff_mode:
-    support: none
   facts:
     support: full
-  platform:
-    platforms: posix
 author:
   - datafabric.crosscluster developers
 """

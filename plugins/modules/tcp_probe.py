@@ -31,14 +31,7 @@ options:
     default: 5
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details: It changes nothing; it behaves the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - datafabric.crosscluster.attributes.read_only
 seealso:
   - module: ansible.builtin.wait_for
 author:

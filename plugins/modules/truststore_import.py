@@ -114,20 +114,11 @@ extends_documentation_fragment:
   - datafabric.crosscluster.files
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - datafabric.crosscluster.attributes
+  - datafabric.crosscluster.attributes.action
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  check_mode:
-    support: full
   diff_mode:
-    support: full
     details: The diff lists each changed store's entries as alias, type, SHA-256 and subject.
-  platform:
-    platforms: posix
 notes:
   - A certificate given in O(certificate) or O(certificates[].pem) that holds a private key block, and a PEM
     store (such as C(ssl_truststore.pem)) that holds one, are refused with an error naming the file and line;

@@ -39,20 +39,8 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
-attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  check_mode:
-    support: full
-    details: Read-only; it behaves the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - datafabric.crosscluster.attributes.read_only
+  - datafabric.crosscluster.attributes.action
 notes:
   - A PEM store that holds a private key is refused with an error naming the file and line (a truststore
     holds certificates only; the key is never shown). Point O(path) at truststores, not keystores.
