@@ -29,9 +29,11 @@ def fragment_options(fragment):
     prefix = COLLECTION + "."
     if not fragment.startswith(prefix):
         return {}
-    module = importlib.import_module("ansible_collections.%s.plugins.doc_fragments.%s"
-                                     % (COLLECTION, fragment[len(prefix):]))
-    return yaml.safe_load(module.ModuleDocFragment.DOCUMENTATION).get("options", {})
+    # "<name>" is the fragment's DOCUMENTATION, "<name>.<variant>" its upper-cased attribute.
+    name, _dot, variant = fragment[len(prefix):].partition(".")
+    module = importlib.import_module("ansible_collections.%s.plugins.doc_fragments.%s" % (COLLECTION, name))
+    text = getattr(module.ModuleDocFragment, (variant or "documentation").upper())
+    return yaml.safe_load(text).get("options") or {}
 
 
 def expected_options(doc):
