@@ -16,7 +16,7 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
     trust_list,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.hostvars import host_var
+from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.hostvars import gathered_facts, host_var
 
 # The alias rule ties every imported certificate to its cluster, so a later revoke finds exactly
 # what this collection added and never a certificate an administrator imported by hand.
@@ -69,13 +69,13 @@ def trust_topology(trusts, groups, play_hosts, cldb_suffix="_cldb", hostvars=Non
                                 speaks=False, speaks_cldb=False, reads_tickets=False, peer_speakers={}))
                     for host in play_hosts)
     cldb_hosts = [h for h in play_hosts if hostvars is not None
-                  and (host_var(hostvars, h, "mapr_security") or {}).get("is_cldb")]
+                  and (gathered_facts(hostvars, h) or {}).get("is_cldb")]
     return planner.topology(trusts, groups, play_hosts, cldb_suffix, cldb_hosts)
 
 
 def user_trust_plan(trusts, hostvars, groups, play_hosts):
     """What each node in the play must hold for user trust (see module_utils/planner.py)."""
-    facts = dict((h, hostvars[h]["mapr_security"]) for h in play_hosts if hostvars[h].get("mapr_security"))
+    facts = dict((h, gathered_facts(hostvars, h)) for h in play_hosts if gathered_facts(hostvars, h))
     try:
         return planner.user_trust_plan(trusts, groups, facts)
     except CrossclusterError as err:
@@ -87,7 +87,7 @@ def server_trust_plan(trusts, hostvars, groups, play_hosts, min_validity, cldb_s
     nodes = {}
     for host in play_hosts:
         held = hostvars[host].get("__server_trust_held") or {}
-        nodes[host] = dict(facts=hostvars[host].get("mapr_security"), user=hostvars[host].get("__server_trust_user"),
+        nodes[host] = dict(facts=gathered_facts(hostvars, host), user=hostvars[host].get("__server_trust_user"),
                            held=held.get("tickets") if "tickets" in held else None)
     try:
         return planner.server_trust_plan(trusts, groups, nodes, min_validity, cldb_suffix, rotate=rotate)
@@ -143,8 +143,8 @@ def cldb_targets(peers, hostvars, groups, play_hosts):
     """
     targets = []
     for group in peers:
-        facts = next((hostvars[h]["mapr_security"] for h in _nodes(group, groups, play_hosts)
-                      if hostvars[h].get("mapr_security")), None)
+        facts = next((gathered_facts(hostvars, h) for h in _nodes(group, groups, play_hosts)
+                      if gathered_facts(hostvars, h)), None)
         if facts is None:
             continue
         for cldb in facts["cldb_hosts"]:
@@ -306,7 +306,7 @@ def trust_summary(trusts, hostvars, groups, play_hosts):
                              "changed on %d" % (local, remote, realms[0], "no longer get" if revoked else "get",
                                                 realms[1], realms[1], realms[0], len(changed)))
             if kind in ("server", "all"):
-                cldbs = [h for h in nodes if (hostvars[h].get("mapr_security") or {}).get("is_cldb")]
+                cldbs = [h for h in nodes if (gathered_facts(hostvars, h) or {}).get("is_cldb")]
                 changed = [h for h in cldbs if _changed_kind(hostvars, h, "server")]
                 lines.append("server trust %s -> %s: %d CLDB nodes of %s %s %s's servers; changed on %d"
                              % (local, remote, len(cldbs), local, "no longer accept" if revoked else "accept",

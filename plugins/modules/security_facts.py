@@ -70,7 +70,7 @@ EXAMPLES = r"""
 
 - name: Refuse FIPS nodes
   ansible.builtin.assert:
-    that: not mapr_security.fips
+    that: not ansible_facts.mapr_security.fips
     fail_msg: "{{ inventory_hostname }} runs in FIPS mode, which this collection does not support"
 """
 

@@ -12,3 +12,12 @@ def host_var(hostvars, host, name):
         return None if value is None or "Undefined" in type(value).__name__ else value
     except Exception:  # undefined, or defined from something undefined
         return None
+
+
+def gathered_facts(hostvars, host):
+    """The ``mapr_security`` facts security_facts gathered on ``host``, or None.
+
+    Read from ``ansible_facts``, never as a top-level variable: ansible-core 2.24 stops injecting
+    facts as variables (INJECT_FACTS_AS_VARS).
+    """
+    return (host_var(hostvars, host, "ansible_facts") or {}).get("mapr_security")

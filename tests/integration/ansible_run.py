@@ -336,6 +336,17 @@ def run_playbook(playbook, check=False, diff=False, verbosity=0, env=None, extra
                           extra_args=extra_args, cwd=cwd).wait(timeout)
 
 
+def assert_arguments_censored(output):
+    """At -vvvv ansible-core 2.19 logs each module's arguments, a no_log one masked: the output of a
+    leak test must show the mask, or the test proved nothing. 2.20 and later no longer log them."""
+    from ansible.release import __version__
+
+    if tuple(int(part) for part in __version__.split(".")[:2]) < (2, 20):
+        assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in output
+    else:
+        assert '"invocation"' not in output
+
+
 def run_ansible_doc(*args, env=None, tmp_dir=None, timeout=DEFAULT_TIMEOUT):
     """Run ansible-doc with the same isolated environment; returns a Result without task results."""
     run_dir = _new_run_dir(tmp_dir)

@@ -12,7 +12,7 @@ import os
 import re
 import stat
 
-from ansible_run import env_lookup, file_task, play, run_playbook
+from ansible_run import assert_arguments_censored, env_lookup, file_task, play, run_playbook
 
 MODULE = "datafabric.crosscluster.crossclusterticket_merge"
 
@@ -76,8 +76,7 @@ def test_merge_forms_idempotence_create_backup_and_no_leak(tmp_path):
         task("new file", new_file, ticket=env_lookup("T_C_LINE"), create=True),
     ), diff=True, verbosity=4, secret_env=env, tmp_dir=tmp_path).expect_ok()
     assert_no_secret(result, BLOBS.values())
-    # The arguments were logged at -vvvv, censored.
-    assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in result.output
+    assert_arguments_censored(result.output)
 
     changed = {r["task"]: r["result"].get("changed") for r in result.results}
     failed = [r["task"] for r in result.results if r["status"] != "ok"]

@@ -90,13 +90,19 @@ def test_alias_rule():
     assert trust_alias("B.Example.COM", SHA_B) == "b.example.com-f7ff1c3db0f3"
 
 
+def _host_with(facts):
+    """A host's variables holding ``facts`` as security_facts leaves them: in ansible_facts only, as
+    ansible-core 2.24 will, with no top-level ``mapr_security``."""
+    return {"ansible_facts": {"mapr_security": facts}}
+
+
 def test_user_trust_plan_reads_the_facts_of_hosts_in_play_only():
     own = {"certificates": [{"sha256": SHA_B, "pem": "PEM-B"}], "error": None}
     facts = {"cluster_name": "b.ex", "conf_line": "b.ex secure=true nb1:7222", "own_ca": own,
              "conf_lines": ["b.ex secure=true nb1:7222"], "truststores": {}}
-    hostvars = {"a1": {"mapr_security": dict(facts, cluster_name="a.ex", conf_line="a.ex secure=true na1:7222",
-                                             conf_lines=["a.ex secure=true na1:7222"])},
-                "b1": {"mapr_security": facts}, "b2": {}}
+    hostvars = {"a1": _host_with(dict(facts, cluster_name="a.ex", conf_line="a.ex secure=true na1:7222",
+                                     conf_lines=["a.ex secure=true na1:7222"])),
+                "b1": _host_with(facts), "b2": {}}
     groups = {"cluster_a": ["a1"], "cluster_b": ["b1", "b2"]}
     plan = user_trust_plan([{"clusters": ["cluster_a", "cluster_b"], "type": "user"}], hostvars, groups,
                            ["a1", "b1", "b2"])
@@ -104,7 +110,7 @@ def test_user_trust_plan_reads_the_facts_of_hosts_in_play_only():
     assert plan["a1"]["conf_lines"] == ["b.ex secure=true nb1:7222"]
     assert plan["a1"]["certificates"] == [{"alias": "b.ex-f7ff1c3db0f3", "pem": "PEM-B", "sha256": SHA_B}]
     with pytest.raises(AnsibleFilterError, match="cluster_b cannot hand its CA"):
-        hostvars["b1"]["mapr_security"] = dict(facts, own_ca={"certificates": [], "error": "no chain"})
+        hostvars["b1"] = _host_with(dict(facts, own_ca={"certificates": [], "error": "no chain"}))
         user_trust_plan([{"clusters": ["cluster_a", "cluster_b"], "type": "user"}], hostvars, groups, ["a1", "b1"])
 
 
@@ -126,7 +132,7 @@ def _facts(name, secure=True, fips=False, owner="mapr", stores=None, cldbs=("n1:
 
 def _world(a_facts, b_facts, extra=None):
     groups = {"cluster_a": [h for h, _f in a_facts], "cluster_b": [h for h, _f in b_facts]}
-    hostvars = {h: {"mapr_security": f} for h, f in a_facts + b_facts}
+    hostvars = {h: _host_with(f) for h, f in a_facts + b_facts}
     for host, values in (extra or {}).items():
         hostvars[host].update(values)
     return hostvars, groups, list(hostvars)
@@ -149,11 +155,11 @@ def test_cldb_targets_skip_nodes_and_peers_without_facts():
                                                                 ("b2", _facts("b.ex", cldbs=("nb2:7222",)))])
     hostvars["b1"] = {"__preflight_gathered": {"failed": True, "msg": "boom"}}  # gather failed: no facts
     assert [t["host"] for t in cldb_targets(["cluster_b"], hostvars, groups, hosts)] == ["nb2"]
-    del hostvars["b2"]["mapr_security"]
+    del hostvars["b2"]["ansible_facts"]["mapr_security"]
     assert cldb_targets(["cluster_b", "cluster_a"], hostvars, groups, hosts) == [
         {"group": "cluster_a", "cluster": "a.ex", "cldb": "n1:7222", "host": "n1", "port": 7443}]
     # A node out of the play does not speak for its cluster either.
-    hostvars["b2"]["mapr_security"] = _facts("b.ex", cldbs=("nb2:7222",))
+    hostvars["b2"]["ansible_facts"]["mapr_security"] = _facts("b.ex", cldbs=("nb2:7222",))
     assert cldb_targets(["cluster_b"], hostvars, groups, ["a1", "b1"]) == []
 
 
@@ -369,8 +375,7 @@ def test_krb5_conf_edit_gives_one_call_per_node():
 def test_trust_topology_counts_a_node_whose_facts_say_cldb_as_a_ticket_reader():
     trusts = [{"clusters": ["cluster_a", "cluster_b"], "type": "server"}]
     groups = {"cluster_a": ["a1", "a2"], "cluster_b": ["b1"], "cluster_a_cldb": ["a1"], "cluster_b_cldb": ["b1"]}
-    hostvars = {"a1": {"mapr_security": {"is_cldb": True}}, "a2": {"mapr_security": {"is_cldb": True}},
-                "b1": {}}
+    hostvars = {"a1": _host_with({"is_cldb": True}), "a2": _host_with({"is_cldb": True}), "b1": {}}
     play = ["a1", "a2", "b1"]
     assert [h for h, me in trust_topology(trusts, groups, play).items() if me["reads_tickets"]] == ["a1", "b1"]
     who = trust_topology(trusts, groups, play, "_cldb", hostvars)
