@@ -21,7 +21,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_HOME := $(CURDIR)/.cache/ansible-home
 export ANSIBLE_NOCOLOR := 1
 
-.PHONY: help deps system-deps link lint unit integration test newest demo bench build clean
+.PHONY: help deps system-deps link lint unit integration test newest demo bench changelog build clean
 
 help:
 	@echo "make demo   build the lab, run the main playbook, verify, print a summary"
@@ -87,6 +87,10 @@ demo: deps
 # baseline from PyPI once). BENCH_ARGS passes options, e.g. BENCH_ARGS="--compare 3 --mesh 0".
 bench: deps
 	$(BIN)/python tests/bench.py $(BENCH_ARGS)
+
+# The release notes of galaxy.yml's version from changelogs/fragments (a test checks they are current).
+changelog: deps
+	$(BIN)/python tests/tools/changelog.py
 
 build: deps
 	$(BIN)/ansible-galaxy collection build --force --output-path .cache/dist .
