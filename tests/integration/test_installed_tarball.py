@@ -11,7 +11,6 @@ import sys
 import tarfile
 
 import yaml
-
 from ansible_run import BIN, ROOT, run_playbook
 from lab.labkit import checks
 
