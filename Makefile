@@ -21,7 +21,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_HOME := $(CURDIR)/.cache/ansible-home
 export ANSIBLE_NOCOLOR := 1
 
-.PHONY: help deps system-deps link lint unit integration test newest demo bench changelog build clean
+.PHONY: help deps system-deps link lint unit integration test newest docs demo bench changelog build clean
 
 help:
 	@echo "make demo   build the lab, run the main playbook, verify, print a summary"
@@ -65,7 +65,7 @@ integration: deps
 # pytest exits 5 when it collects nothing; with -e and pipefail that fails the target loudly.
 # The tests record what they tried; the report writes docs/reliability.md and fails the target
 # when the run fell short (a leak, a changed file, too few bad inputs or kill points).
-test: lint
+test: lint docs
 	rm -rf .cache/reliability
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) tests/unit tests/integration
 	$(MAKE) --no-print-directory newest
@@ -87,6 +87,15 @@ demo: deps
 # baseline from PyPI once). BENCH_ARGS passes options, e.g. BENCH_ARGS="--compare 3 --mesh 0".
 bench: deps
 	$(BIN)/python tests/bench.py $(BENCH_ARGS)
+
+# The reference docs, from the plugins' and roles' own docs, in .cache/docs/html; any warning fails.
+DOCS := .cache/docs
+docs: deps
+	rm -rf $(DOCS) && mkdir -p $(DOCS)/rst && chmod og-w $(DOCS)/rst
+	cp docs/reference/conf.py $(DOCS)/ && cp docs/reference/index.rst $(DOCS)/rst/
+	$(BIN)/antsibull-docs --config-file docs/reference/antsibull-docs.cfg collection --use-current \
+		--fail-on-error --dest-dir $(DOCS)/rst datafabric.crosscluster
+	$(BIN)/sphinx-build -q -W --keep-going -c $(DOCS) $(DOCS)/rst $(DOCS)/html
 
 # The release notes of galaxy.yml's version from changelogs/fragments (a test checks they are current).
 changelog: deps
