@@ -80,9 +80,14 @@ class ActionModule(TruststoreAction):
         entries = [parse_line(text, path="option lines", line=number)
                    for number, text in enumerate(args["lines"], 1)]
         conf_dir = os.path.join(args["mapr_home"], "conf")
+        node = NodeFiles(self, task_vars)
         layout = []
+        password, source = args["password"], None
+        if (requests or removals) and password is None:
+            # One more call on the node than with a password given: the write needs it on the controller.
+            password, source = node.truststore_password(conf_dir)
         if requests or removals:
-            layout = store_layout(os.path.join(conf_dir, MAPR_TRUSTSTORE), "auto", args["password"], True,
+            layout = store_layout(os.path.join(conf_dir, MAPR_TRUSTSTORE), "auto", password, True,
                                   args["companion_password"])
         conf_path = os.path.join(conf_dir, "mapr-clusters.conf")
 
@@ -96,9 +101,11 @@ class ActionModule(TruststoreAction):
         # Files are written in the order read: the certificates land before the lines that name
         # their clusters, as configure-crosscluster.sh does, so no node names a cluster it cannot verify.
         write_args = dict(backup=args["backup"], create=False, file_args=dict(mode=None, owner=None, group=None))
-        (stores, conf), backups = NodeFiles(self, task_vars).converge(
-            layout, (conf_path,), compute, self._task.check_mode, write_args)
-        return self._report(stores, conf, backups)
+        (stores, conf), backups = node.converge(layout, (conf_path,), compute, self._task.check_mode, write_args)
+        result = self._report(stores, conf, backups)
+        if source:
+            result["truststore_password_source"] = source
+        return result
 
     def _report(self, stores, conf, backups):
         diff = []

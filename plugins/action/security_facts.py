@@ -16,6 +16,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.own_ca import own_ca
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.sealed import new_key, unseal
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.security_facts import CLUSTERS_CONF
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.truststore import TrustStore
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.store_cache import remember
@@ -25,6 +26,7 @@ ARGUMENT_SPEC = dict(
     mapr_home=dict(type="path", default="/opt/mapr"),
     users=dict(type="list", elements="str", default=[]),
     truststore_password=dict(type="str", no_log=True),
+    read_truststore_password=dict(type="bool", default=False),
     export_aliases=dict(type="list", elements="str", default=[]),
 )
 
@@ -70,14 +72,22 @@ class ActionModule(ActionBase):
         result = {}
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         password = args["truststore_password"]
+        from_node = password is None and args["read_truststore_password"]
+        module_args = dict(mapr_home=args["mapr_home"], users=args["users"],
+                           read_stores=password is not None or from_node, read_password=from_node)
+        if from_node:
+            module_args["seal_key"] = key = new_key()
         try:
-            gathered = self._execute_module(
-                module_name=MODULE, task_vars=task_vars,
-                module_args=dict(mapr_home=args["mapr_home"], users=args["users"],
-                                 read_stores=password is not None))
+            gathered = self._execute_module(module_name=MODULE, task_vars=task_vars, module_args=module_args)
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
+        # The node's own password, when it was asked for: it opens the stores here and goes no further.
+        sealed = gathered.pop("store_password", None)
+        if from_node and sealed is not None:
+            password = unseal(sealed, key)
         store_data = gathered.pop("store_data", None)
+        if password is None:
+            store_data = None
         conf_data = (store_data or {}).pop(CLUSTERS_CONF, None)
         if gathered.get("failed") or "ansible_facts" not in gathered:
             result.update(gathered)

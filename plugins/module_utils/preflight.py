@@ -122,7 +122,9 @@ def node_problems(node, kinds, peers_ca, cluster_name=None, check_owners=True):
         if info["format"] == "bcfks":
             problems.append("%s: %s is a BCFKS store (FIPS mode), which this collection does not support. Fix: "
                             "use the vendor tools on FIPS clusters" % (node.name, store))
-    if "user" in kinds:
+    if "user" in kinds and facts.get("truststore_password_error"):
+        problems.append("%s: %s" % (node.name, facts["truststore_password_error"]))
+    elif "user" in kinds:
         problems += _store_problems(node, peers_ca)
     if "server" in kinds and facts["is_cldb"]:
         problems += _cldb_problems(node, check_owners)
@@ -278,9 +280,24 @@ def reach_problems(results):
     return problems
 
 
+def password_sources(nodes_of):
+    """One line per cluster whose nodes read their truststore password themselves, naming the files."""
+    notes = []
+    for group, nodes in nodes_of.items():
+        sources = {}
+        for node in nodes:
+            source = (node.facts or {}).get("truststore_password_source")
+            if source:
+                sources.setdefault(source, []).append(node.host)
+        for source, hosts in sorted(sources.items()):
+            notes.append("%s: the truststore password was read on the node from %s (%s)"
+                         % (group, source, ", ".join(hosts)))
+    return notes
+
+
 def preflight_report(trusts, groups, node_results, probe_results, defined, required_vars, cluster_names=None,
                      cldb_suffix="_cldb", warn_days=30, now=None, left_out=(), check_owners=True):
-    """``{problems, warnings}`` for the whole scope.
+    """``{problems, warnings, notes}`` for the whole scope (notes: where passwords were read).
 
     ``node_results`` maps each host in the play to its security_facts result; ``probe_results``
     lists (host, wait_for loop result); ``cluster_names`` maps hosts to ``mapr_cluster_name``,
@@ -290,7 +307,7 @@ def preflight_report(trusts, groups, node_results, probe_results, defined, requi
     problems = shape_problems(trusts)
     warnings = ["%s is left out: it cannot be reached (preflight_skip_unreachable)" % h for h in left_out]
     if problems:
-        return dict(problems=problems, warnings=warnings)
+        return dict(problems=problems, warnings=warnings, notes=[])
     problems += inventory_problems(trusts, groups, defined, required_vars, cldb_suffix)
     now = now or datetime.datetime.now(datetime.timezone.utc)
     cluster_names = cluster_names or {}
@@ -310,7 +327,8 @@ def preflight_report(trusts, groups, node_results, probe_results, defined, requi
             names[group] = gathered[0].facts["cluster_name"]
         if peers_of(trusts, group, "user"):
             vars_missing = any(not defined(h, name) for h in groups.get(group) or []
-                               for name in required_vars.get("user", []))
+                               for name in required_vars.get("user", [])) or any(
+                n.facts is not None and n.facts.get("truststore_password_error") for n in nodes)
             ca = exported_ca(group, nodes, problems, vars_missing)
             if ca is not None:
                 cas[group] = ca
@@ -333,4 +351,4 @@ def preflight_report(trusts, groups, node_results, probe_results, defined, requi
     for text in problems:
         if text not in unique:
             unique.append(text)
-    return dict(problems=unique, warnings=warnings)
+    return dict(problems=unique, warnings=warnings, notes=password_sources(nodes_of))

@@ -11,7 +11,7 @@ module: file_snapshot
 short_description: Read files with their checksums, or replace them only if unchanged since read
 version_added: 0.1.0
 description:
-  - The node half of the controller-side file editors of this collection
+  - Plumbing, not meant for playbooks - the node half of the controller-side file editors of this collection
     (M(datafabric.crosscluster.truststore_import), M(datafabric.crosscluster.truststore_info)).
     The controller reads the files, computes their new content with libraries the node does not
     need, and sends it back; this module writes it only when every file still has the content it
@@ -48,6 +48,18 @@ options:
     description: With V(replace), whether a file in O(contents) that does not exist may be created.
     type: bool
     default: false
+  truststore_password_from:
+    description:
+      - With V(read), also read the truststore password MapR keeps in this C(conf) directory
+        (C(store-passwords.txt), else C(ssl-server.xml)), for the action that called it.
+      - The reply then holds the password, sealed with O(seal_key); the collection's actions open it
+        and never return it.
+    type: path
+  seal_key:
+    description:
+      - With O(truststore_password_from), a one-time key (32 random bytes, base64) the password is
+        sealed with for the trip, so that it never shows in clear in Ansible's -vvvv output.
+    type: str
 extends_documentation_fragment:
   - datafabric.crosscluster.files
   - ansible.builtin.action_common_attributes
@@ -93,6 +105,10 @@ files:
     mode:
       description: The file's permission bits in octal, or null.
       type: str
+truststore_password_source:
+  description: With O(truststore_password_from), the file the password was read from.
+  returned: when O(truststore_password_from) is given
+  type: str
 conflict:
   description: Whether a file had changed since it was read, so nothing was written.
   returned: state is replace
@@ -115,6 +131,8 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils.safe_write
     read_snapshot,
     write_files,
 )
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.sealed import seal
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.store_password import read_truststore_password
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_module import FILE_ARGS
 
 
@@ -168,6 +186,9 @@ def main():
             contents=dict(type="dict", no_log=True),
             expected=dict(type="dict", default={}),
             create=dict(type="bool", default=False),
+            truststore_password_from=dict(type="path"),
+            # The one-time key the password travels back sealed with (see module_utils/sealed.py).
+            seal_key=dict(type="str", no_log=True),
             **FILE_ARGS
         ),
         supports_check_mode=True,
@@ -177,7 +198,12 @@ def main():
         if params["state"] == "read":
             with locked_all(params["paths"]):
                 files = [describe(read_snapshot(path, create=True)) for path in params["paths"]]
-            module.exit_json(changed=False, files=files)
+            extra = {}
+            if params["truststore_password_from"]:
+                password, extra["truststore_password_source"] = read_truststore_password(
+                    params["truststore_password_from"])
+                extra["truststore_password"] = seal(password, params["seal_key"])
+            module.exit_json(changed=False, files=files, **extra)
         result = replace(params, module.check_mode)
     except CrossclusterError as err:
         module.fail_json(msg=str(err))

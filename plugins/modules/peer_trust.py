@@ -33,7 +33,11 @@ options:
     type: path
     default: /opt/mapr
   password:
-    description: The truststore password. Required when O(certificates) or O(certificates_remove) is given.
+    description:
+      - The truststore password.
+      - When omitted and the stores are to change, it is read on the node from where MapR keeps it
+        (C(conf/store-passwords.txt), else C(conf/ssl-server.xml)), which costs one more call on the
+        node; RV(truststore_password_source) names the file. The task then needs C(become).
     type: str
   companion_password:
     description: Password of C(ssl_truststore.p12), when it differs from O(password).
@@ -137,6 +141,10 @@ truststore:
       (C(path), C(store_type), C(imported), C(removed), C(already_present), C(stores)).
   returned: when O(certificates) or O(certificates_remove) is given
   type: dict
+truststore_password_source:
+  description: Without O(password), the file on the node the password was read from.
+  returned: when the password was read on the node
+  type: str
 conf:
   description: C(mapr-clusters.conf) after the edit.
   returned: always

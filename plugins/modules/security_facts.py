@@ -40,6 +40,17 @@ options:
         on the controller and RV(ansible_facts.mapr_security.truststores) and
         RV(ansible_facts.mapr_security.own_ca) are filled in.
     type: str
+  read_truststore_password:
+    description:
+      - Without O(truststore_password), read it on the node from where MapR keeps it -
+        C(conf/store-passwords.txt) (7.x; C(ssl.server.truststore.password), else
+        C(ssl.client.truststore.password)), else C(conf/ssl-server.xml) (older releases).
+      - The password goes to the controller in the module's reply, opens the stores there, and is
+        never returned. RV(ansible_facts.mapr_security.truststore_password_source) names the file
+        it came from; RV(ansible_facts.mapr_security.truststore_password_error) says why neither had it.
+      - The files are readable by the cluster owner and root only, so the task needs C(become).
+    type: bool
+    default: false
   export_aliases:
     description:
       - Take the cluster's own CA from these C(ssl_truststore) aliases instead of the chain of
@@ -118,6 +129,14 @@ ansible_facts:
           description: Every cluster line of C(mapr-clusters.conf), fields single-spaced, in file order.
           type: list
           elements: str
+        truststore_password_source:
+          description: With O(read_truststore_password), the file the truststore password was read from.
+          type: str
+          returned: when the password was read on the node
+        truststore_password_error:
+          description: With O(read_truststore_password), why no password was found (both sources named).
+          type: str
+          returned: when no password was found on the node
         conf_sha256:
           description:
             - SHA-256 (hex) of C(mapr-clusters.conf) as read. With O(truststore_password),
@@ -181,7 +200,9 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.sealed import seal
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.security_facts import gather, store_bytes
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.store_password import read_truststore_password
 
 
 def main():
@@ -191,6 +212,9 @@ def main():
             mapr_home=dict(type="path", default="/opt/mapr"),
             users=dict(type="list", elements="str", default=[]),
             read_stores=dict(type="bool", default=False),
+            read_password=dict(type="bool", default=False),
+            # The one-time key the password travels back sealed with (see module_utils/sealed.py).
+            seal_key=dict(type="str", no_log=True),
         ),
         supports_check_mode=True,
     )
@@ -202,6 +226,13 @@ def main():
     extra = {}
     if module.params["read_stores"]:
         extra["store_data"] = store_bytes(os.path.join(home, "conf"))
+    if module.params["read_password"]:
+        # For the action on the controller only, which takes it out of the result.
+        try:
+            password, facts["truststore_password_source"] = read_truststore_password(os.path.join(home, "conf"))
+            extra["store_password"] = seal(password, module.params["seal_key"])
+        except CrossclusterError as err:
+            facts["truststore_password_error"] = str(err)
     module.exit_json(changed=False, ansible_facts=dict(mapr_security=facts), **extra)
 
 

@@ -13,6 +13,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.sealed import new_key, unseal
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.truststore import TrustStore
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.store_cache import recall
 
@@ -118,6 +119,14 @@ class NodeFiles:
             raise self._failure(result, "reading", list(paths))
         return [NodeFile(path, item["exists"], base64.b64decode(item["content"]) if item["exists"] else None,
                          item["sha256"]) for path, item in zip(paths, result["files"])]
+
+    def truststore_password(self, conf_dir):
+        """``(password, source path)`` MapR keeps in ``conf_dir`` on the node; never returned to the user."""
+        key = new_key()
+        result = self._run(dict(paths=[], state="read", truststore_password_from=conf_dir, seal_key=key))
+        if result.get("failed"):
+            raise AnsibleActionFail(result.get("msg") or "reading the truststore password on the node failed")
+        return unseal(result["truststore_password"], key), result["truststore_password_source"]
 
     def read(self, layout, extra=()):
         """The stores of ``layout`` (see store_layout), then the plain files at ``extra``."""

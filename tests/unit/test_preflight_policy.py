@@ -97,7 +97,7 @@ def _only(report):
 
 
 def test_a_clean_pair_has_no_problem_and_no_warning():
-    assert World().report() == {"problems": [], "warnings": []}
+    assert World().report() == {"problems": [], "warnings": [], "notes": []}
 
 
 # --- every kind of node, cluster and pair problem: exactly one message, naming where, what and the fix ------
@@ -318,10 +318,10 @@ def test_a_ca_expiring_soon_is_a_warning_only_and_later_is_nothing():
     assert "cluster_b's CA CN=CA b (valid 2025-01-01 to 2026-06-11) expires in 10 days" in warning
     assert "Fix: renew" in warning
     world.warn_days = 10
-    assert world.report() == {"problems": [], "warnings": []}
+    assert world.report() == {"problems": [], "warnings": [], "notes": []}
     _ca_dates("2025-01-01", "2026-07-02")(world)
     world.warn_days = 30
-    assert world.report() == {"problems": [], "warnings": []}
+    assert world.report() == {"problems": [], "warnings": [], "notes": []}
 
 
 def test_every_certificate_of_the_exported_chain_is_checked():
@@ -488,7 +488,7 @@ def test_every_malformed_entry_is_named_and_the_report_stops_there():
         "crosscluster_trusts[1]", "crosscluster_trusts[2]", "crosscluster_trusts[3]"]
     world = World(trusts)
     world.left_out = ["a2"]
-    assert world.report() == {"problems": problems,
+    assert world.report() == {"problems": problems, "notes": [],
                               "warnings": ["a2 is left out: it cannot be reached (preflight_skip_unreachable)"]}
 
 
@@ -610,7 +610,7 @@ def _moved_report(groups, node_results, probes=()):
 
 def test_moved_a_clean_pair_has_no_problem():
     groups, results = _moved_world([("a1", _facts("a.ex", cldb=True))], [("b1", _facts("b.ex", cldb=True, ca=CA_B))])
-    assert _moved_report(groups, results) == {"problems": [], "warnings": []}
+    assert _moved_report(groups, results) == {"problems": [], "warnings": [], "notes": []}
 
 
 def test_moved_every_problem_is_named_once():
@@ -638,7 +638,7 @@ def test_moved_one_reachable_cldb_is_enough_and_fips_on_both_sides_is_consistent
     probes = [("a1", _probes(("b.ex", "n1", 7443, False), ("b.ex", "n2", 7443, True)))]
     groups, results = _moved_world([("a1", _facts("a.ex", cldb=True, fips=True))],
                                    [("b1", _facts("b.ex", cldb=True, ca=CA_B, fips=True))])
-    assert _moved_report(groups, results, probes) == {"problems": [], "warnings": []}
+    assert _moved_report(groups, results, probes) == {"problems": [], "warnings": [], "notes": []}
 
 
 # --- revoked pairs and meshes ----------------------------------------------------------------------------
@@ -651,7 +651,7 @@ def test_a_revoked_pair_needs_readable_files_but_not_the_peers_ca_nor_agreement(
     # the peer's CA is no longer exported and the pair need not agree on anything
     world.facts["b1"]["own_ca"] = {"certificates": [], "error": "no chain"}
     world.facts["b1"]["fips"] = True
-    assert world.report() == {"problems": [], "warnings": []}
+    assert world.report() == {"problems": [], "warnings": [], "notes": []}
     # but what the revoke must edit has to be readable, and server trust still needs its CLDB group
     world.facts["a2"]["truststores"]["ssl_truststore"] = _store(error="wrong password")
     del world.groups["cluster_b_cldb"]
@@ -662,6 +662,21 @@ def test_a_revoked_pair_needs_readable_files_but_not_the_peers_ca_nor_agreement(
 
 def test_a_mesh_is_checked_pair_by_pair():
     world = World([{"mesh": ["cluster_a", "cluster_b"], "type": "all"}])
-    assert world.report() == {"problems": [], "warnings": []}
+    assert world.report() == {"problems": [], "warnings": [], "notes": []}
     world.facts["b1"]["fips"] = True
     assert "cluster_a and cluster_b differ in FIPS mode" in _only(world.report())
+
+
+def test_a_node_without_a_password_of_its_own_is_named_once_and_sources_are_noted():
+    world = World()
+    error = ("no truststore password was given and none was found on the node: /opt/mapr/conf/store-passwords.txt "
+             "does not exist; /opt/mapr/conf/ssl-server.xml does not exist. Fix: set mapr_truststore_password")
+    world.facts["a1"]["truststore_password_error"] = error
+    world.facts["a1"]["own_ca"] = {"certificates": [], "error": "not worked out: no truststore password was given"}
+    world.facts["a1"]["truststores"] = {}
+    assert world.report()["problems"] == ["a1 (cluster_a): " + error]
+    clean = World()
+    for host in ("a1", "a2"):
+        clean.facts[host]["truststore_password_source"] = "/opt/mapr/conf/store-passwords.txt"
+    assert clean.report() == {"problems": [], "warnings": [], "notes": [
+        "cluster_a: the truststore password was read on the node from /opt/mapr/conf/store-passwords.txt (a1, a2)"]}

@@ -21,6 +21,7 @@ from ansible_collections.datafabric.crosscluster.plugins.action.security_facts i
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import security_facts
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.properties import parse_properties
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.sealed import seal
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.security_facts import gather
 
 JKS = b"\xfe\xed\xfe\xed" + b"\x00" * 16
@@ -388,7 +389,8 @@ def test_the_action_opens_the_stores_here_and_never_hands_on_bytes_keys_or_the_p
     result = action.gather()
     [(module, module_args)] = action.calls
     assert module == "datafabric.crosscluster.security_facts"
-    assert module_args == {"mapr_home": "/opt/mapr", "users": ["xcsuser"], "read_stores": True}
+    assert module_args == {"mapr_home": "/opt/mapr", "users": ["xcsuser"], "read_stores": True,
+                           "read_password": False}
     facts = result["ansible_facts"]["mapr_security"]
     assert "store_data" not in result and "keystore" not in facts
     assert PASSWORD not in repr(result) and "PRIVATE KEY" not in repr(result)
@@ -404,6 +406,36 @@ def test_the_action_without_a_password_reads_no_store(pems):
     assert action.calls[0][1]["read_stores"] is False
     assert facts["truststores"] == {}
     assert facts["own_ca"] == {"certificates": [], "error": "not worked out: no truststore password was given"}
+
+
+def test_the_action_opens_the_stores_with_the_nodes_own_password_and_never_returns_it(pems):
+    node = _node_result(pems, _stores(pems))
+    node["ansible_facts"]["mapr_security"]["truststore_password_source"] = CONF + "/store-passwords.txt"
+    action = _Action({"read_truststore_password": True}, node)
+
+    def execute(module_name, module_args, task_vars):
+        # As the node does: the password sealed with the one-time key the action sent.
+        action.calls.append((module_name, module_args))
+        return dict(copy.deepcopy(node), store_password=seal(PASSWORD, module_args["seal_key"]))
+
+    action.plugin._execute_module = execute
+    result = action.gather()
+    assert action.calls[0][1]["read_stores"] is True and action.calls[0][1]["read_password"] is True
+    facts = result["ansible_facts"]["mapr_security"]
+    assert facts["own_ca"]["error"] is None and facts["truststores"]["ssl_truststore"]["error"] is None
+    assert facts["truststore_password_source"] == CONF + "/store-passwords.txt"
+    assert PASSWORD not in repr(result) and "store_password" not in result
+
+
+def test_the_action_whose_node_has_no_password_reads_no_store(pems):
+    node = _node_result(pems, _stores(pems))
+    node["ansible_facts"]["mapr_security"]["truststore_password_error"] = "no truststore password was found"
+    facts = _Action({"read_truststore_password": True}, node).gather()["ansible_facts"]["mapr_security"]
+    assert facts["truststores"] == {} and facts["truststore_password_error"] == "no truststore password was found"
+    # A password given wins over the node's: the node is not asked for it.
+    action = _Action({"truststore_password": PASSWORD, "read_truststore_password": True}, _node_result(pems))
+    action.gather()
+    assert action.calls[0][1]["read_password"] is False
 
 
 def test_the_action_with_a_truststore_that_does_not_open(pems):

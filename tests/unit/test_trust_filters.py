@@ -211,7 +211,7 @@ def _adapter_world():
 
 def test_preflight_report_filter_a_clean_world():
     hostvars, groups, play = _adapter_world()
-    assert preflight_report(PAIR, hostvars, groups, play, REQUIRED) == {"problems": [], "warnings": []}
+    assert preflight_report(PAIR, hostvars, groups, play, REQUIRED) == {"problems": [], "warnings": [], "notes": []}
 
 
 def test_preflight_report_filter_treats_missing_none_empty_and_undefined_as_undefined():

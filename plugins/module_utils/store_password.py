@@ -1,0 +1,50 @@
+# Copyright: datafabric.crosscluster contributors
+# Apache License 2.0 (see LICENSE)
+"""Where a MapR node keeps its truststore password, for runs that are not given it.
+
+7.x keeps it in ``conf/store-passwords.txt``; older releases in ``conf/ssl-server.xml``. The
+password itself never appears in a message. Standard library only: this runs on managed nodes.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.hadoop_xml import parse_hadoop_xml
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import decode_text
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.properties import parse_properties
+
+# Both name the password of conf/ssl_truststore; MapR writes both with the same value.
+KEYS = ("ssl.server.truststore.password", "ssl.client.truststore.password")
+# In the order they are tried, with their codec.
+SOURCES = (("store-passwords.txt", parse_properties), ("ssl-server.xml", parse_hadoop_xml))
+
+
+def read_truststore_password(conf_dir):
+    """``(password, path it came from)``; otherwise an error naming both sources and why each failed."""
+    why = []
+    for name, parse in SOURCES:
+        path = os.path.join(conf_dir, name)
+        try:
+            with open(path, "rb") as handle:
+                values = parse(decode_text(handle.read(), path), path=path)
+        except FileNotFoundError:
+            why.append("%s does not exist" % path)
+            continue
+        except OSError as err:
+            why.append("%s cannot be read (%s)" % (path, err.strerror))
+            continue
+        except CrossclusterError as err:
+            why.append(str(err).split(" Fix: ")[0])
+            continue
+        for key in KEYS:
+            if values.get(key):
+                return values[key], path
+        why.append("%s has no %s" % (path, " or ".join(KEYS)))
+    raise CrossclusterError(
+        "no truststore password was given and none was found on the node: %s" % "; ".join(why),
+        fix="set mapr_truststore_password (vault it), or run as a user who can read %s (become)"
+            % " or ".join(os.path.join(conf_dir, name) for name, _parse in SOURCES))

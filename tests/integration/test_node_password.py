@@ -1,0 +1,68 @@
+"""The truststore password read on each node, when the inventory does not give it.
+
+The lab writes conf/store-passwords.txt (0600) on every node, as MapR 7.x does. Without
+mapr_truststore_password the main playbook builds the trust, says which file it read, and leaves
+the password nowhere (-vvvv output, ANSIBLE_LOG_PATH, command lines, temp files). A node whose
+files lack it stops the run before any node changes, named with both files.
+"""
+
+import os
+
+import yaml
+from lab.labkit import checks
+from labplay import changed_hosts, conf_state, run
+from leakscan import scan
+from procwatch import ProcessWatch
+
+pytest_plugins = ["lab.fixtures"]
+
+STORE_PASSWORDS = "/opt/mapr/conf/store-passwords.txt"
+
+
+def without_password(lab):
+    """The lab, its inventory rewritten with no truststore password for any cluster."""
+    with open(lab.inventory_path) as handle:
+        inventory = yaml.safe_load(handle)
+    for group in inventory["all"]["children"]["mapr_clusters"]["children"].values():
+        del group["vars"]["mapr_truststore_password"]
+    with open(lab.inventory_path, "w") as handle:
+        yaml.safe_dump(inventory, handle)
+    return lab
+
+
+def test_the_main_playbook_reads_each_nodes_own_password_and_leaves_it_nowhere(make_lab, tmp_path):
+    lab = without_password(make_lab(clusters=2, nodes=2, mode="ssh"))
+    log_path = str(tmp_path / "ansible.log")
+    with ProcessWatch() as watch:
+        result = run(lab, "user", verbosity=4, env={"ANSIBLE_LOG_PATH": log_path}).expect_ok()
+    notes = [r["result"]["msg"] for r in result.results
+             if r["task"].endswith("Say where the truststore passwords not given were read")]
+    assert notes == [["cluster_a: the truststore password was read on the node from %s (a1, a2)" % STORE_PASSWORDS,
+                      "cluster_b: the truststore password was read on the node from %s (b1, b2)" % STORE_PASSWORDS]]
+    writes = [r["result"] for r in result.results if r["action"].endswith("peer_trust")]
+    assert len(writes) == 4 and all(w["truststore_password_source"] == STORE_PASSWORDS for w in writes), writes
+    for host in lab.hosts:
+        assert checks.user_login(lab, host, "b" if host.startswith("a") else "a").returncode == 0, host
+        assert checks.jvm_handshake(lab, host, "b" if host.startswith("a") else "a").returncode == 0, host
+    secrets = dict(("%s store password" % c.name, c.store_password) for c in lab.clusters)
+    directories = [result.run_dir] + [os.path.join(lab.node_root(h), "tmp") for h in lab.hosts]
+    assert scan("main playbook, password read on the nodes, -vvvv", secrets, result, watch, directories,
+                log_path) == []
+    state = conf_state(lab)
+    again = run(lab, "user").expect_ok()
+    assert changed_hosts(again) == [] and conf_state(lab) == state
+
+
+def test_a_node_without_the_password_stops_the_run_naming_both_files(make_lab, tmp_path):
+    lab = without_password(make_lab(clusters=2, nodes=2, mode="ssh"))
+    os.unlink(lab.node_path("a2", "conf/store-passwords.txt"))
+    state = conf_state(lab)
+    result = run(lab, "user")
+    assert result.rc != 0 and conf_state(lab) == state
+    gate = [r["result"]["msg"] for r in result.results if r["action"] == "ansible.builtin.fail"]
+    assert len(gate) == 1, result.describe()
+    [problem] = [line for line in gate[0] if line.startswith("a2")]
+    assert problem.startswith("a2 (cluster_a): no truststore password was given and none was found on the node: "
+                              "%s does not exist; /opt/mapr/conf/ssl-server.xml does not exist. Fix: set "
+                              "mapr_truststore_password" % STORE_PASSWORDS), problem
+    assert len(gate[0]) == 2, gate[0]  # the headline and this one problem: no follow-on errors

@@ -1,0 +1,83 @@
+"""Reading the truststore password where MapR keeps it on a node: store-passwords.txt, ssl-server.xml."""
+
+import base64
+
+import pytest
+
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.hadoop_xml import parse_hadoop_xml
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.store_password import read_truststore_password
+
+SECRET = "S3cr3t-Tr=ust"
+XML = """<?xml version="1.0"?>
+<configuration>
+  <property><name>ssl.server.keystore.password</name><value>other</value></property>
+  <property>
+    <name>ssl.server.truststore.password</name>
+    <value>%s</value>
+  </property>
+</configuration>
+""" % SECRET
+
+
+def test_store_passwords_txt_first_server_key_then_client_key(tmp_path):
+    (tmp_path / "store-passwords.txt").write_text("ssl.server.keystore.password=k\nssl.client.truststore.password=%s\n"
+                                                  % SECRET)
+    (tmp_path / "ssl-server.xml").write_text(XML.replace(SECRET, "from-xml"))
+    assert read_truststore_password(str(tmp_path)) == (SECRET, str(tmp_path / "store-passwords.txt"))
+    (tmp_path / "store-passwords.txt").write_text("ssl.server.truststore.password=first\n"
+                                                  "ssl.client.truststore.password=second\n")
+    assert read_truststore_password(str(tmp_path))[0] == "first"
+
+
+def test_ssl_server_xml_when_store_passwords_txt_lacks_it(tmp_path):
+    (tmp_path / "ssl-server.xml").write_text(XML)
+    assert read_truststore_password(str(tmp_path)) == (SECRET, str(tmp_path / "ssl-server.xml"))
+    (tmp_path / "store-passwords.txt").write_text("ssl.server.keystore.password=k\n")
+    assert read_truststore_password(str(tmp_path)) == (SECRET, str(tmp_path / "ssl-server.xml"))
+
+
+def test_neither_source_names_both_and_why_never_a_value(tmp_path):
+    (tmp_path / "store-passwords.txt").write_text("ssl.server.keystore.password=%s\n" % SECRET)
+    with pytest.raises(CrossclusterError) as err:
+        read_truststore_password(str(tmp_path))
+    message = str(err.value)
+    assert "store-passwords.txt has no ssl.server.truststore.password or ssl.client.truststore.password" in message
+    assert "ssl-server.xml does not exist" in message
+    assert "Fix: set mapr_truststore_password (vault it)" in message and SECRET not in message
+
+
+def test_a_broken_ssl_server_xml_is_named_by_line_without_its_content(tmp_path):
+    (tmp_path / "ssl-server.xml").write_text("<configuration>\n<property><name>x</name><value>%s</value>\n"
+                                             "</configuration>\n" % SECRET)
+    with pytest.raises(CrossclusterError) as err:
+        read_truststore_password(str(tmp_path))
+    assert "ssl-server.xml, line 3: is not well-formed XML" in str(err.value) and SECRET not in str(err.value)
+
+
+def test_hadoop_xml_refuses_entities_and_other_roots():
+    with pytest.raises(CrossclusterError, match="declares a DOCTYPE"):
+        parse_hadoop_xml('<!DOCTYPE x [<!ENTITY a "b">]><configuration/>', path="f.xml")
+    with pytest.raises(CrossclusterError, match="has root element <beans>, not <configuration>"):
+        parse_hadoop_xml("<beans/>", path="f.xml")
+    assert parse_hadoop_xml("<configuration><property><name>a</name><value>1</value></property>"
+                            "<property><name>a</name><value>2</value></property>"
+                            "<property><name></name><value>3</value></property></configuration>") == {"a": "2"}
+
+
+def test_a_sealed_secret_opens_with_its_key_only_and_shows_nothing_of_it():
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils.sealed import new_key, seal, unseal
+
+    key, other = new_key(), new_key()
+    secret = SECRET * 5 + " ünïcode"
+    sealed = seal(secret, key)
+    assert unseal(sealed, key) == secret
+    assert SECRET not in sealed and SECRET.encode() not in base64.b64decode(sealed)
+    with pytest.raises(ValueError, match="does not match its key"):
+        unseal(sealed, other)
+    raw = bytearray(base64.b64decode(sealed))
+    raw[-1] ^= 1
+    with pytest.raises(ValueError):
+        unseal(base64.b64encode(bytes(raw)).decode(), key)
+    # A fresh key each time: the same secret never seals the same way twice.
+    assert seal(secret, new_key()) != seal(secret, new_key())
