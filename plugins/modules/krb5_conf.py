@@ -315,7 +315,7 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs imp
     MAX_NAME,
     refuse_bad_options,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_profile import edit_realms
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_conf_edit import edit_realms
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_module import FILE_ARGS, run_text_edit
 
 # Every value becomes (part of) one line of krb5.conf; a rule may be long, names are short.

@@ -25,9 +25,9 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils.clusters_c
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import decode_text
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_conf_edit import edit_krb5_conf
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_profile import (
     Profile,
-    edit_krb5_conf,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin_output import parse_print
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.properties import parse_properties

@@ -10,11 +10,11 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils.clusters_c
     build_entry,
     parse_line,
 )
+from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_conf_edit import edit_krb5_conf
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_profile import (
     Profile,
     check_tag,
     check_word,
-    edit_krb5_conf,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.safe_write import Snapshot, resolve_owner
 
