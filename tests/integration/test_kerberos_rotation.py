@@ -17,7 +17,7 @@ from procwatch import ProcessWatch
 from test_kerberos_trust import KNOWN, changed, run
 from tickets import fresh_service, kadmin, key_kvnos, stored_keys, ticket_kvno
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import kadmin as K
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import kadmin_formats as KF
 
 pytest_plugins = ["kdc.fixtures"]
 
@@ -56,7 +56,7 @@ def _derives(kdcs, principal, kvno, keys, candidates):
     script = "".join("addent -password -p %s -k %d -e %s\n%s\n" % (principal, index + 1, enctype, word)
                      for index, word in enumerate(candidates)) + "list -k -e\nquit\n"
     done = subprocess.run(["ktutil"], input=script, env=kdcs.env(), capture_output=True, text=True, check=True)
-    derived = K.parse_ktutil_keys(done.stdout)
+    derived = KF.parse_ktutil_keys(done.stdout)
     assert len(derived) == len(candidates), done.stderr[-500:]
     return [candidates[index - 1] for index, _name, _enctype, key in derived if key == keys[enctype]]
 

@@ -15,7 +15,7 @@ from ansible_run import assert_arguments_censored, env_lookup, run_playbook
 from procwatch import ProcessWatch
 from tickets import fresh_service, key_kvnos, ticket_kvno
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import kadmin as K
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import kadmin_cli as KC
 
 pytest_plugins = ["kdc.fixtures"]
 
@@ -258,7 +258,7 @@ def test_keys_are_compared_the_same_through_a_private_directory_when_memfd_is_mi
         proc = subprocess.run(argv, input=data, env=env, capture_output=True, text=True, pass_fds=pass_fds or ())
         return proc.returncode, proc.stdout, proc.stderr
 
-    kadmin = K.Kadmin(runner, "kadmin.local", realm="A.TEST")
+    kadmin = KC.Kadmin(runner, "kadmin.local", realm="A.TEST")
     in_memory = kadmin.stored_keys(principal, 1)
     made = []
     real_mkdtemp = tempfile.mkdtemp
@@ -267,8 +267,8 @@ def test_keys_are_compared_the_same_through_a_private_directory_when_memfd_is_mi
         made.append(real_mkdtemp(*args, **kwargs))
         return made[-1]
 
-    monkeypatch.setattr(K, "_memfd", lambda: None)
-    monkeypatch.setattr(K.tempfile, "mkdtemp", mkdtemp)
+    monkeypatch.setattr(KC, "_memfd", lambda: None)
+    monkeypatch.setattr(KC.tempfile, "mkdtemp", mkdtemp)
     on_disk = kadmin.stored_keys(principal, 1)
     assert on_disk == in_memory and sorted(on_disk) == sorted(ENCTYPES)
     assert len(made) == 1 and not os.path.exists(made[0])

@@ -7,7 +7,8 @@ For the test KDCs of tests/kdc (``kdckit.TwoRealms``).
 import re
 import subprocess
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import kadmin as K
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import kadmin_cli as KC
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import kadmin_formats as KF
 
 _KVNO_RE = re.compile(r": kvno = (\d+)")
 
@@ -38,7 +39,7 @@ def kadmin(kdcs, realm):
         proc = subprocess.run(argv, input=data, env=env, capture_output=True, text=True, pass_fds=pass_fds or ())
         return proc.returncode, proc.stdout, proc.stderr
 
-    return K.Kadmin(run, "kadmin.local", realm=realm)
+    return KC.Kadmin(run, "kadmin.local", realm=realm)
 
 
 def stored_keys(kdcs, realm, principal, kvno):
@@ -48,5 +49,5 @@ def stored_keys(kdcs, realm, principal, kvno):
 
 def key_kvnos(kdcs, realm, principal):
     """Every kvno ``realm``'s KDC holds keys of for ``principal``, newest first."""
-    info = K.parse_getprinc_terse(kdcs.getprinc(realm, principal))
+    info = KF.parse_getprinc_terse(kdcs.getprinc(realm, principal))
     return sorted(set(key["kvno"] for key in info["keys"]), reverse=True)

@@ -4,7 +4,8 @@ import pytest
 from expect import crosscluster_error
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import inputs
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import kadmin as K
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import kadmin_cli as KC
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import kadmin_formats as KF
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.clusters_conf import (
     ClustersConf,
     build_entry,
@@ -122,13 +123,13 @@ def test_refuse_bad_options_fails_the_module():
 @pytest.mark.parametrize("principal", ["krbtgt/B.TEST@A.TEST\n", "a@A\r", "a\x00@A", "a\x7f@A"])
 def test_principal_with_a_control_character_is_refused(principal):
     # Regression: the principal pattern ended in "$", which also matches before a final newline.
-    err = _error(K.check_principal, principal)
+    err = _error(KC.check_principal, principal)
     assert "control character" in err.problem
 
 
 def test_password_with_any_control_character_is_refused_without_showing_it():
     for bad in ("pw\t", "pw\x1b[0m", "pw\x7f"):
-        err = _error(K.check_password, bad)
+        err = _error(KC.check_password, bad)
         assert "pw" not in str(err)
 
 
@@ -171,8 +172,8 @@ def test_a_huge_bad_krb5_line_gives_a_short_message():
 
 
 def test_huge_kadmin_inputs_give_short_messages():
-    for call in (lambda: K.check_principal("a b" * BIG), lambda: K.normalize_enctype("x" * BIG),
-                 lambda: K.parse_flag("+" + "x" * BIG)):
+    for call in (lambda: KC.check_principal("a b" * BIG), lambda: KF.normalize_enctype("x" * BIG),
+                 lambda: KF.parse_flag("+" + "x" * BIG)):
         assert len(str(_error(call))) < MESSAGE_BOUND
 
 

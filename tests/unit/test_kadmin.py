@@ -8,6 +8,8 @@ import struct
 import pytest
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import kadmin as K
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import kadmin_cli as KC
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import kadmin_formats as KF
 from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
 
 PASSWORD = "Tr0ub4dor &3 'x' \"y\""
@@ -30,25 +32,25 @@ ktutil:  quit
 
 
 def test_getprinc_terse_fields():
-    info = K.parse_getprinc_terse(GETPRINC)
+    info = KF.parse_getprinc_terse(GETPRINC)
     assert info["principal"] == "krbtgt/B.TEST@A.TEST"
     assert info["kvno"] == 5 and info["attributes"] == 0 and info["mkvno"] == 1 and info["policy"] == "[none]"
     assert [(k["kvno"], k["enctype_name"], k["salt"]) for k in info["keys"]] == [
         (5, "aes256-cts-hmac-sha1-96", 0), (5, "aes128-cts-hmac-sha1-96", 0)]
-    assert K.current_enctypes(info) == ["aes256-cts-hmac-sha1-96", "aes128-cts-hmac-sha1-96"]
+    assert KF.current_enctypes(info) == ["aes256-cts-hmac-sha1-96", "aes128-cts-hmac-sha1-96"]
 
 
 def test_getprinc_terse_skips_chatter_and_keeps_only_the_current_kvno():
-    info = K.parse_getprinc_terse("Authenticating as principal root/admin@A.TEST with password.\n" + GETPRINC_KEEPOLD)
+    info = KF.parse_getprinc_terse("Authenticating as principal root/admin@A.TEST with password.\n" + GETPRINC_KEEPOLD)
     assert info["kvno"] == 3 and len(info["keys"]) == 4
-    assert K.current_enctypes(info) == ["aes256-cts-hmac-sha1-96", "aes128-cts-hmac-sha1-96"]
-    assert K.attribute_names(info["attributes"]) == ["REQUIRES_PRE_AUTH"]
+    assert KF.current_enctypes(info) == ["aes256-cts-hmac-sha1-96", "aes128-cts-hmac-sha1-96"]
+    assert KF.attribute_names(info["attributes"]) == ["REQUIRES_PRE_AUTH"]
 
 
 def test_getprinc_terse_without_keys_and_unknown_enctypes():
-    info = K.parse_getprinc_terse('"nokey@A.TEST"\t0\t0\t0\t0\t"x"\t0\t0\t1\t1\t"[none]"\t0\t0\t0\t0\t0\n')
-    assert info["keys"] == [] and K.current_enctypes(info) == []
-    odd = K.parse_getprinc_terse('"p@A"\t0\t0\t0\t0\t"x"\t0\t0\t1\t1\t"[none]"\t0\t0\t0\t0\t1\t1\t1\t99\t0\n')
+    info = KF.parse_getprinc_terse('"nokey@A.TEST"\t0\t0\t0\t0\t"x"\t0\t0\t1\t1\t"[none]"\t0\t0\t0\t0\t0\n')
+    assert info["keys"] == [] and KF.current_enctypes(info) == []
+    odd = KF.parse_getprinc_terse('"p@A"\t0\t0\t0\t0\t"x"\t0\t0\t1\t1\t"[none]"\t0\t0\t0\t0\t1\t1\t1\t99\t0\n')
     assert odd["keys"][0]["enctype_name"] == "enctype-99"
 
 
@@ -56,7 +58,7 @@ def test_getprinc_terse_without_keys_and_unknown_enctypes():
                                   GETPRINC.replace("\t2\t1\t5", "\tx\t1\t5")])
 def test_getprinc_terse_rejects_what_it_cannot_read(text):
     with pytest.raises(CrossclusterError):
-        K.parse_getprinc_terse(text)
+        KF.parse_getprinc_terse(text)
 
 
 def keytab_entry(principal, kvno, enctype, key, vno32=None):
@@ -73,11 +75,11 @@ def keytab_entry(principal, kvno, enctype, key, vno32=None):
 
 
 def test_keytab_entries_holes_and_32_bit_kvnos():
-    data = (K.KEYTAB_HEADER + keytab_entry("krbtgt/B.TEST@A.TEST", 5, 18, b"\x01" * 32)
+    data = (KF.KEYTAB_HEADER + keytab_entry("krbtgt/B.TEST@A.TEST", 5, 18, b"\x01" * 32)
             + struct.pack(">i", -7) + b"\0" * 7  # a hole
             + keytab_entry("krbtgt/B.TEST@A.TEST", 5, 17, b"\x02" * 16, vno32=5)
             + keytab_entry("krbtgt/B.TEST@A.TEST", 300, 18, b"\x03" * 32, vno32=300))
-    entries = K.parse_keytab(data)
+    entries = KF.parse_keytab(data)
     assert [(e["principal"], e["kvno"], e["enctype_name"], e["key"]) for e in entries] == [
         ("krbtgt/B.TEST@A.TEST", 5, "aes256-cts-hmac-sha1-96", b"\x01" * 32),
         ("krbtgt/B.TEST@A.TEST", 5, "aes128-cts-hmac-sha1-96", b"\x02" * 16),
@@ -85,27 +87,27 @@ def test_keytab_entries_holes_and_32_bit_kvnos():
     ]
 
 
-@pytest.mark.parametrize("data", [b"", b"\x05\x01", K.KEYTAB_HEADER + keytab_entry("a@B", 1, 18, b"k" * 32)[:-5]])
+@pytest.mark.parametrize("data", [b"", b"\x05\x01", KF.KEYTAB_HEADER + keytab_entry("a@B", 1, 18, b"k" * 32)[:-5]])
 def test_keytab_rejects_bad_headers_and_truncation(data):
     with pytest.raises(CrossclusterError):
-        K.parse_keytab(data)
+        KF.parse_keytab(data)
 
 
 def test_empty_keytab_has_no_entries():
-    assert K.parse_keytab(K.KEYTAB_HEADER) == []
+    assert KF.parse_keytab(KF.KEYTAB_HEADER) == []
 
 
 def test_ktutil_list_keys():
-    assert K.parse_ktutil_keys(KTUTIL) == [
+    assert KF.parse_ktutil_keys(KTUTIL) == [
         (1, "krbtgt/Y.TEST@X.TEST", "aes256-cts-hmac-sha1-96",
          bytes.fromhex("97cd7917f0ddc0a9f2e661ef46f62ec71c8e2988d4e7492f2668d5873c280833")),
         (1, "krbtgt/Y.TEST@X.TEST", "aes128-cts-hmac-sha1-96", bytes.fromhex("29b8cc89a94d680ab1cb1b13e4f0c147")),
     ]
-    assert K.parse_ktutil_keys("ktutil:  list -k -e\nslot KVNO Principal\n") == []
+    assert KF.parse_ktutil_keys("ktutil:  list -k -e\nslot KVNO Principal\n") == []
 
 
 def test_ktutil_script_puts_the_password_on_its_own_lines_only():
-    script = K.ktutil_script("krbtgt/B.TEST@A.TEST", 3, ["aes256-cts-hmac-sha1-96", "aes128-cts-hmac-sha1-96"],
+    script = KC.ktutil_script("krbtgt/B.TEST@A.TEST", 3, ["aes256-cts-hmac-sha1-96", "aes128-cts-hmac-sha1-96"],
                              PASSWORD)
     lines = script.splitlines()
     assert lines == [
@@ -128,23 +130,23 @@ class Recorder:
 
 
 def test_local_and_remote_argv():
-    local = K.Kadmin(Recorder(), "/usr/sbin/kadmin.local", realm="B.TEST", kdc_profile="/k/kdc.conf",
+    local = KC.Kadmin(Recorder(), "/usr/sbin/kadmin.local", realm="B.TEST", kdc_profile="/k/kdc.conf",
                      krb5_config="/k/krb5.conf")
     assert local.argv("getprinc", "-terse", "p") == ["/usr/sbin/kadmin.local", "-r", "B.TEST", "getprinc", "-terse",
                                                      "p"]
     assert local.environ == {"KRB5CCNAME": "MEMORY:datafabric-crosscluster", "KRB5_KDC_PROFILE": "/k/kdc.conf",
                              "KRB5_CONFIG": "/k/krb5.conf"}
-    remote = K.Kadmin(Recorder(), "/usr/bin/kadmin", remote=True, admin_principal="adm/admin@B",
+    remote = KC.Kadmin(Recorder(), "/usr/bin/kadmin", remote=True, admin_principal="adm/admin@B",
                       admin_keytab="/k/adm.keytab")
     assert remote.argv("delprinc", "-force", "p") == ["/usr/bin/kadmin", "-p", "adm/admin@B", "-k", "-t",
                                                       "/k/adm.keytab", "delprinc", "-force", "p"]
     with pytest.raises(CrossclusterError, match="admin_principal and admin_keytab"):
-        K.Kadmin(Recorder(), "/usr/bin/kadmin", remote=True, admin_principal="adm/admin@B")
+        KC.Kadmin(Recorder(), "/usr/bin/kadmin", remote=True, admin_principal="adm/admin@B")
 
 
 def test_the_password_goes_to_stdin_twice_and_never_to_argv():
     runner = Recorder()
-    kadmin = K.Kadmin(runner, "/usr/sbin/kadmin.local", realm="A.TEST")
+    kadmin = KC.Kadmin(runner, "/usr/sbin/kadmin.local", realm="A.TEST")
     kadmin.addprinc("krbtgt/B.TEST@A.TEST", PASSWORD, enctypes=["aes256-cts-hmac-sha1-96"], kvno=4,
                     flags=["-requires_preauth"])
     kadmin.cpw("krbtgt/B.TEST@A.TEST", PASSWORD, enctypes=["aes256-cts-hmac-sha1-96", "aes128-cts-hmac-sha1-96"])
@@ -164,7 +166,7 @@ def test_the_password_goes_to_stdin_twice_and_never_to_argv():
 
 def test_kadmin_failures_are_scrubbed_and_name_the_command():
     runner = Recorder([(1, "", "add_principal: something about %s went wrong\n" % PASSWORD)])
-    kadmin = K.Kadmin(runner, "/usr/sbin/kadmin.local", realm="A.TEST")
+    kadmin = KC.Kadmin(runner, "/usr/sbin/kadmin.local", realm="A.TEST")
     with pytest.raises(CrossclusterError) as caught:
         kadmin.addprinc("p@A.TEST", PASSWORD)
     assert PASSWORD not in str(caught.value)
@@ -173,7 +175,7 @@ def test_kadmin_failures_are_scrubbed_and_name_the_command():
 
 
 def test_getprinc_of_a_missing_principal_is_none_and_other_errors_raise():
-    kadmin = K.Kadmin(Recorder([(1, "", 'get_principal: Principal does not exist while retrieving "p@A".\n'),
+    kadmin = KC.Kadmin(Recorder([(1, "", 'get_principal: Principal does not exist while retrieving "p@A".\n'),
                                 (1, "", "kadmin.local: Cannot open DB2 database\n")]), "kadmin.local")
     assert kadmin.getprinc("p@A") is None
     with pytest.raises(CrossclusterError, match="Cannot open DB2 database"):
@@ -182,7 +184,7 @@ def test_getprinc_of_a_missing_principal_is_none_and_other_errors_raise():
 
 def test_derive_keys_sends_the_password_on_stdin_and_never_shows_ktutil_echoes():
     runner = Recorder([(0, KTUTIL, "")])
-    kadmin = K.Kadmin(runner, "kadmin.local", ktutil="/usr/bin/ktutil")
+    kadmin = KC.Kadmin(runner, "kadmin.local", ktutil="/usr/bin/ktutil")
     both = ["aes256-cts-hmac-sha1-96", "aes128-cts-hmac-sha1-96"]
     keys = kadmin.derive_keys("krbtgt/Y.TEST@X.TEST", PASSWORD, both, 1)
     assert sorted(keys) == ["aes128-cts-hmac-sha1-96", "aes256-cts-hmac-sha1-96"]
@@ -190,7 +192,7 @@ def test_derive_keys_sends_the_password_on_stdin_and_never_shows_ktutil_echoes()
     assert call["argv"] == ["/usr/bin/ktutil"] and PASSWORD in call["data"]
     # When addent fails, ktutil reads the password line as a request and echoes its first word.
     echo = 'addent: Bad encryption type while adding new entry\nktutil: Unknown request "Tr0ub4dor".  Type "?"\n'
-    failing = K.Kadmin(Recorder([(0, "", echo)]), "kadmin.local")
+    failing = KC.Kadmin(Recorder([(0, "", echo)]), "kadmin.local")
     with pytest.raises(CrossclusterError) as caught:
         failing.derive_keys("krbtgt/Y.TEST@X.TEST", PASSWORD, ["aes256-cts-hmac-sha1-96"], 1)
     assert "Bad encryption type" in str(caught.value) and "Tr0ub4dor" not in str(caught.value)
@@ -198,7 +200,7 @@ def test_derive_keys_sends_the_password_on_stdin_and_never_shows_ktutil_echoes()
 
 def test_derive_keys_refuses_what_would_make_ktutil_misread_the_password():
     runner = Recorder()
-    kadmin = K.Kadmin(runner, "kadmin.local")
+    kadmin = KC.Kadmin(runner, "kadmin.local")
     with pytest.raises(CrossclusterError, match="unknown enctype"):
         kadmin.derive_keys("p@A.TEST", PASSWORD, ["bogus-enc"], 1)
     with pytest.raises(CrossclusterError, match="not a name"):
@@ -211,35 +213,35 @@ def test_derive_keys_refuses_what_would_make_ktutil_misread_the_password():
     ("aes256-cts-hmac-sha1-96:normal", "aes256-cts-hmac-sha1-96"), ("aes256-sha2", "aes256-cts-hmac-sha384-192"),
     ("rc4-hmac", "arcfour-hmac")])
 def test_enctype_aliases(name, canonical):
-    assert K.normalize_enctype(name) == canonical
+    assert KF.normalize_enctype(name) == canonical
 
 
 @pytest.mark.parametrize("name", ["des-cbc-crc", "aes256-cts:special", "nonsense", ""])
 def test_enctypes_refused(name):
     with pytest.raises(CrossclusterError):
-        K.normalize_enctype(name)
+        KF.normalize_enctype(name)
 
 
 def test_enctype_lists_drop_duplicates_keeping_order():
-    assert K.normalize_enctypes(["aes128-cts", "aes256-cts", "aes128-cts-hmac-sha1-96"]) == [
+    assert KF.normalize_enctypes(["aes128-cts", "aes256-cts", "aes128-cts-hmac-sha1-96"]) == [
         "aes128-cts-hmac-sha1-96", "aes256-cts-hmac-sha1-96"]
-    assert K.normalize_enctypes(None) == []
+    assert KF.normalize_enctypes(None) == []
 
 
 def test_flags_against_masks():
-    assert K.flags_to_change(0, ["-requires_preauth"]) == []
-    assert K.flags_to_change(0x80, ["-requires_preauth"]) == ["-requires_preauth"]
+    assert KF.flags_to_change(0, ["-requires_preauth"]) == []
+    assert KF.flags_to_change(0x80, ["-requires_preauth"]) == ["-requires_preauth"]
     # allow_* flags are stored inverted: -allow_tix sets DISALLOW_ALL_TIX.
-    assert K.flags_to_change(0, ["-allow_tix", "+allow_svr"]) == ["-allow_tix"]
-    assert K.apply_flags(0x80, ["-requires_preauth", "-allow_tix", "+ok_as_delegate"]) == 0x40 | 0x100000
-    assert K.attribute_names(0x40 | 0x100000) == ["DISALLOW_ALL_TIX", "OK_AS_DELEGATE"]
-    assert K.normalize_attributes(["+requires_preauth", "-requires_preauth"]) == ["-requires_preauth"]
+    assert KF.flags_to_change(0, ["-allow_tix", "+allow_svr"]) == ["-allow_tix"]
+    assert KF.apply_flags(0x80, ["-requires_preauth", "-allow_tix", "+ok_as_delegate"]) == 0x40 | 0x100000
+    assert KF.attribute_names(0x40 | 0x100000) == ["DISALLOW_ALL_TIX", "OK_AS_DELEGATE"]
+    assert KF.normalize_attributes(["+requires_preauth", "-requires_preauth"]) == ["-requires_preauth"]
 
 
 @pytest.mark.parametrize("flag", ["requires_preauth", "+nope", "*requires_preauth", "+"])
 def test_bad_flags(flag):
     with pytest.raises(CrossclusterError):
-        K.parse_flag(flag)
+        KF.parse_flag(flag)
 
 
 def test_default_attributes_and_warnings():
@@ -250,23 +252,23 @@ def test_default_attributes_and_warnings():
 
 
 def test_passwords_kadmin_cannot_read_whole_are_refused():
-    assert K.check_password("x" * 1022)
-    assert K.check_password("\u00fc" * 511)  # 1022 bytes
+    assert KC.check_password("x" * 1022)
+    assert KC.check_password("\u00fc" * 511)  # 1022 bytes
     for bad in ["", "x" * 1023, "\u00fc" * 512, "a\nb", "a\rb", "a\0b"]:
         with pytest.raises(CrossclusterError) as caught:
-            K.check_password(bad)
+            KC.check_password(bad)
         assert bad == "" or bad not in str(caught.value)
 
 
 @pytest.mark.parametrize("principal", ["krbtgt/B.TEST@A.TEST", "host/svc.a.test", "alice@A.TEST"])
 def test_principals_accepted(principal):
-    assert K.check_principal(principal) == principal
+    assert KC.check_principal(principal) == principal
 
 
 @pytest.mark.parametrize("principal", ["", "a b@A", 'a"@A', "a@B@C", "a\n@A"])
 def test_principals_refused(principal):
     with pytest.raises(CrossclusterError):
-        K.check_principal(principal)
+        KC.check_principal(principal)
 
 
 def test_compare_keys():
@@ -287,7 +289,7 @@ def test_describe_never_holds_keys():
 
 def test_keepold_and_purgekeys_argv_and_the_password_on_stdin_only():
     runner = Recorder()
-    kadmin = K.Kadmin(runner, "/usr/sbin/kadmin.local", realm="A.TEST")
+    kadmin = KC.Kadmin(runner, "/usr/sbin/kadmin.local", realm="A.TEST")
     kadmin.cpw("krbtgt/B.TEST@A.TEST", PASSWORD, enctypes=["aes256-cts-hmac-sha1-96"], keepold=True)
     kadmin.purgekeys("krbtgt/B.TEST@A.TEST", 4)
     cpw, purge = runner.calls
@@ -298,8 +300,8 @@ def test_keepold_and_purgekeys_argv_and_the_password_on_stdin_only():
 
 
 def test_old_kvnos_and_their_diff_line():
-    assert K.old_kvnos(K.parse_getprinc_terse(GETPRINC_KEEPOLD)) == [2]
-    assert K.old_kvnos(K.parse_getprinc_terse(GETPRINC)) == []
+    assert K.old_kvnos(KF.parse_getprinc_terse(GETPRINC_KEEPOLD)) == [2]
+    assert K.old_kvnos(KF.parse_getprinc_terse(GETPRINC)) == []
     text = K.describe(dict(exists=True, principal="p@A", kvno=4, enctypes=[], attributes=[], keys_match=True,
                            old_kvnos=[2, 3]))
     assert text.endswith("keys_match: True\nold_kvnos: 2, 3\n")
