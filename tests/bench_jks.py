@@ -29,7 +29,7 @@ from stores import Ca, jks_bytes, keytool_import_ca, keytool_list, write_file  #
 
 sys.path.insert(0, str(COLLECTIONS))
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.truststore import (  # noqa: E402
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._truststore import (  # noqa: E402
     Request,
     TrustStore,
     apply_requests,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 
 
 def crosscluster_error(call, *args, **kwargs):

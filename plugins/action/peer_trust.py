@@ -5,9 +5,9 @@ compare-and-swap on the node, the stores first."""
 
 import os
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.clusters_conf import ClustersConf, parse_line
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._clusters_conf import ClustersConf, parse_line
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import (
     MAX_LINE,
     MAX_NAME,
     check_options,

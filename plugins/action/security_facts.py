@@ -14,11 +14,11 @@ import os
 from ansible.errors import AnsibleConnectionFailure
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.own_ca import own_ca
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.sealed import new_key, unseal
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.security_facts import CLUSTERS_CONF
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.truststore import TrustStore
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._own_ca import own_ca
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._sealed import new_key, unseal
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._security_facts import CLUSTERS_CONF
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._truststore import TrustStore
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.store_cache import remember
 
 MODULE = "datafabric.crosscluster.security_facts"

@@ -4,7 +4,7 @@
 
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import (
     MAX_NAME,
     check_options,
     excerpt,

@@ -1,11 +1,16 @@
 # Copyright: datafabric.crosscluster contributors
 # Apache License 2.0 (see LICENSE)
-"""Filters of the drift report: Ansible's variables in, module_utils/report.py does the work."""
+"""Filters of the drift report: Ansible's variables in, module_utils/_report.py does the work."""
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import report, trust_list
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
+    _report as report,
+)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
+    _trust_list as trust_list,
+)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.hostvars import host_var as _var
 
 # A node's own failure message is shown in the report; this much of it is enough to act on.
@@ -46,7 +51,7 @@ def _realms(trusts, hostvars, groups):
 
 
 def drift_principals(trusts, group, hostvars, groups):
-    """The cross-realm principals ``group``'s KDC is asked about (see module_utils/report.py)."""
+    """The cross-realm principals ``group``'s KDC is asked about (see module_utils/_report.py)."""
     _scope(trusts, groups)
     return report.principals_to_read(trusts, group, _realms(trusts, hostvars, groups))
 

@@ -10,12 +10,18 @@ unit-tested in one place.
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
-    kerberos_plan,
-    planner,
-    preflight,
-    trust_list,
+    _kerberos_plan as kerberos_plan,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
+    _planner as planner,
+)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
+    _preflight as preflight,
+)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
+    _trust_list as trust_list,
+)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.hostvars import gathered_facts, host_var
 
 # The alias rule ties every imported certificate to its cluster, so a later revoke finds exactly
@@ -59,7 +65,7 @@ def trust_alias(cluster_name, sha256):
 
 
 def trust_topology(trusts, groups, play_hosts, cldb_suffix="_cldb", hostvars=None):
-    """Each host's cluster group, peers and whether it acts for its cluster (see module_utils/planner.py).
+    """Each host's cluster group, peers and whether it acts for its cluster (see module_utils/_planner.py).
 
     Empty for a malformed ``crosscluster_trusts``, which the preflight gate names. With ``hostvars``,
     a host whose gathered ``mapr_security`` says it runs a CLDB counts as a CLDB node.
@@ -74,7 +80,7 @@ def trust_topology(trusts, groups, play_hosts, cldb_suffix="_cldb", hostvars=Non
 
 
 def user_trust_plan(trusts, hostvars, groups, play_hosts):
-    """What each node in the play must hold for user trust (see module_utils/planner.py)."""
+    """What each node in the play must hold for user trust (see module_utils/_planner.py)."""
     facts = dict((h, gathered_facts(hostvars, h)) for h in play_hosts if gathered_facts(hostvars, h))
     try:
         return planner.user_trust_plan(trusts, groups, facts)
@@ -165,7 +171,7 @@ def _defined(hostvars, host, name):
 
 def preflight_report(trusts, hostvars, groups, play_hosts, required_vars, cldb_suffix="_cldb", warn_days=30,
                      check_owners=True, gathered_fact="__preflight_gathered", reach_fact="__preflight_reach"):
-    """Every reason not to start and every warning, one message each (see module_utils/preflight.py)."""
+    """Every reason not to start and every warning, one message each (see module_utils/_preflight.py)."""
     scope = [h for group in (trust_list.groups_in(trusts) if not trust_list.shape_problems(trusts) else [])
              for h in groups.get(group, [])]
     node_results = dict((h, hostvars[h].get(gathered_fact)) for h in play_hosts if h in scope)
@@ -229,12 +235,12 @@ def kerberos_topology(who, hostvars, groups, play_hosts, kdc_suffix="_kdc"):
 
 
 def krb5_conf_edit(peers, realm, state="present", auth_to_local=False, revoked=()):
-    """One krb5_conf call's ``realms``, ``capaths`` and ``remove`` (see module_utils/kerberos_plan.py)."""
+    """One krb5_conf call's ``realms``, ``capaths`` and ``remove`` (see module_utils/_kerberos_plan.py)."""
     return kerberos_plan.krb5_conf_edit(peers, realm, state, auth_to_local, revoked)
 
 
 def krbtgt_principals(peer_realms, realm):
-    """The cross-realm principals a realm shares with each peer (see module_utils/kerberos_plan.py)."""
+    """The cross-realm principals a realm shares with each peer (see module_utils/_kerberos_plan.py)."""
     return kerberos_plan.krbtgt_principals(peer_realms, realm)
 
 
@@ -258,7 +264,7 @@ def kerberos_held(trusts, hostvars, groups, play_hosts, fact="__kerberos_trust_h
 
 def krbtgt_plan(trusts, hostvars, groups, play_hosts, passwords=None, length=40, state="present", rotate=False):
     """The cross-realm principals to set or remove, with their passwords and kvnos, or with ``rotate``
-    all of them anew (see module_utils/kerberos_plan.py)."""
+    all of them anew (see module_utils/_kerberos_plan.py)."""
     return kerberos_plan.plan_principals(kerberos_held(trusts, hostvars, groups, play_hosts), passwords, length,
                                          state, rotate=rotate)
 
@@ -279,7 +285,7 @@ def _changed_kind(hostvars, host, kind):
 
 def verify_targets(who, hostvars, only_changed=False):
     """Which peers each node checks, per kind; with ``only_changed``, only for the kinds its cluster
-    changed in this run (see module_utils/planner.py)."""
+    changed in this run (see module_utils/_planner.py)."""
     changed = dict((host, [kind for kind in CHANGED_BY if _changed_kind(hostvars, host, kind)]) for host in who)
     return planner.verify_targets(who, changed, bool(only_changed))
 

@@ -166,19 +166,19 @@ backup_file:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.clusters_conf import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._clusters_conf import (
     ClustersConf,
     build_entry,
     parse_line,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import (
     MAX_LINE,
     MAX_NAME,
     excerpt,
     refuse_bad_options,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_module import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._text_module import (
     KEYED_FILE_ARGS,
     run_text_edit,
 )

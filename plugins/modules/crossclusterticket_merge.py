@@ -134,18 +134,18 @@ backup_file:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import (
     MAX_LINE,
     MAX_NAME,
     refuse_bad_options,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_module import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._text_module import (
     KEYED_FILE_ARGS,
     removals,
     run_text_edit,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.ticket_file import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._ticket_file import (
     TicketFile,
     blob_digest,
     parse_ticket,

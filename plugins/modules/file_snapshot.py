@@ -124,16 +124,16 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.safe_write import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._safe_write import (
     Attributes,
     locked_all,
     read_snapshot,
     write_files,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.sealed import seal
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.store_password import read_truststore_password
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_module import FILE_ARGS
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._sealed import seal
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._store_password import read_truststore_password
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._text_module import FILE_ARGS
 
 
 def describe(snapshot):
@@ -187,7 +187,7 @@ def main():
             expected=dict(type="dict", default={}),
             create=dict(type="bool", default=False),
             truststore_password_from=dict(type="path"),
-            # The one-time key the password travels back sealed with (see module_utils/sealed.py).
+            # The one-time key the password travels back sealed with (see module_utils/_sealed.py).
             seal_key=dict(type="str", no_log=True),
             **FILE_ARGS
         ),

@@ -310,13 +310,13 @@ backup_file:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import (
     MAX_LINE,
     MAX_NAME,
     refuse_bad_options,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_conf_edit import edit_realms
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.text_module import FILE_ARGS, run_text_edit
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._krb5_conf_edit import edit_realms
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._text_module import FILE_ARGS, run_text_edit
 
 # Every value becomes (part of) one line of krb5.conf; a rule may be long, names are short.
 _REALM_LIMITS = dict(realm=MAX_NAME, kdcs=MAX_NAME, admin_server=MAX_NAME, domains=MAX_NAME, auth_to_local=MAX_LINE)

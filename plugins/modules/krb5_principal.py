@@ -209,16 +209,16 @@ keys_match:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import refuse_bad_options, scrub
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.kadmin import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import refuse_bad_options, scrub
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._kadmin import (
     attribute_warnings,
     default_attributes,
     describe,
     ensure_absent,
     ensure_present,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.kadmin_cli import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._kadmin_cli import (
     KADMIN_ARGS,
     KADMIN_LIMITS,
     KADMIN_SECRETS,

@@ -77,10 +77,10 @@ principals:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import refuse_bad_options
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.kadmin import principal_info
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.kadmin_cli import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import refuse_bad_options
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._kadmin import principal_info
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._kadmin_cli import (
     KADMIN_ARGS,
     KADMIN_LIMITS,
     kadmin_for,

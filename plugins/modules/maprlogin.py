@@ -179,9 +179,9 @@ ticket:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import refuse_bad_options
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import refuse_bad_options
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin import (
     COMMANDS,
     CREATING,
     LIMITS,

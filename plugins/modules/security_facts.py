@@ -199,10 +199,10 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.sealed import seal
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.security_facts import gather, store_bytes
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.store_password import read_truststore_password
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._sealed import seal
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._security_facts import gather, store_bytes
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._store_password import read_truststore_password
 
 
 def main():
@@ -213,7 +213,7 @@ def main():
             users=dict(type="list", elements="str", default=[]),
             read_stores=dict(type="bool", default=False),
             read_password=dict(type="bool", default=False),
-            # The one-time key the password travels back sealed with (see module_utils/sealed.py).
+            # The one-time key the password travels back sealed with (see module_utils/_sealed.py).
             seal_key=dict(type="str", no_log=True),
         ),
         supports_check_mode=True,

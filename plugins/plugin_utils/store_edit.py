@@ -6,9 +6,9 @@ Shared by truststore_import (the stores alone) and peer_trust (the stores and ma
 one write): both turn the same options into requests and report the same way.
 """
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import MAX_NAME
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.truststore import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import MAX_NAME
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._truststore import (
     Request,
     apply_requests,
     load_certificates,

@@ -12,9 +12,9 @@ import os
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.sealed import new_key, unseal
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.truststore import TrustStore
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._sealed import new_key, unseal
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._truststore import TrustStore
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.store_cache import recall
 
 SNAPSHOT_MODULE = "datafabric.crosscluster.file_snapshot"

@@ -17,7 +17,7 @@ from procwatch import ProcessWatch
 from test_kerberos_trust import KNOWN, changed, run
 from tickets import fresh_service, kadmin, key_kvnos, stored_keys, ticket_kvno
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import kadmin_formats as KF
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import _kadmin_formats as KF
 
 pytest_plugins = ["kdc.fixtures"]
 

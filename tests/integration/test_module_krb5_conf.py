@@ -10,7 +10,7 @@ import pytest
 from ansible_run import file_task, play, run_module, run_playbook
 from mit_profile import UNAVAILABLE, MitProfile, mit_parse_error
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_profile import Profile
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._krb5_profile import Profile
 
 MODULE = "datafabric.crosscluster.krb5_conf"
 KINIT = shutil.which("kinit")

@@ -15,7 +15,7 @@ from ansible_run import assert_arguments_censored, env_lookup, run_playbook
 from procwatch import ProcessWatch
 from tickets import fresh_service, key_kvnos, ticket_kvno
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import kadmin_cli as KC
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import _kadmin_cli as KC
 
 pytest_plugins = ["kdc.fixtures"]
 

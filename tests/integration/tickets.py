@@ -7,8 +7,8 @@ For the test KDCs of tests/kdc (``kdckit.TwoRealms``).
 import re
 import subprocess
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import kadmin_cli as KC
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import kadmin_formats as KF
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import _kadmin_cli as KC
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import _kadmin_formats as KF
 
 _KVNO_RE = re.compile(r": kvno = (\d+)")
 

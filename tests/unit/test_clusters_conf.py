@@ -5,14 +5,14 @@ import dataclasses
 import pytest
 from expect import crosscluster_error
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.clusters_conf import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._clusters_conf import (
     DEFAULT_CLDB_PORT,
     ClusterEntry,
     ClustersConf,
     build_entry,
     parse_line,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import (
     CrossclusterError,
 )
 

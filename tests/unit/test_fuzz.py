@@ -17,21 +17,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reliability import record
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.clusters_conf import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._clusters_conf import (
     ClusterEntry,
     ClustersConf,
     is_valid_cluster_name,
     parse_line,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import decode_text
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_conf_edit import edit_krb5_conf
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_profile import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import decode_text
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._krb5_conf_edit import edit_krb5_conf
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._krb5_profile import (
     Profile,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin_output import parse_print
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.properties import parse_properties
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.ticket_file import TicketFile, parse_ticket
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin_output import parse_print
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._properties import parse_properties
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._ticket_file import TicketFile, parse_ticket
 
 # derandomize: the same examples on every run and machine (CI must be reproducible);
 # database=None: nothing learnt on one machine changes what another runs.
@@ -517,7 +517,7 @@ test_properties_any_bytes = _bytes_property(
 # ------------------------------------------------------------------ PEM, JKS and PKCS12 stores
 
 ts = pytest.importorskip(
-    "ansible_collections.datafabric.crosscluster.plugins.module_utils.truststore")
+    "ansible_collections.datafabric.crosscluster.plugins.module_utils._truststore")
 
 
 @functools.lru_cache(maxsize=None)

@@ -3,21 +3,21 @@
 import pytest
 from expect import crosscluster_error
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import inputs
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import kadmin_cli as KC
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import kadmin_formats as KF
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.clusters_conf import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import _inputs as inputs
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import _kadmin_cli as KC
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import _kadmin_formats as KF
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._clusters_conf import (
     ClustersConf,
     build_entry,
     parse_line,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_conf_edit import edit_krb5_conf
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_profile import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._krb5_conf_edit import edit_krb5_conf
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._krb5_profile import (
     Profile,
     check_tag,
     check_word,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.safe_write import Snapshot, resolve_owner
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._safe_write import Snapshot, resolve_owner
 
 BIG = 10 * 1024 * 1024
 # The longest a message about one bad value may be: the excerpt plus the words around it.
@@ -205,7 +205,7 @@ def test_snapshot_and_read_text_use_the_same_decoder(tmp_path):
 
 
 def test_security_facts_reads_through_the_same_decoder(tmp_path):
-    from ansible_collections.datafabric.crosscluster.plugins.module_utils import security_facts
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils import _security_facts as security_facts
 
     path = tmp_path / "daemon.conf"
     path.write_bytes(b"mapr.daemon.user=mapr\nmapr.daemon.group=gr\xfcppe\n")
@@ -218,7 +218,7 @@ def test_security_facts_reads_through_the_same_decoder(tmp_path):
 def test_a_cldb_https_port_that_is_no_number_is_an_error_not_a_crash(value):
     # Regression: isdigit() accepts a superscript two, which int() refuses, and int() of 5000
     # digits raises ValueError; both escaped as tracebacks.
-    from ansible_collections.datafabric.crosscluster.plugins.module_utils import security_facts
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils import _security_facts as security_facts
 
     err = _error(security_facts._port, value, "/opt/mapr/conf/mapr-clusters.conf")
     assert "not a port number" in err.problem and len(str(err)) < MESSAGE_BOUND

@@ -1,4 +1,4 @@
-"""The pure parts of module_utils/kadmin: parsers, argv and stdin building, flag arithmetic.
+"""The pure parts of module_utils/_kadmin: parsers, argv and stdin building, flag arithmetic.
 
 Sample outputs were captured from MIT krb5 1.20 (kadmin.local, ktutil) against the test KDCs.
 """
@@ -7,10 +7,10 @@ import struct
 
 import pytest
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import kadmin as K
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import kadmin_cli as KC
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import kadmin_formats as KF
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import _kadmin as K
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import _kadmin_cli as KC
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import _kadmin_formats as KF
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 
 PASSWORD = "Tr0ub4dor &3 'x' \"y\""
 

@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.kerberos_plan import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._kerberos_plan import (
     krbtgt_principals,
     plan_principals,
     same_keys,
@@ -119,8 +119,8 @@ def test_rotate_does_not_change_what_absent_removes():
 def test_the_planner_runs_without_ansible():
     """Pure: importing it must not import Ansible (it is run on the controller and tested alone)."""
     code = ("import sys\n"
-            "from ansible_collections.datafabric.crosscluster.plugins.module_utils import kerberos_plan\n"
-            "assert kerberos_plan.plan_principals([]) == []\n"
+            "from ansible_collections.datafabric.crosscluster.plugins.module_utils import _kerberos_plan\n"
+            "assert _kerberos_plan.plan_principals([]) == []\n"
             "print(sorted(m for m in sys.modules if m == 'ansible' or m.startswith('ansible.')))\n")
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".cache", "collections"))
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)

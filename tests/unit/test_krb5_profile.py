@@ -2,9 +2,9 @@
 
 import pytest
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_conf_edit import edit_krb5_conf
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_profile import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._krb5_conf_edit import edit_krb5_conf
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._krb5_profile import (
     Profile,
     quote,
     unquote,
@@ -492,7 +492,7 @@ def test_edit_refuses_kdcs_with_absent_and_bad_values():
 
 
 def test_auth_to_local_rules_go_before_default_and_absent_removes_only_them():
-    from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_conf_edit import edit_krb5_conf
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils._krb5_conf_edit import edit_krb5_conf
 
     text = "[realms]\n    A.TEST = {\n        kdc = 127.0.0.1:88\n        auth_to_local = DEFAULT\n    }\n"
     rule = "RULE:[1:$1@$0](.*@B\\.TEST)s/@.*//"
@@ -508,7 +508,7 @@ def test_auth_to_local_rules_go_before_default_and_absent_removes_only_them():
 
 
 def test_several_realms_and_the_own_rules_in_one_edit():
-    from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_conf_edit import edit_realms
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils._krb5_conf_edit import edit_realms
 
     text = "[realms]\n    A.TEST = {\n        kdc = 127.0.0.1:88\n    }\n"
     rule = "RULE:[1:$1@$0](.*@B\\.TEST)s/@.*//"
@@ -527,7 +527,7 @@ def test_several_realms_and_the_own_rules_in_one_edit():
 
 
 def test_one_edit_keeps_one_peer_realm_and_removes_another():
-    from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_conf_edit import edit_realms
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils._krb5_conf_edit import edit_realms
 
     text = "[realms]\n    A.TEST = {\n        kdc = 127.0.0.1:88\n    }\n"
     both = [dict(realm="B.TEST", kdcs=["kdc.b:88"], domains=[".b.test"]), dict(realm="C.TEST", kdcs=["kdc.c:88"])]

@@ -4,8 +4,8 @@ import datetime
 
 import pytest
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin_output import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin_output import (
     parse_java_date,
     parse_print,
     seconds_left,

@@ -1,4 +1,4 @@
-"""A cluster's own CA chain (module_utils/own_ca.py), on real certificates made here.
+"""A cluster's own CA chain (module_utils/_own_ca.py), on real certificates made here.
 
 The core property: a cluster hands its peers what issued its own server certificate, checked by
 signature, and never what its truststore merely trusts (a CA added by hand, a peer's CA), so
@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.own_ca import issuer_chain, own_ca
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.truststore import Certificate
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._own_ca import issuer_chain, own_ca
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._truststore import Certificate
 
 KEYSTORE = "/opt/mapr/conf/ssl_keystore.pem"
 NOW = datetime.datetime.now(datetime.timezone.utc)

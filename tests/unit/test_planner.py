@@ -4,8 +4,8 @@ import datetime
 
 import pytest
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.planner import server_trust_plan, user_trust_plan
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._planner import server_trust_plan, user_trust_plan
 
 SHA = {letter: letter * 64 for letter in "abcdef"}
 LINES = {"a": "a.ex secure=true na1:7222", "b": "b.ex secure=true nb1:7222 nb2:7222", "c": "c.ex secure=true nc1:7222"}
@@ -260,7 +260,7 @@ def test_rotate_makes_every_ticket_anew_even_when_valid():
 # --- topology -----------------------------------------------------------------------------------------------
 
 def test_topology_names_each_hosts_cluster_peers_and_who_acts_once():
-    from ansible_collections.datafabric.crosscluster.plugins.module_utils.planner import topology
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils._planner import topology
     trusts = [{"mesh": ["cluster_a", "cluster_b", "cluster_c"], "type": "user"},
               {"clusters": ["cluster_a", "cluster_b"], "type": "all"},
               {"clusters": ["cluster_c", "cluster_a"], "type": "user", "state": "absent"}]
@@ -284,7 +284,7 @@ def test_topology_names_each_hosts_cluster_peers_and_who_acts_once():
 
 
 def test_verify_targets_check_only_what_a_cluster_changed_when_asked():
-    from ansible_collections.datafabric.crosscluster.plugins.module_utils.planner import topology, verify_targets
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils._planner import topology, verify_targets
     trusts = [{"mesh": ["cluster_a", "cluster_b", "cluster_c"], "type": "all"},
               {"clusters": ["cluster_c", "cluster_a"], "type": "all", "state": "absent"}]
     groups = {"cluster_a": ["a1", "a2"], "cluster_b": ["b1"], "cluster_c": ["c1"],

@@ -1,4 +1,4 @@
-"""The preflight policy (module_utils/preflight.py): every problem, one message each, all at once.
+"""The preflight policy (module_utils/_preflight.py): every problem, one message each, all at once.
 
 Plain data in, messages out: each node's registered security_facts result, the inventory's groups
 and a fixed ``now``. Every message must name the host or group, the file or variable and the fix.
@@ -9,14 +9,14 @@ import datetime
 
 import pytest
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import preflight
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.preflight import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import _preflight as preflight
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._preflight import (
     inventory_problems,
     preflight_report,
     reach_problems,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.trust_list import peers_of
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.trust_list import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._trust_list import peers_of
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._trust_list import (
     shape_problems as trust_shape_problems,
 )
 

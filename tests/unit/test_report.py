@@ -7,8 +7,13 @@ import re
 
 import pytest
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import planner, report
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
+    _planner as planner,
+)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
+    _report as report,
+)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 
 NOW = datetime.datetime(2026, 6, 1, tzinfo=datetime.timezone.utc)
 SHA = dict((letter, letter * 64) for letter in "abcdefg")

@@ -7,9 +7,9 @@ import tempfile
 
 import pytest
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import safe_write
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.safe_write import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import _safe_write as safe_write
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._safe_write import (
     Attributes,
     TextEdit,
     locked,

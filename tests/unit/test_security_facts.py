@@ -18,11 +18,11 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from ansible_collections.datafabric.crosscluster.plugins.action.security_facts import ActionModule, open_stores
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import security_facts
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.properties import parse_properties
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.sealed import seal
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.security_facts import gather
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import _security_facts as security_facts
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._properties import parse_properties
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._sealed import seal
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._security_facts import gather
 
 JKS = b"\xfe\xed\xfe\xed" + b"\x00" * 16
 BCFKS = bytes([0x30, 0x06, 0x30, 0x02, 0x05, 0x00, 0x05, 0x00])

@@ -4,9 +4,9 @@ import base64
 
 import pytest
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.hadoop_xml import parse_hadoop_xml
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.store_password import read_truststore_password
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._hadoop_xml import parse_hadoop_xml
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._store_password import read_truststore_password
 
 SECRET = "S3cr3t-Tr=ust"
 XML = """<?xml version="1.0"?>
@@ -66,7 +66,7 @@ def test_hadoop_xml_refuses_entities_and_other_roots():
 
 
 def test_a_sealed_secret_opens_with_its_key_only_and_shows_nothing_of_it():
-    from ansible_collections.datafabric.crosscluster.plugins.module_utils.sealed import new_key, seal, unseal
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils._sealed import new_key, seal, unseal
 
     key, other = new_key(), new_key()
     secret = SECRET * 5 + " ünïcode"

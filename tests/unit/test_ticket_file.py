@@ -6,10 +6,10 @@ import hashlib
 import pytest
 from expect import crosscluster_error
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import (
     CrossclusterError,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.ticket_file import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._ticket_file import (
     TicketFile,
     blob_digest,
     parse_ticket,

@@ -11,7 +11,7 @@ What counts as a message:
 - a literal stored as ``...["error"] = ...`` (why a file or store could not be read, in facts that
   the preflight gate reports);
 - the first argument of ``AnsibleActionFail(...)`` and ``AnsibleFilterError(...)``;
-- every string literal of ``plugins/module_utils/preflight.py`` outside docstrings (the gate's
+- every string literal of ``plugins/module_utils/_preflight.py`` outside docstrings (the gate's
   problems, warnings and the pieces they are built from);
 - the literal text of ``msg`` of each ``ansible.builtin.fail`` task in ``roles/*/tasks/*.yml``.
 
@@ -40,7 +40,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "troubleshooting.md"
 SOURCE_DIRS = ("plugins/module_utils", "plugins/modules", "plugins/action", "plugins/plugin_utils", "plugins/filter")
-PREFLIGHT = "plugins/module_utils/preflight.py"
+PREFLIGHT = "plugins/module_utils/_preflight.py"
 ROLE_TASKS = "roles/*/tasks/*.yml"
 
 # The longest fragment must have this many words to stand for the message on its own.

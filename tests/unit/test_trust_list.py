@@ -1,8 +1,8 @@
-"""crosscluster_trusts itself (module_utils/trust_list.py): pairs, meshes, revoked entries."""
+"""crosscluster_trusts itself (module_utils/_trust_list.py): pairs, meshes, revoked entries."""
 
 import pytest
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.trust_list import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._trust_list import (
     groups_in,
     pairs,
     peers_of,
@@ -73,7 +73,7 @@ def test_any_kind_and_any_state_give_every_peer_once():
 
 
 def test_a_pair_is_kept_for_kerberos_when_any_kind_of_it_is_kept():
-    from ansible_collections.datafabric.crosscluster.plugins.module_utils.trust_list import pairs_any_kind
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils._trust_list import pairs_any_kind
     trusts = [{"clusters": ["a", "b"], "type": "user"}, {"clusters": ["a", "b"], "type": "server", "state": "absent"},
               {"clusters": ["a", "c"], "type": "all", "state": "absent"}, {"mesh": ["b", "c"], "type": "server"}]
     assert pairs_any_kind(trusts) == [{"clusters": ["a", "b"], "state": "present"},

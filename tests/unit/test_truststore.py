@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from expect import crosscluster_error
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import truststore as ts
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import _truststore as ts
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 
 PASSWORD = "Tr ust$tore-1"
 PATHS = {

@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import truststore as ts
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import _truststore as ts
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 
 KEYTOOL = shutil.which("keytool")
 pytestmark = pytest.mark.skipif(KEYTOOL is None, reason="keytool is not installed")

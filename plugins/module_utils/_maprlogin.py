@@ -16,19 +16,19 @@ import re
 import shutil
 import tempfile
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import (
     MAX_NAME,
     MAX_SECRET,
     excerpt,
     read_text,
     scrub,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin_output import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin_output import (
     parse_print,
     seconds_left,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.ticket_file import parse_ticket
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._ticket_file import parse_ticket
 
 # What the maprlogin module checks with inputs.check_options before maprlogin runs: each of these
 # goes on maprlogin's command line or, for the password, as one line on its stdin.

@@ -19,11 +19,11 @@ import re
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import (
     CrossclusterError,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import excerpt
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.line_file import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import excerpt
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._line_file import (
     BLANKS,
     KeyedLineFile,
     check_no_stray_cr,

@@ -34,15 +34,15 @@ import re
 import shutil
 import tempfile
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import (
     MAX_NAME,
     MAX_SECRET,
     check_line,
     excerpt,
     scrub,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.kadmin_formats import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._kadmin_formats import (
     KEYTAB_HEADER,
     normalize_enctype,
     parse_getprinc_terse,

@@ -16,11 +16,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import preflight, trust_list
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.clusters_conf import parse_line
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin import parse_validity
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin_output import seconds_left
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
+    _preflight as preflight,
+)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
+    _trust_list as trust_list,
+)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._clusters_conf import parse_line
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin import parse_validity
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin_output import seconds_left
 
 # The stores truststore_import keeps in step; a sibling that does not exist is not wanted either.
 TRUSTSTORES = ("ssl_truststore", "ssl_truststore.p12", "ssl_truststore.pem")

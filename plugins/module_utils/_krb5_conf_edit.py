@@ -12,9 +12,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import excerpt
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.krb5_profile import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import excerpt
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._krb5_profile import (
     DIRECT,
     Profile,
     check_tag,

@@ -26,8 +26,8 @@ import stat
 import tempfile
 import time
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import decode_text, excerpt
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import decode_text, excerpt
 
 LOCK_TIMEOUT = 60.0
 

@@ -22,14 +22,20 @@ __metaclass__ = type
 import datetime
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
-    kerberos_plan,
-    planner,
-    preflight,
-    trust_list,
+    _kerberos_plan as kerberos_plan,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import excerpt
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.maprlogin import parse_validity
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
+    _planner as planner,
+)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
+    _preflight as preflight,
+)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
+    _trust_list as trust_list,
+)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import excerpt
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin import parse_validity
 
 FORMAT = 1
 KINDS = ("user", "server", "kerberos")

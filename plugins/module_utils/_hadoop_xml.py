@@ -12,7 +12,7 @@ __metaclass__ = type
 
 import xml.etree.ElementTree as ElementTree
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 
 
 def parse_hadoop_xml(text, path=None):

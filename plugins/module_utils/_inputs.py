@@ -18,7 +18,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 
 # Names (cluster, realm, domain, host, user, principal): DNS stops at 253 characters and Kerberos
 # names are not much longer; 1 KiB leaves room for odd but legal ones.

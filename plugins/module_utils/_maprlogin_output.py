@@ -19,7 +19,7 @@ __metaclass__ = type
 import datetime
 import re
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 
 _KEYFILE_RE = re.compile(r"^Opening keyfile (?P<path>.+?)\s*$")
 # Ids have at most 10 digits (32 bits): int() of a longer run is slow, and past 4300 digits it raises.

@@ -15,8 +15,8 @@ __metaclass__ = type
 import re
 import struct
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import (
     excerpt,
 )
 

@@ -14,7 +14,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 
 # What separates fields for the C and Java programs that read these files (isspace(), Java's \s):
 # ASCII blanks only. str.split() also splits on U+001C-U+001F, U+0085, U+00A0 and U+2028, so a

@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import datetime
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.trust_list import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._trust_list import (
     groups_in,
     pairs,
     peers_of,

@@ -17,12 +17,12 @@ import pwd
 import re
 import stat
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.clusters_conf import ClustersConf
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import decode_text, excerpt
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.properties import parse_properties
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.ticket_file import TicketFile
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.truststore import store_format
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._clusters_conf import ClustersConf
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import decode_text, excerpt
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._properties import parse_properties
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._ticket_file import TicketFile
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._truststore import store_format
 
 STORE_FILES = (
     "ssl_truststore", "ssl_truststore.p12", "ssl_truststore.pem", "ssl_truststore.bcfks",

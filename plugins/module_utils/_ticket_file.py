@@ -20,11 +20,11 @@ import binascii
 import hashlib
 import re
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.clusters_conf import is_valid_cluster_name
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._clusters_conf import is_valid_cluster_name
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import (
     CrossclusterError,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.line_file import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._line_file import (
     KeyedLineFile,
     check_no_stray_cr,
     fields,

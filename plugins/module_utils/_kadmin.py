@@ -14,12 +14,12 @@ __metaclass__ = type
 import hashlib
 import hmac
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.kadmin_cli import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._kadmin_cli import (
     check_password,
     check_principal,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.kadmin_formats import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._kadmin_formats import (
     apply_flags,
     attribute_names,
     current_enctypes,

@@ -27,14 +27,14 @@ __metaclass__ = type
 
 import collections
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import (
     MAX_LINE,
     MAX_NAME,
     check_line,
     excerpt,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.line_file import (
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._line_file import (
     BLANKS,
     newline_of,
     render_lines,

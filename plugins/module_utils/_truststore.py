@@ -21,8 +21,8 @@ __metaclass__ = type
 import hashlib
 import re
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import decode_text, excerpt
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import decode_text, excerpt
 
 try:
     import jks

@@ -12,10 +12,10 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.hadoop_xml import parse_hadoop_xml
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.inputs import decode_text
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.properties import parse_properties
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._hadoop_xml import parse_hadoop_xml
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import decode_text
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._properties import parse_properties
 
 # Both name the password of conf/ssl_truststore; MapR writes both with the same value.
 KEYS = ("ssl.server.truststore.password", "ssl.client.truststore.password")

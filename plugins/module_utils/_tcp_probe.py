@@ -14,7 +14,7 @@ __metaclass__ = type
 import socket
 import threading
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 
 
 def _attempt(host, port, timeout):

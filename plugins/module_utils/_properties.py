@@ -11,8 +11,8 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils.line_file import BLANKS
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._line_file import BLANKS
 
 # Java's Properties, grep and the shell end a line at LF, CR or CRLF only. str.splitlines() also
 # breaks at U+001C-U+001E, U+0085 and U+2028, so "user=mapr\u2028user=root" read as two lines here
