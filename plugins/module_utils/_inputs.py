@@ -26,7 +26,7 @@ MAX_NAME = 1024
 # One line of mapr-clusters.conf, one ticket line, one auth_to_local rule: 64 KiB is far above any
 # real one (a ticket is about 200 characters) and small enough to keep files and messages sane.
 MAX_LINE = 64 * 1024
-# Passwords: kadmin reads at most 1022 bytes and cuts the rest silently (see kadmin_cli.py).
+# Passwords: kadmin reads at most 1022 bytes and cuts the rest silently (see _kadmin_cli.py).
 MAX_SECRET = 1024
 # The most of an input any message shows.
 EXCERPT = 60

@@ -2,7 +2,7 @@
 # Apache License 2.0 (see LICENSE)
 """Manage one principal in an MIT KDC: create it, or re-key it only when its keys differ from what
 the password gives (compared without re-keying), keep old keys on request, remove it. The tools
-are run by kadmin_cli.py; their formats are read by kadmin_formats.py.
+are run by _kadmin_cli.py; their formats are read by _kadmin_formats.py.
 
 Standard library only, Python 3.8: this runs on KDC hosts.
 """

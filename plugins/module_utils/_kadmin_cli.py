@@ -1,6 +1,6 @@
 # Copyright: datafabric.crosscluster contributors
 # Apache License 2.0 (see LICENSE)
-"""kadmin.local, kadmin and ktutil, run without exposing a password (kadmin.py decides what to run).
+"""kadmin.local, kadmin and ktutil, run without exposing a password (_kadmin.py decides what to run).
 
 Facts this relies on (MIT krb5 1.20, checked against real KDCs; see tests/kdc):
 - kadmin and kadmin.local in script mode (the query as positional arguments, not ``-q``) exit 1

@@ -3,7 +3,7 @@
 """MIT Kerberos data as kadmin and ktutil show it: enctype names and numbers, principal
 attribute flags, ``getprinc -terse`` lines, keytab files and ``ktutil list -k -e`` output.
 
-Pure parsing and arithmetic; no tool is run here (kadmin_cli.py runs them, kadmin.py decides).
+Pure parsing and arithmetic; no tool is run here (_kadmin_cli.py runs them, _kadmin.py decides).
 
 Standard library only, Python 3.8: this runs on KDC hosts.
 """

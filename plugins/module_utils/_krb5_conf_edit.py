@@ -3,7 +3,7 @@
 # Apache License 2.0 (see LICENSE)
 """What krb5_conf does to a krb5.conf: the realms, domain_realm mappings, capaths and auth_to_local
 rules of the peers, set or removed in one edit. The file itself is parsed and rendered by the
-profile codec (krb5_profile.py), which keeps every line it does not touch.
+profile codec (_krb5_profile.py), which keeps every line it does not touch.
 
 Standard library only: this runs on managed nodes.
 """
