@@ -94,6 +94,11 @@ def _drop_var(group, name):
     return breaker
 
 
+def _no_password_anywhere(world):
+    del world.group_vars("cluster_b")["vars"]["mapr_truststore_password"]
+    os.unlink(world.path("b2", "conf/store-passwords.txt"))
+
+
 def _host_var(group, host, name, value):
     def breaker(world):
         world.group_vars(group)["hosts"][host][name] = value
@@ -161,8 +166,10 @@ SCENARIOS = [
     ("trust with a misspelt key", "inventory",
      _trusts([{"clusters": ["cluster_a", "cluster_b"], "type": "all", "tpye": "user"}]), ["tpye"]),
     # inventory
-    ("truststore password missing for a cluster", "inventory", _drop_var("cluster_b", "mapr_truststore_password"),
-     ["cluster_b: variable mapr_truststore_password is not defined", "Fix:"]),
+    # Without the variable each node's own is read; here b2 has none either.
+    ("truststore password neither given nor on the node", "inventory", _no_password_anywhere,
+     ["b2 (cluster_b): no truststore password was given and none was found on the node",
+      "store-passwords.txt does not exist", "ssl-server.xml does not exist", "Fix: set mapr_truststore_password"]),
     ("cross-cluster user missing for a cluster", "inventory", _drop_var("cluster_a", "mapr_crosscluster_user"),
      ["cluster_a: variable mapr_crosscluster_user is not defined", "Fix:"]),
     ("node in two cluster groups", "inventory", _node_in_two_clusters,
