@@ -27,12 +27,8 @@ def new_key():
 
 
 def _keystream(key, length):
-    blocks = []
-    counter = 0
-    while sum(len(b) for b in blocks) < length:
-        blocks.append(hashlib.sha256(b"stream" + key + counter.to_bytes(8, "big")).digest())
-        counter += 1
-    return b"".join(blocks)[:length]
+    blocks = (length + 31) // 32
+    return b"".join(hashlib.sha256(b"stream" + key + n.to_bytes(8, "big")).digest() for n in range(blocks))[:length]
 
 
 def _mac(key, body):

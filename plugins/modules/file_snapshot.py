@@ -191,6 +191,8 @@ def main():
             seal_key=dict(type="str", no_log=True),
             **FILE_ARGS
         ),
+        # Without a key the password would have nothing to be sealed with; it is never sent in clear.
+        required_together=[("truststore_password_from", "seal_key")],
         supports_check_mode=True,
     )
     params = module.params

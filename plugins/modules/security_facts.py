@@ -216,6 +216,7 @@ def main():
             # The one-time key the password travels back sealed with (see module_utils/_sealed.py).
             seal_key=dict(type="str", no_log=True),
         ),
+        required_if=[("read_password", True, ["seal_key"])],
         supports_check_mode=True,
     )
     home = module.params["mapr_home"]

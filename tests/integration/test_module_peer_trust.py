@@ -7,7 +7,7 @@ store password reaches Ansible only through the environment.
 
 import secrets
 
-from ansible_run import env_lookup, run_playbook
+from ansible_run import env_lookup, run_module, run_playbook
 from stores import Ca, keytool_list, make_mapr_stores, pem_ca_subjects, snapshot
 
 PEER_TRUST = "datafabric.crosscluster.peer_trust"
@@ -151,3 +151,13 @@ def test_lines_alone_leave_the_stores_unread(tmp_path):
     result = run(tmp_path, password, trusting("line only", home, password=None, lines=[LINE_B])).task("line only")
     assert result["changed"] and "truststore" not in result, result
     assert conf_lines(files)[-1] == LINE_B and snapshot(files[:3]) == before
+
+
+def test_file_snapshot_never_reads_a_password_it_could_not_seal(tmp_path):
+    """Called by hand without a key, the password would travel in clear: the module refuses first."""
+    home, _password, _files = node(tmp_path)
+    (tmp_path / "conf" / "store-passwords.txt").write_text("ssl.server.truststore.password=%s\n" % _password)
+    result = run_module("file_snapshot", dict(paths=[], truststore_password_from=str(tmp_path / "conf")),
+                        tmp_dir=tmp_path / "run")
+    assert result.rc != 0 and "truststore_password_from, seal_key" in result.result["msg"], result.describe()
+    assert _password not in result.output
