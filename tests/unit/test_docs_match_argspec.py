@@ -5,6 +5,7 @@ names, types, defaults, choices, required, elements, and suboptions. The docs co
 ``ansible-doc --json`` so doc fragments are merged exactly as users see them.
 """
 
+import datetime
 import importlib
 import json
 import os
@@ -13,6 +14,12 @@ import sys
 
 import pytest
 from ansible.module_utils import basic
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import _truststore as truststore
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PACKAGE = "ansible_collections.datafabric.crosscluster.plugins"
@@ -49,14 +56,24 @@ def argument_spec(module):
 
 
 @pytest.fixture(scope="module")
-def docs():
+def rendered():
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"),
                ANSIBLE_HOME=os.path.join(ROOT, ".cache", "ansible-home"))
     ansible_doc = os.path.join(os.path.dirname(sys.executable), "ansible-doc")
     names = ["datafabric.crosscluster.%s" % m for m in MODULES]
     out = subprocess.run([ansible_doc, "--json", "-t", "module"] + names, env=env,
                          capture_output=True, text=True, check=True).stdout
-    return dict((name.rsplit(".", 1)[1], data["doc"]) for name, data in json.loads(out).items())
+    return json.loads(out)
+
+
+@pytest.fixture(scope="module")
+def docs(rendered):
+    return dict((name.rsplit(".", 1)[1], data["doc"]) for name, data in rendered.items())
+
+
+@pytest.fixture(scope="module")
+def returns(rendered):
+    return dict((name.rsplit(".", 1)[1], data["return"]) for name, data in rendered.items())
 
 
 def normalized(options, nested):
@@ -94,3 +111,26 @@ def test_secret_options_are_no_log(module):
             continue
         if name in ("password", "ticket", "tickets") or name.endswith("_password"):
             assert item.get("no_log") is True, "%s.%s must be no_log" % (module, name)
+
+
+def _described_certificate():
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "docs")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    return truststore.Certificate.from_x509(cert).describe("docs", with_pem=True)
+
+
+def test_certificate_return_fields_match_the_codec_and_each_other(returns):
+    """ansible-core merges doc fragments into DOCUMENTATION only, never into RETURN, so the
+    certificate fields are written out in each module that returns them. This keeps those copies
+    true to what the codec returns and worded alike."""
+    described = set(_described_certificate())
+    imported = returns["truststore_import"]["imported"]["contains"]
+    entries = returns["truststore_info"]["entries"]["contains"]
+    assert set(imported) == described - {"pem"}
+    assert set(entries) == described | {"type"}
+    for field in set(imported) - {"alias"}:
+        assert imported[field] == entries[field], field
