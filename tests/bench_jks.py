@@ -97,11 +97,13 @@ def measure(directory, entries=200, repeats=3, password=None):
             seconds[way].append(took if started is None else time.monotonic() - started)
             _check(path, password, before, new)
     return dict(entries=entries, store_bytes=len(data), repeats=repeats,
-                seconds=dict((way, round(statistics.median(values), 3)) for way, values in seconds.items()))
+                seconds=dict((way, statistics.median(values)) for way, values in seconds.items()))
 
 
 def markdown(figures):
     s = figures["seconds"]
+    # Unrounded seconds: the codec on a small store can take well under a millisecond, which
+    # rounded first would be a ratio over zero.
     rows = [("`keytool -importcert` on the node (a JVM start included)", s["keytool"], 1.0),
             ("the collection's codec alone (open, add, write; what truststore_import does on the controller)",
              s["codec"], s["keytool"] / s["codec"]),

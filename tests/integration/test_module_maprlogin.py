@@ -22,6 +22,19 @@ def run(lab, tasks, host="a1", **kwargs):
     return run_playbook(play(tasks, host), inventory=lab.inventory_path, connection=None, **kwargs)
 
 
+def own_tmpdir(tmp_path):
+    """A temporary directory for the modules of one run, and a task that shows they use it.
+
+    /tmp is shared with the tests running beside this one, whose logins make (and remove) private
+    directories of the same names at any moment; a test that looks for leftovers looks here.
+    """
+    private_tmp = tmp_path / "module-tmp"
+    private_tmp.mkdir()
+    where = {"name": "where modules make temporary files",
+             "ansible.builtin.command": {"argv": ["python3", "-c", "import tempfile; print(tempfile.gettempdir())"]}}
+    return private_tmp, where
+
+
 @pytest.fixture
 def ticketfile(lab_local, request):
     path = os.path.join(lab_local.node_root("a1"), "tmp", "mod_%s" % request.node.name[:40])
@@ -48,23 +61,25 @@ def test_password_login_is_idempotent_and_never_shows_the_password(lab_local, ti
     assert result.files_containing(a.owner_password) == []
 
 
-def test_a_login_that_keeps_no_ticket_leaves_nothing_and_is_made_every_time(lab_local, ticketfile):
+def test_a_login_that_keeps_no_ticket_leaves_nothing_and_is_made_every_time(lab_local, ticketfile, tmp_path):
     a = lab_local.cluster("a")
+    private_tmp, where = own_tmpdir(tmp_path)
     check = task(command="password", user="mapr", password=env_lookup("PW"), keep_ticket=False)
     wrong = dict(task(command="password", user="mapr", password="Wr0ng-%s" % os.getpid(), keep_ticket=False),
                  ignore_errors=True)
     refused = dict(task(command="password", user="mapr", password=env_lookup("PW"), keep_ticket=False,
                         ticketfile=ticketfile), ignore_errors=True)
-    tmp_before = set(os.listdir("/tmp"))
-    result = run(lab_local, [check, check, wrong, refused], secret_env={"PW": a.owner_password}).expect_ok()
-    first, again, failed, mixed = [r["result"] for r in result.results]
+    result = run(lab_local, [where, check, check, wrong, refused], secret_env={"PW": a.owner_password},
+                 env={"TMPDIR": str(private_tmp)}).expect_ok()
+    tmp, first, again, failed, mixed = [r["result"] for r in result.results]
+    assert tmp["stdout"] == str(private_tmp)
     # The ticket was made (print of the private file shows it), and made again: nothing is reused.
     assert [(t["cluster"], t["user"]) for t in first["tickets"]] == [(a.name, "mapr")] and not first["reused"]
     assert again["changed"] and not again["reused"]
     assert failed["failed"] and "maprlogin password failed" in failed["msg"]
     assert mixed["failed"] and mixed["msg"].startswith("keep_ticket=false is for command password or kerberos")
     assert not os.path.exists(ticketfile)
-    assert [n for n in set(os.listdir("/tmp")) - tmp_before if n.startswith(".crosscluster-maprlogin-")] == []
+    assert os.listdir(private_tmp) == []
     assert a.owner_password not in result.output
 
 
@@ -105,21 +120,22 @@ def test_generateticket_to_a_file_is_reused_and_to_memory_leaves_nothing(lab_loc
     show_shape = {"name": "shape", "ansible.builtin.assert": {"that": [
         "crossticket.ticket.split(' ') | length == 2",
         "crossticket.ticket.split(' ')[0] == mapr_cluster_name"]}}
-    tmp_before = set(os.listdir("/tmp"))
+    private_tmp, where = own_tmpdir(tmp_path)
     try:
-        result = run(lab_local, [generate, generate, in_memory, show_shape], verbosity=4).expect_ok()
-        first, second = result.results[0]["result"], result.results[1]["result"]
+        result = run(lab_local, [where, generate, generate, in_memory, show_shape], verbosity=4,
+                     env={"TMPDIR": str(private_tmp)}).expect_ok()
+        assert result.results[0]["result"]["stdout"] == str(private_tmp)
+        first, second = result.results[1]["result"], result.results[2]["result"]
         assert first["changed"] and second["reused"] and not second["changed"]
         assert first["tickets"][0]["user"] == "xcsuser"
         with open(out) as handle:
             blob = handle.read().split()[1]
         # Neither the file's ticket nor the in-memory one (whatever its blob) reaches the output.
         assert blob not in result.output
-        hidden = result.results[2]["result"]
+        hidden = result.results[3]["result"]
         assert "ticket" not in hidden and hidden["censored"]
         assert re.findall(r"%s [A-Za-z0-9+/]{40,}" % re.escape(lab_local.cluster("a").name), result.output) == []
-        # The module's own prefix: another test running alongside may hold a .crosscluster-krb5cc- cache.
-        assert [n for n in set(os.listdir("/tmp")) - tmp_before if n.startswith(".crosscluster-maprlogin-")] == []
+        assert os.listdir(private_tmp) == []
     finally:
         if os.path.exists(out):
             os.unlink(out)
