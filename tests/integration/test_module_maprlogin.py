@@ -9,8 +9,9 @@ from ansible_run import env_lookup, run_playbook
 pytest_plugins = ["lab.fixtures"]
 
 
-def play(tasks, host="a1"):
-    return [{"name": "maprlogin", "hosts": host, "gather_facts": False, "tasks": tasks}]
+def play(tasks, host="a1", environment=None):
+    return [{"name": "maprlogin", "hosts": host, "gather_facts": False, "tasks": tasks,
+             "environment": environment or {}}]
 
 
 def task(**args):
@@ -18,8 +19,8 @@ def task(**args):
     return {"name": args["command"], "datafabric.crosscluster.maprlogin": args}
 
 
-def run(lab, tasks, host="a1", **kwargs):
-    return run_playbook(play(tasks, host), inventory=lab.inventory_path, connection=None, **kwargs)
+def run(lab, tasks, host="a1", environment=None, **kwargs):
+    return run_playbook(play(tasks, host, environment), inventory=lab.inventory_path, connection=None, **kwargs)
 
 
 def own_tmpdir(tmp_path):
@@ -27,6 +28,8 @@ def own_tmpdir(tmp_path):
 
     /tmp is shared with the tests running beside this one, whose logins make (and remove) private
     directories of the same names at any moment; a test that looks for leftovers looks here.
+    Given to the modules only (the play's environment): ansible-playbook itself keeps a socket in
+    its TMPDIR, whose path must stay short.
     """
     private_tmp = tmp_path / "module-tmp"
     private_tmp.mkdir()
@@ -70,7 +73,7 @@ def test_a_login_that_keeps_no_ticket_leaves_nothing_and_is_made_every_time(lab_
     refused = dict(task(command="password", user="mapr", password=env_lookup("PW"), keep_ticket=False,
                         ticketfile=ticketfile), ignore_errors=True)
     result = run(lab_local, [where, check, check, wrong, refused], secret_env={"PW": a.owner_password},
-                 env={"TMPDIR": str(private_tmp)}).expect_ok()
+                 environment={"TMPDIR": str(private_tmp)}).expect_ok()
     tmp, first, again, failed, mixed = [r["result"] for r in result.results]
     assert tmp["stdout"] == str(private_tmp)
     # The ticket was made (print of the private file shows it), and made again: nothing is reused.
@@ -123,7 +126,7 @@ def test_generateticket_to_a_file_is_reused_and_to_memory_leaves_nothing(lab_loc
     private_tmp, where = own_tmpdir(tmp_path)
     try:
         result = run(lab_local, [where, generate, generate, in_memory, show_shape], verbosity=4,
-                     env={"TMPDIR": str(private_tmp)}).expect_ok()
+                     environment={"TMPDIR": str(private_tmp)}).expect_ok()
         assert result.results[0]["result"]["stdout"] == str(private_tmp)
         first, second = result.results[1]["result"], result.results[2]["result"]
         assert first["changed"] and second["reused"] and not second["changed"]
