@@ -13,8 +13,8 @@ PYTEST_WORKERS ?= 2
 # The newest ansible-core, in a venv of its own: it needs Python 3.12 or later (pyenv's, on this image).
 NEWEST := .cache/venv-newest
 NEWEST_STAMP := $(NEWEST)/.installed
-PYTHON_NEWEST ?= $(shell ls -d $$HOME/.pyenv/versions/3.1[3-9]*/bin/python3 $$HOME/.pyenv/versions/3.12*/bin/python3 \
-	2>/dev/null | head -1 || true)
+# The newest of them: ls sorts by name, which put 3.12 before 3.13.
+PYTHON_NEWEST ?= $(shell ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -V | tail -1)
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
