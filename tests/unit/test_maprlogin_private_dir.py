@@ -11,25 +11,13 @@ import sys
 import tempfile
 
 import pytest
-from conftest import COLLECTIONS
+from private_dir_holder import start_holder
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import _maprlogin
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin import (
     private_ticketfile,
     remove_stale_private_dirs,
 )
-
-# Makes its private directory, writes a ticket there as maprlogin would, says where, then waits.
-HOLDER = """
-import sys, tempfile
-tempfile.tempdir = sys.argv[1]
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin import private_ticketfile
-with private_ticketfile() as path:
-    with open(path, "w") as handle:
-        handle.write("a.example c2VjcmV0\\n")
-    print(path, flush=True)
-    sys.stdin.read()
-"""
 
 
 @pytest.fixture
@@ -44,12 +32,9 @@ def holders(tmpdir_of_runs):
     started = []
 
     def start():
-        proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmpdir_of_runs)], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=COLLECTIONS))
+        proc, directory = start_holder(tmpdir_of_runs)
         started.append(proc)
-        ticket = proc.stdout.readline().strip()
-        assert os.path.isfile(ticket), "the holder did not make its ticket file"
-        return proc, os.path.dirname(ticket)
+        return proc, directory
 
     yield start
     for proc in started:
