@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 from ansible_run import ROOT, start_playbook
-from lab.labkit import Lab, ssh_mode_unavailable
+from lab.labkit import Lab, cli, ssh_mode_unavailable
 from labplay import changed_hosts, run
 
 REPORT = str(ROOT / "playbooks" / "report.yml")
@@ -81,3 +81,12 @@ def test_a_zone_is_refused_where_the_lab_cannot_give_it(tmp_path):
         Lab(str(tmp_path / "local"), mode="local", zones=ZONES)
     with pytest.raises(ValueError, match="'Australia/Sidney' is not a time zone"):
         Lab(str(tmp_path / "ssh"), mode="ssh", zones={"a": "Australia/Sidney"})
+
+
+
+def test_the_command_line_takes_zones_and_refuses_a_bad_one(tmp_path, capsys):
+    assert cli.main(["up", "--dir", str(tmp_path / "x"), "--zone", "a"]) == 1
+    assert "--zone 'a': write KEY=ZONE" in capsys.readouterr().err
+    assert cli.main(["up", "--dir", str(tmp_path / "y"), "--zone", "a=Australia/Sydney"]) == 1
+    assert "zones needs ssh mode" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
