@@ -135,12 +135,12 @@ def _process_start(pid):
     """Start time of process ``pid`` as /proc shows it, or None when there is no such process (or no /proc)."""
     try:
         with open("/proc/%d/stat" % pid, "rb") as handle:
-            stat = handle.read()
-    except (OSError, ValueError):
+            line = handle.read()
+    except OSError:
         return None
     # Field 2 (the command name, in parentheses) may hold spaces and ')': count from the last ')'.
     # The first field after it is field 3, so the start time (field 22) is the 20th.
-    fields = stat[stat.rindex(b")") + 2:].split()
+    fields = line[line.rfind(b")") + 2:].split()
     return fields[19].decode("ascii") if len(fields) > 19 else None
 
 

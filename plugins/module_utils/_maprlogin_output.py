@@ -37,8 +37,8 @@ _MONTHS = dict((name, n) for n, name in enumerate(
 # "GMT" for a JVM told GMT some other way). A zone Java has no name for comes out as a numeric
 # offset, "GMT+10:00". Every other short name is refused, never guessed: they are ambiguous (CST is
 # US Central and China, IST India, Ireland and Israel) and Java's names are not the tz database's
-# (SGT, HKT), so a table of them once read a Chinese node's dates 14 hours off and judged valid
-# tickets on nodes in Sydney, Singapore or Seoul expired, replacing them on every run.
+# (SGT, HKT). A table of them reads a Chinese node's CST 14 hours off and cannot place AEST, SGT,
+# KST, HKT or BST at all, so a valid ticket looks expired and is replaced on every run.
 _UTC_NAMES = ("UTC", "GMT")
 _OFFSET_RE = re.compile(r"^GMT([+-])(\d{2}):(\d{2})$")
 
