@@ -14,6 +14,7 @@ import contextlib
 import os
 import re
 import shutil
+import stat
 import tempfile
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
@@ -64,8 +65,17 @@ class Maprlogin:
         self.ticketfile = ticketfile
 
     def _env(self, ticketfile=None):
+        """The environment of every maprlogin the collection runs.
+
+        TZ=UTC: ``print`` writes dates with Java's ``Date.toString()`` in the JVM's zone, whose short
+        name (AEST, CST, IST) does not say its offset for sure; in UTC the expiry reads exactly,
+        whatever the node's zone (the parser refuses anything but UTC/GMT or a numeric offset).
+        """
+        env = {"TZ": "UTC"}
         location = ticketfile or self.ticketfile
-        return {"MAPR_TICKETFILE_LOCATION": location} if location else {}
+        if location:
+            env["MAPR_TICKETFILE_LOCATION"] = location
+        return env
 
     def _run(self, argv, data=None, ticketfile=None, secrets=()):
         rc, out, err = self.run_command([self.executable] + argv, data=data,
@@ -81,7 +91,7 @@ class Maprlogin:
         rc, out, _err = self._run(argv, ticketfile=location)
         if rc != 0:
             return []  # no keyfile, or one maprlogin cannot read: there is no valid ticket to reuse
-        return parse_print(out, source="maprlogin print")["tickets"]
+        return parse_print(out, source=" ".join([self.executable] + argv))["tickets"]
 
     def valid_ticket(self, cluster, user, min_seconds, ticketfile=None):
         """The ticket for ``cluster`` and ``user`` valid for ``min_seconds`` more, or None.
@@ -113,10 +123,83 @@ class Maprlogin:
         return self._run(argv, data=data, secrets=(password,))
 
 
+# A private directory is named after the process that made it: <prefix><pid>-<start>-<random>, where
+# <start> is the process's start time (clock ticks since boot, /proc/<pid>/stat), so a pid reused by
+# a later process does not pass for the dead owner.
+_PRIVATE_PREFIX = ".crosscluster-maprlogin-"
+_PRIVATE_RE = re.compile(r"^%s(?P<pid>[0-9]{1,10})-(?P<start>[0-9]{1,20}|unknown)-[A-Za-z0-9_]+$"
+                         % re.escape(_PRIVATE_PREFIX))
+
+
+def _process_start(pid):
+    """Start time of process ``pid`` as /proc shows it, or None when there is no such process (or no /proc)."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as handle:
+            line = handle.read()
+    except OSError:
+        return None
+    # Field 2 (the command name, in parentheses) may hold spaces and ')': count from the last ')'.
+    # The first field after it is field 3, so the start time (field 22) is the 20th.
+    fields = line[line.rfind(b")") + 2:].split()
+    return fields[19].decode("ascii") if len(fields) > 19 else None
+
+
+def _owner_alive(pid, start):
+    if start != "unknown":
+        return _process_start(pid) == start
+    try:  # no /proc when the directory was made: the pid alone says it
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: alive, under another user
+        return True
+    return True
+
+
+def remove_stale_private_dirs(parent=None):
+    """Remove the private directories of processes that are gone; returns the paths removed.
+
+    A module killed by SIGKILL (an Ansible timeout, the OOM killer, a lost node) never runs its
+    ``finally``, and its directory may hold a ticket. The next private_ticketfile() removes it. Only
+    directories of this user, named by the pattern above, whose process is gone: a live run's
+    directory is left alone whoever owns it, a directory another user made is never touched, and
+    the removal does not follow symlinks (``shutil.rmtree`` on Linux works through file descriptors).
+    """
+    parent = parent or tempfile.gettempdir()
+    removed = []
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return removed
+    for name in names:
+        match = _PRIVATE_RE.match(name)
+        if not match:
+            continue
+        path = os.path.join(parent, name)
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue  # another run removed it first
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+            continue
+        if _owner_alive(int(match.group("pid")), match.group("start")):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
 @contextlib.contextmanager
 def private_ticketfile():
-    """A ticket file path in a fresh 0700 directory, which is removed with whatever maprlogin wrote."""
-    directory = tempfile.mkdtemp(prefix=".crosscluster-maprlogin-")
+    """A ticket file path in a fresh 0700 directory, which is removed with whatever maprlogin wrote.
+
+    The ``finally`` removes it unless the process is killed; then the next call removes it
+    (remove_stale_private_dirs). maprlogin is a separate program that takes a path, so the ticket
+    cannot live in memory that dies with this process (a memfd or an unlinked file).
+    """
+    remove_stale_private_dirs()
+    pid = os.getpid()
+    directory = tempfile.mkdtemp(prefix="%s%d-%s-" % (_PRIVATE_PREFIX, pid, _process_start(pid) or "unknown"))
     try:
         yield os.path.join(directory, "ticket")
     finally:

@@ -21,6 +21,9 @@ description:
     cluster and user already exists (in O(ticketfile), or in O(out) for C(generateticket)) and stays
     valid for at least O(min_validity), unless O(force=true).
     C(maprlogin print) does not show a ticket's type, so the type is not compared.
+  - maprlogin always runs with C(TZ=UTC), so C(print) writes its dates in UTC whatever the node's time
+    zone; a date in any other named zone (a JVM given C(-Duser.timezone)) fails the task rather than
+    being guessed.
 options:
   command:
     description: The maprlogin command to run.
@@ -41,6 +44,8 @@ options:
       - With V(false), C(password) and C(kerberos) log in with a ticket file in a private temporary
         directory, removed with the ticket as soon as maprlogin is done - a check that the login works
         which leaves nothing behind and never reuses an earlier ticket. Not with O(ticketfile) or O(out).
+        A run killed before it could remove its directory (SIGKILL, a lost node) leaves it; the next
+        run with a private directory (this, or C(generateticket) without O(out)) removes it.
     type: bool
     default: true
   ticketfile:
@@ -144,10 +149,10 @@ tickets:
       description: User the ticket is for.
       type: str
     created:
-      description: Creation time, ISO 8601 UTC (null when the time zone is unknown).
+      description: Creation time, ISO 8601 UTC (null when maprlogin printed an impossible date).
       type: str
     expires:
-      description: Expiry, ISO 8601 UTC (null when the time zone is unknown).
+      description: Expiry, ISO 8601 UTC (null when maprlogin printed an impossible date).
       type: str
     renewal_till:
       description: End of renewal, ISO 8601 UTC.

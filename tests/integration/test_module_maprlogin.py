@@ -2,9 +2,11 @@
 
 import os
 import re
+import signal
 
 import pytest
 from ansible_run import env_lookup, run_playbook
+from private_dir_holder import start_holder
 
 pytest_plugins = ["lab.fixtures"]
 
@@ -157,3 +159,27 @@ def test_authtest_renew_and_logout(lab_local, ticketfile):
     assert not authtest["changed"] and "succeeded" in authtest["stdout"]
     assert renew["changed"] and renew["tickets"][0]["user"] == "mapr"
     assert logout["changed"] and printed["tickets"] == [] and not os.path.exists(ticketfile)
+
+
+def test_a_login_removes_what_a_killed_run_left_and_never_a_live_runs(lab_local, tmp_path):
+    # Two runs that hold a private directory with a ticket in it, as a module does while maprlogin
+    # runs: one is killed with SIGKILL (its finally never runs), the other lives on.
+    a = lab_local.cluster("a")
+    private_tmp, where = own_tmpdir(tmp_path)
+    killed, killed_dir = start_holder(private_tmp)
+    live, live_dir = start_holder(private_tmp)
+    try:
+        os.kill(killed.pid, signal.SIGKILL)
+        killed.wait()
+        assert os.path.isfile(os.path.join(killed_dir, "ticket"))
+        check = task(command="password", user="mapr", password=env_lookup("PW"), keep_ticket=False)
+        result = run(lab_local, [where, check], secret_env={"PW": a.owner_password},
+                     environment={"TMPDIR": str(private_tmp)}).expect_ok()
+        assert result.results[0]["result"]["stdout"] == str(private_tmp)
+        assert result.results[1]["result"]["changed"]
+        assert os.listdir(private_tmp) == [os.path.basename(live_dir)]
+        assert os.path.isfile(os.path.join(live_dir, "ticket"))
+    finally:
+        live.stdin.close()
+        live.wait(timeout=30)
+    assert os.listdir(private_tmp) == []

@@ -307,8 +307,9 @@ def test_parse_ticket_any_text(ticket, cluster):
 
 # ------------------------------------------------------------------ maprlogin print
 
-# maprlogin_output has no writer: the layout is maprlogin's, so this prints it as Java would.
-ZONES = {"UTC": 0, "PDT": -7, "CET": 1, "IST": 5.5, "JST": 9}
+# maprlogin_output has no writer: the layout is maprlogin's, so this prints it as Java would (in the
+# zones the parser accepts: maprlogin runs with TZ=UTC, and Java names a nameless offset GMT+hh:mm).
+ZONES = {"UTC": 0, "GMT": 0, "GMT-07:00": -7, "GMT+01:00": 1, "GMT+05:30": 5.5, "GMT+09:00": 9}
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 

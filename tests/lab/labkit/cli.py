@@ -17,6 +17,8 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--nodes", type=int, default=3)
     up.add_argument("--cldbs", type=int, default=1, help="CLDB nodes per cluster (the first ones)")
     up.add_argument("--mode", choices=("local", "ssh"), default="local")
+    up.add_argument("--zone", action="append", default=[], metavar="KEY=ZONE",
+                    help="ssh mode: a cluster (letter) or host in a time zone, e.g. a=Australia/Sydney")
     for name in ("up", "down", "status"):
         target = up if name == "up" else sub.add_parser(name)
         target.add_argument("--dir", default=DEFAULT_DIR, help="lab directory (%(default)s)")
@@ -28,7 +30,8 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "up":
         try:
-            lab = Lab(args.dir, args.clusters, args.nodes, args.mode, args.cldbs).up()
+            zones = dict(_zone(item) for item in args.zone)
+            lab = Lab(args.dir, args.clusters, args.nodes, args.mode, args.cldbs, zones).up()
         except (RuntimeError, ValueError) as exc:
             print("lab.py: up failed: %s" % exc, file=sys.stderr)
             return 1
@@ -54,6 +57,13 @@ def main(argv=None) -> int:
     else:
         _print_status(status)
     return 0 if status.get("healthy") else 1
+
+
+def _zone(item: str) -> tuple:
+    key, sep, zone = item.partition("=")
+    if not sep or not key or not zone:
+        raise ValueError("--zone %r: write KEY=ZONE, e.g. a=Australia/Sydney or b2=Asia/Shanghai" % item)
+    return key, zone
 
 
 def _print_status(status: dict) -> None:

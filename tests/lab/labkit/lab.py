@@ -22,6 +22,8 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 
+import zoneinfo
+
 from . import inventory, netns, pki, procs, tickets
 from .files import read_json, write_file, write_json
 from .users import hash_password
@@ -138,9 +140,13 @@ class Lab:
     SERVER_TICKET_LIFETIME = 3650 * DAY
 
     def __init__(self, directory: str | None = None, clusters: int = 2, nodes: int = 3,
-                 mode: str = "local", cldbs: int = 1):
+                 mode: str = "local", cldbs: int = 1, zones: dict | None = None):
         if mode not in ("local", "ssh"):
             raise ValueError("mode must be local or ssh, not %r" % (mode,))
+        if zones and mode != "ssh":
+            # Local-mode nodes are processes of this machine started by Ansible's one local
+            # connection: nothing gives each of them an environment of its own.
+            raise ValueError("zones needs ssh mode")
         if not 1 <= clusters <= 26:
             raise ValueError("clusters must be 1..26 (one letter each)")
         if not 1 <= cldbs <= nodes:
@@ -152,6 +158,12 @@ class Lab:
         self.n_clusters = clusters
         self.n_nodes = nodes
         self.n_cldbs = cldbs
+        self.zones = dict(zones or {})
+        for key, zone in self.zones.items():
+            try:
+                zoneinfo.ZoneInfo(zone)
+            except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+                raise ValueError("zones[%r]: %r is not a time zone of the tz database" % (key, zone)) from None
         digest = hashlib.sha1(self.dir.encode()).hexdigest()
         # Short enough for interface names (15 chars with "-<host>"), distinct per lab dir.
         self.prefix = "dfl" + digest[:5]
@@ -240,13 +252,17 @@ class Lab:
     def cluster_of(self, host: str) -> Cluster:
         return self.cluster(self._host(host).cluster)
 
+    def zone(self, host: str) -> str | None:
+        """The node's time zone (zones[host], else zones[its cluster's letter]), None for the machine's."""
+        return self.zones.get(host, self.zones.get(self.cluster_of(host).letter))
+
     # ------------------------------------------------------------------ state
 
     def _state(self, phase: str) -> dict:
         return {
             "version": 1, "phase": phase, "mode": self.mode, "dir": self.dir,
             "prefix": self.prefix, "clusters_count": self.n_clusters, "nodes": self.n_nodes,
-            "cldbs": self.n_cldbs, "octet": self.octet,
+            "cldbs": self.n_cldbs, "zones": self.zones, "octet": self.octet,
             "control_path_dir": self.control_path_dir,
             "clusters": [asdict(c) for c in self.clusters],
             "hosts": [asdict(h) for h in self.hosts.values()],
@@ -267,7 +283,8 @@ class Lab:
         """The lab recorded in directory (for `down`/`status` from another process)."""
         path = os.path.realpath(directory or DEFAULT_DIR)
         state = read_json(os.path.join(path, STATE))
-        lab = cls(path, state["clusters_count"], state["nodes"], state["mode"], state["cldbs"])
+        lab = cls(path, state["clusters_count"], state["nodes"], state["mode"], state["cldbs"],
+                  state.get("zones"))
         lab.octet = state["octet"]
         lab.control_path_dir = state["control_path_dir"]
         lab.clusters = [Cluster(**c) for c in state["clusters"]]
@@ -471,7 +488,7 @@ class Lab:
         keep = netns.keep_paths([self.dir, LAB_SRC, sys.prefix, sys.base_prefix,
                                  os.path.dirname(os.path.realpath(sys.executable))])
         netns.start_host("%s-%s" % (self.prefix, name), self.hosts[name].fqdn, self.node_root(name),
-                         self._node_etc_paths(), keep)
+                         self._node_etc_paths(), keep, self.zone(name) or "")
 
     def _wait_node(self, name: str) -> None:
         pid = netns.wait_sshd(self.node_root(name), self.hosts[name].address)
@@ -490,7 +507,7 @@ class Lab:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                "PYTHONPATH": LAB_SRC, "PYTHONDONTWRITEBYTECODE": "1"}
         hosts = [self.hosts[n] for n in (names if names is not None else self.hosts)]
-        started = [self._spawn_cldb(host, logs, env) for host in hosts if host.cldb]
+        started = [self._spawn_cldb(host, logs, self.node_tz(host.name, env)) for host in hosts if host.cldb]
         for proc, log in started:
             procs.wait_ready(proc, log)
 
@@ -522,7 +539,13 @@ class Lab:
         else:
             base.update(HOME="/root", USER="root", LOGNAME="root")
         base.update(env or {})
-        return base
+        return self.node_tz(host, base)
+
+    def node_tz(self, host: str, env: dict) -> dict:
+        """env with the node's TZ, as its sshd gives every session (a node without a zone of its own
+        keeps whatever env has)."""
+        zone = self.zone(host)
+        return dict(env, TZ=zone) if zone and "TZ" not in env else env
 
     def run_on(self, host: str, argv: list, env: dict | None = None, input: str | None = None,
                timeout: float = 60, check: bool = False) -> subprocess.CompletedProcess:

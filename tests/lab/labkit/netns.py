@@ -19,9 +19,13 @@ SSHD = "/usr/sbin/sshd"
 
 # The node's private mounts. The node's /tmp hides the real one, so lab paths that live under /tmp
 # (a pytest tmp dir, a checkout) are first parked under /run and bound back at the same path.
+# A node's time zone is TZ in its sshd's environment, which sshd passes on to every session: glibc and
+# the JVM both take TZ before /etc/localtime. Not a bind mount of /etc/localtime: it is usually a
+# symlink into the shared /usr/share/zoneinfo, and a bind mount would cover the zone file it names
+# (so even TZ=UTC would read the node's zone).
 NODE_INIT = r"""
 set -e
-hostname "$1"; root="$2"; hosts="$3"; passwd="$4"; group="$5"; shift 5
+hostname "$1"; root="$2"; hosts="$3"; passwd="$4"; group="$5"; zone="$6"; shift 6
 mount -t tmpfs -o mode=755 tmpfs /run
 mkdir -m 755 /run/sshd /run/labkit-keep
 mount -t tmpfs -o mode=755 tmpfs /opt
@@ -33,6 +37,7 @@ mount --bind "$group" /etc/group
 i=0; for p in "$@"; do mkdir /run/labkit-keep/$i; mount --bind "$p" /run/labkit-keep/$i; i=$((i+1)); done
 mount --bind "$root/tmp" /tmp
 i=0; for p in "$@"; do mkdir -p "$p"; mount --bind /run/labkit-keep/$i "$p"; i=$((i+1)); done
+if [ -n "$zone" ]; then export TZ="$zone"; fi
 exec %s -f "$root/sshd_config" -E "$root/sshd.log"
 """ % SSHD
 
@@ -114,11 +119,12 @@ def keep_paths(paths) -> list:
     return kept
 
 
-def start_host(ns: str, hostname: str, root: str, etc: dict, keep: list) -> None:
-    """Mount the node's private paths (its /etc hosts, passwd and group) and start its sshd."""
+def start_host(ns: str, hostname: str, root: str, etc: dict, keep: list, zone: str = "") -> None:
+    """Mount the node's private paths (its /etc hosts, passwd and group) and start its sshd, in
+    time zone ``zone`` ("" for the machine's)."""
     result = subprocess.run(
         ["ip", "netns", "exec", ns, "unshare", "--uts", "sh", "-c", NODE_INIT, "node-init",
-         hostname, root, etc["hosts"], etc["passwd"], etc["group"], *keep],
+         hostname, root, etc["hosts"], etc["passwd"], etc["group"], zone, *keep],
         capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if result.returncode != 0:
         raise RuntimeError("starting node %s failed: %s" % (hostname, result.stderr.strip()))

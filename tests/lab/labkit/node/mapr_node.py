@@ -29,7 +29,6 @@ NONCE_LEN = 12
 SEALED_LEN = 32 + 16  # session key + GCM tag
 DEFAULT_CLDB_PORT = 7222
 DEFAULT_CLDB_HTTPS_PORT = 7443
-DATE_FORMAT = "%a %b %d %H:%M:%S UTC %Y"
 
 
 class NodeError(Exception):
@@ -157,7 +156,17 @@ def split_blob(blob: str):
 
 
 def format_date(epoch: float) -> str:
-    return time.strftime(DATE_FORMAT, time.gmtime(epoch))
+    """As Java's Date.toString() writes it (EEE MMM dd HH:mm:ss zzz yyyy) in this process's zone:
+    TZ when set, else the node's /etc/localtime, as the JVM of the real maprlogin takes it. So on a
+    node in Sydney the dates say AEST/AEDT, in Shanghai CST (Java's names for those zones too)."""
+    local = time.localtime(epoch)
+    zone = local.tm_zone
+    if zone[:1] in "+-":
+        # The tz database has no name for some zones ("+08" in Singapore, where Java says SGT):
+        # written as Java writes a zone it has no name for.
+        offset = abs(local.tm_gmtoff) // 60
+        zone = "GMT%s%02d:%02d" % ("-" if local.tm_gmtoff < 0 else "+", offset // 60, offset % 60)
+    return "%s %s %s" % (time.strftime("%a %b %d %H:%M:%S", local), zone, time.strftime("%Y", local))
 
 
 def describe_ticket(cluster: str, claims: dict) -> str:
