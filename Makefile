@@ -72,10 +72,11 @@ test: lint docs
 	$(BIN)/python tests/tools/reliability_report.py
 
 # The whole suite above runs on the oldest ansible-core in requires_ansible (requirements-dev.txt
-# pins it); here the module tests and the main playbook on the lab run on the newest that installs.
+# pins it); here the module tests, the main playbook on the lab and the leak scan of the roles' argument
+# validation failures run on the newest that installs.
 newest: deps $(NEWEST_STAMP)
 	$(NEWEST)/bin/python -m pytest -q -n $(PYTEST_WORKERS) -p no:cacheprovider tests/integration/test_newest_core.py \
-		tests/integration/test_module_*.py
+		tests/integration/test_argspec_leaks.py tests/integration/test_module_*.py
 
 demo: deps
 	$(BIN)/python tests/demo.py $(DEMO_ARGS)

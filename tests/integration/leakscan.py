@@ -1,8 +1,8 @@
 """Searching everywhere a run could leave a secret, and recording what was searched.
 
-Places: the run's screen output (-vvvv), ANSIBLE_LOG_PATH, the command lines sampled while it ran
-(procwatch), and every file under the given directories (the run's home, local and remote temps,
-the nodes' /tmp). Each secret is searched for whole; a hit names the secret by label, never by value.
+Places: the run's screen output (-vvvv, or the run's verbosity), ANSIBLE_LOG_PATH, the command lines
+sampled while it ran (procwatch), and every file under the given directories (the run's home, local
+and remote temps, the nodes' /tmp). Each secret is searched for whole; a hit names the secret by label, never by value.
 """
 
 import os
@@ -19,11 +19,17 @@ def _files(directories):
                     yield path
 
 
+def _verbosity(result):
+    # The screen output is named by the run's verbosity, so the report says what was searched.
+    flags = [arg for arg in getattr(result, "argv", ()) if arg[:2] == "-v" and set(arg[1:]) == {"v"}]
+    return flags[-1] if flags else "default verbosity"
+
+
 def scan(name, secrets, result, watch, directories, log_path=None, record_it=True):
     """Leaks as (label, place); records the scan for docs/reliability.md (unless a self-test)."""
     secrets = dict((label, value) for label, value in secrets.items() if value)
     assert secrets, "a scan with nothing to look for proves nothing"
-    places = {"-vvvv output": result.output}
+    places = {"%s output" % _verbosity(result): result.output}
     if log_path:
         with open(log_path, encoding="utf-8", errors="replace") as handle:
             places["ANSIBLE_LOG_PATH"] = handle.read()
