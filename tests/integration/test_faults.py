@@ -237,7 +237,8 @@ class NodeModules:
 
 
 def renamed_into(line):
-    match = re.match(r'^\d+ +rename\w*\(.*"%s/([^"/]+)"\) = 0' % re.escape(NODE_CONF), line)
+    # safe_write renames relative to the locked directory's descriptor: renameat(4, ".x.tmp", 4, "x").
+    match = re.match(r'^\d+ +renameat2?\(\d+, "[^"]+", \d+, "([^"/]+)"(?:, \w+)?\) = 0', line)
     return match.group(1) if match else None
 
 
@@ -260,8 +261,8 @@ def test_sigkill_at_each_write_step_leaves_old_or_new_and_the_playbook_converges
     # Through Ansible: one kill per write, each on its own node, in one run. peer_trust replaces the
     # three stores, then mapr-clusters.conf: a2 dies before the conf's rename, b2 after the JKS's.
     planned = {
-        "a2": (STORE_REPLACE, "rename:when=4", CONF, "datafabric.crosscluster.peer_trust"),
-        "b2": (STORE_REPLACE, "rename:when=2", "ssl_truststore*", "datafabric.crosscluster.peer_trust"),
+        "a2": (STORE_REPLACE, "renameat:when=4", CONF, "datafabric.crosscluster.peer_trust"),
+        "b2": (STORE_REPLACE, "renameat:when=2", "ssl_truststore*", "datafabric.crosscluster.peer_trust"),
         "a1": ((TICKET_MODULE,), "fsync:when=1", TICKETS, "datafabric.crosscluster.crossclusterticket_merge"),
     }
     install_interpreters(lab, dict((h, (p[0], strace_kill_module(p[1]))) for h, p in planned.items()))
