@@ -210,8 +210,8 @@ def _link_refused(path, target):
 
 def _replaced(path, dir_fd):
     return CrossclusterError(
-        "was replaced by another process while this run wrote it (it is now a different file or a "
-        "link); nothing was written through it", path=path,
+        "was replaced by another process while this run wrote it (it is now a different file, a link, "
+        "or gone); nothing was written through it", path=path,
         fix="find what else changes files in %s (its owner, user %s, can) and stop it, then re-run" % (
             _directory_of(path), _owner_name(os.fstat(dir_fd).st_uid)))
 
@@ -488,12 +488,18 @@ def write_files(changes, backup=False):
                     # A hard link keeps the old inode, its mode and owner, at no copy cost. It links
                     # the entry itself, never what a link there would point to.
                     name = os.path.basename(backup_name(snapshot.name))
-                    os.link(snapshot.name, name, src_dir_fd=item.dir_fd, dst_dir_fd=item.dir_fd,
-                            follow_symlinks=False)
+                    try:
+                        os.link(snapshot.name, name, src_dir_fd=item.dir_fd, dst_dir_fd=item.dir_fd,
+                                follow_symlinks=False)
+                    except FileNotFoundError:
+                        raise _replaced(current, item.dir_fd)
                     backups[snapshot.path] = os.path.join(_directory_of(current), name)
                 if not item.holds(item.tmp):
                     raise _replaced(current, item.dir_fd)
-                os.rename(item.tmp, item.name, src_dir_fd=item.dir_fd, dst_dir_fd=item.dir_fd)
+                try:
+                    os.rename(item.tmp, item.name, src_dir_fd=item.dir_fd, dst_dir_fd=item.dir_fd)
+                except FileNotFoundError:  # the staged name removed since holds() looked
+                    raise _replaced(current, item.dir_fd)
                 item.tmp = None
                 if not item.holds(item.name):
                     raise _replaced(current, item.dir_fd)
