@@ -177,8 +177,11 @@ class NodeModules:
     .pyc writes can move the system call counts between the trace and the injected run.
     """
 
-    TRACED = ("openat", "write", "fsync", "close", "chown", "fchownat", "chmod", "fchmodat", "rename",
-              "renameat", "renameat2", "link", "linkat", "unlink", "unlinkat", "flock", "getdents64")
+    # safe_write sets owner and mode through the staged file's descriptor, and checks with (l)stat
+    # that the staged name and then the file's name hold the staged inode around each rename.
+    TRACED = ("openat", "write", "fsync", "close", "chown", "fchownat", "chmod", "fchmodat", "fchown",
+              "fchmod", "newfstatat", "rename", "renameat", "renameat2", "link", "linkat", "unlink",
+              "unlinkat", "flock", "getdents64")
 
     def __init__(self, lab, host):
         self.lab = lab
