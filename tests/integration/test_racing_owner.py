@@ -395,3 +395,37 @@ def _replace_stores(paths, stores, attributes):
     with locked_all([paths[name] for name in names]):
         snapshots = [read_snapshot(paths[name]) for name in names]
         write_files([(snapshot, stores[name], attributes) for snapshot, name in zip(snapshots, names)])
+
+
+def test_file_snapshot_writes_a_link_target_beside_it_and_refuses_a_link_out(node):
+    """The node half of the truststore actions, through Ansible: ``ssl_truststore`` linked to a
+    file beside it is read and replaced there, the link kept; a store linked out of the directory
+    is refused with the fix, and nothing is written (sibling stores included)."""
+    conf, outside = node["conf"], node["sentinels"][0]
+    before = identity(outside)
+    jks, p12 = os.path.join(conf, "ssl_truststore"), os.path.join(conf, "ssl_truststore.p12")
+    os.rename(jks, jks + ".jks")
+    os.symlink("ssl_truststore.jks", jks)
+    read = run_playbook(play({"name": "read", "datafabric.crosscluster.file_snapshot": dict(paths=[jks, p12])}))
+    files = read.expect_ok().task("read")["files"]
+    assert base64.b64decode(files[0]["content"]) == b"ssl_truststore v0\n" and files[0]["mode"] == "0640"
+    new = dict((path, base64.b64encode(b"new store\n").decode()) for path in (jks, p12))
+    expected = dict((f["path"], f["sha256"]) for f in files)
+    replace = dict(paths=[jks, p12], state="replace", contents=new, expected=expected)
+    run_playbook(play({"name": "replace", "datafabric.crosscluster.file_snapshot": replace})).expect_ok()
+    assert os.readlink(jks) == "ssl_truststore.jks"
+    with open(jks + ".jks", "rb") as handle:
+        assert handle.read() == b"new store\n"
+
+    os.unlink(p12)
+    os.symlink(outside, p12)
+    replace["expected"] = {}
+    replace["contents"] = dict((path, base64.b64encode(b"newer store\n").decode()) for path in (jks, p12))
+    refused = run_playbook(play(dict(
+        {"name": "replace", "datafabric.crosscluster.file_snapshot": replace}, ignore_errors=True)))
+    msg = refused.task("replace")["msg"]
+    assert refused.task("replace")["failed"] and REFUSED_LINK in msg and p12 in msg, msg
+    assert "cp --remove-destination" in msg, msg
+    assert identity(outside) == before and os.readlink(p12) == outside
+    with open(jks + ".jks", "rb") as handle:
+        assert handle.read() == b"new store\n"
