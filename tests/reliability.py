@@ -11,6 +11,10 @@ Kinds and their fields:
 - ``fault``: ``name``, ``detail`` (what was done and what the files held afterwards).
 - ``secret_scan``: ``name``, ``searched`` (list of places), ``leaks`` (count, must be 0).
 - ``fuzz``: ``name`` (the parser), ``examples`` (how many inputs were tried).
+- ``racing_owner``: ``name`` (what wrote, as root), ``attempts``, ``written``, ``refused_link`` and
+  ``replaced`` (how the writes ended while the directory's owner raced), ``staged_swaps`` and
+  ``managed_swaps`` (what the racer did; None when counted in another record), ``detail``,
+  ``outside_unchanged`` (the sentinel and /etc/shadow identical afterwards).
 """
 
 import json
@@ -18,7 +22,7 @@ import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DIR = os.path.join(ROOT, ".cache", "reliability")
-KINDS = ("bad_input", "fault", "secret_scan", "fuzz")
+KINDS = ("bad_input", "fault", "secret_scan", "fuzz", "racing_owner")
 
 
 def record(kind, name, **detail):

@@ -177,8 +177,11 @@ class NodeModules:
     .pyc writes can move the system call counts between the trace and the injected run.
     """
 
-    TRACED = ("openat", "write", "fsync", "close", "chown", "fchownat", "chmod", "fchmodat", "rename",
-              "renameat", "renameat2", "link", "linkat", "unlink", "unlinkat", "flock", "getdents64")
+    # safe_write sets owner and mode through the staged file's descriptor, and checks with (l)stat
+    # that the staged name and then the file's name hold the staged inode around each rename.
+    TRACED = ("openat", "write", "fsync", "close", "chown", "fchownat", "chmod", "fchmodat", "fchown",
+              "fchmod", "newfstatat", "rename", "renameat", "renameat2", "link", "linkat", "unlink",
+              "unlinkat", "flock", "getdents64")
 
     def __init__(self, lab, host):
         self.lab = lab
@@ -237,7 +240,8 @@ class NodeModules:
 
 
 def renamed_into(line):
-    match = re.match(r'^\d+ +rename\w*\(.*"%s/([^"/]+)"\) = 0' % re.escape(NODE_CONF), line)
+    # safe_write renames relative to the locked directory's descriptor: renameat(4, ".x.tmp", 4, "x").
+    match = re.match(r'^\d+ +renameat2?\(\d+, "[^"]+", \d+, "([^"/]+)"(?:, \w+)?\) = 0', line)
     return match.group(1) if match else None
 
 
@@ -260,8 +264,8 @@ def test_sigkill_at_each_write_step_leaves_old_or_new_and_the_playbook_converges
     # Through Ansible: one kill per write, each on its own node, in one run. peer_trust replaces the
     # three stores, then mapr-clusters.conf: a2 dies before the conf's rename, b2 after the JKS's.
     planned = {
-        "a2": (STORE_REPLACE, "rename:when=4", CONF, "datafabric.crosscluster.peer_trust"),
-        "b2": (STORE_REPLACE, "rename:when=2", "ssl_truststore*", "datafabric.crosscluster.peer_trust"),
+        "a2": (STORE_REPLACE, "renameat:when=4", CONF, "datafabric.crosscluster.peer_trust"),
+        "b2": (STORE_REPLACE, "renameat:when=2", "ssl_truststore*", "datafabric.crosscluster.peer_trust"),
         "a1": ((TICKET_MODULE,), "fsync:when=1", TICKETS, "datafabric.crosscluster.crossclusterticket_merge"),
     }
     install_interpreters(lab, dict((h, (p[0], strace_kill_module(p[1]))) for h, p in planned.items()))
