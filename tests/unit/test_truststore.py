@@ -509,8 +509,9 @@ def test_a_sibling_keeps_its_only_copy_of_a_certificate_the_primary_still_trusts
 
 def test_a_removal_by_alias_goes_from_every_sibling_when_nothing_else_holds_it(pki):
     ours = "b.ex-" + pki.beta.sha256[:12]
+    by_hand = _by_hand(_build("pem", ("alpha", pki.alpha)), pki.beta)
     files = _siblings([(kind, _build(kind, ("alpha", pki.alpha), (ours, pki.beta)))
-                       for kind in ("jks", "pkcs12")] + [("pem", _build("pem", ("alpha", pki.alpha)) + pki.beta.pem.encode())])
+                       for kind in ("jks", "pkcs12")] + [("pem", by_hand)])
     stores, contents = edit_stores(files, [], [ts.Request(alias=ours, sha256=pki.beta.sha256)], "absent")
     # The PEM block without an alias goes by fingerprint, as the primary no longer trusts it.
     assert all(s["changed"] for s in stores)
@@ -521,7 +522,8 @@ def test_an_alias_holding_another_certificate_than_named_is_refused_and_nothing_
     store = _load(_build(store_type, ("b.ex-x", pki.alpha), ("my-b-ca", pki.beta)))
     err = _error(ts.remove_entries, store, [ts.Request(alias="b.ex-x", sha256=pki.beta.sha256)])
     assert err.path == PATHS[store_type]
-    assert "'b.ex-x' holds the certificate sha256 %s, not sha256 %s" % (pki.alpha.sha256, pki.beta.sha256) in err.problem
+    held_and_asked = (pki.alpha.sha256, pki.beta.sha256)
+    assert "'b.ex-x' holds the certificate sha256 %s, not sha256 %s" % held_and_asked in err.problem
     assert "left as it was" in err.problem and "truststore_info" in err.fix
     files = _siblings([(store_type, _build(store_type, ("b.ex-x", pki.alpha), ("my-b-ca", pki.beta)))])
     _error(edit_stores, files, [], [ts.Request(alias="b.ex-x", sha256=pki.beta.sha256)], "absent")
