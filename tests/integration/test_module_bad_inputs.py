@@ -16,6 +16,7 @@ from stores import Ca, pem_bytes
 BLOB = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo="  # base64, not a real ticket
 BLOB_SECRET = "U2VjcmV0VGlja2V0Qm9keVRoYXRNdXN0TmV2ZXJMZWFr"
 PASSWORD_SECRET = "Tr0ub4dor-never-shown"
+NONCE_SECRET = "n0nce-never-shown-7Qx"
 CONF = "# written by configure.sh\na.example secure=true ca1.example.com:7222\n"
 TICKETS = "a.example %s\n" % BLOB
 KRB5 = "[libdefaults]\n\tdefault_realm = A.EXAMPLE\n\n[realms]\n\tA.EXAMPLE = {\n\t\tkdc = kdc.a.example\n\t}\n"
@@ -173,6 +174,13 @@ def test_kadmin_and_maprlogin_modules_refuse_before_running_anything(tmp_path):
     cases.add("principal_info principal with a newline", "krb5_principal_info", KRB5,
               dict(principals=["krbtgt/B.EXAMPLE@A.EXAMPLE", "x@A.EXAMPLE\ndelprinc y"]),
               ["option principals, item 2", "U+000A"], file_arg="krb5_config")
+    # The nonce keys the digests of the KDC's keys: with them it allows guessing a weak password offline.
+    cases.add("principal_info nonce with a newline", "krb5_principal_info", KRB5,
+              dict(principals=["krbtgt/B.EXAMPLE@A.EXAMPLE"]), ["option digest_nonce: contains a control character"],
+              (NONCE_SECRET,), file_arg="krb5_config", secret_args=dict(digest_nonce=NONCE_SECRET + "\n"))
+    cases.add("principal_info principal with a newline, a nonce given", "krb5_principal_info", KRB5,
+              dict(principals=["x@A.EXAMPLE\ndelprinc y"]), ["option principals, item 1", "U+000A"],
+              (NONCE_SECRET,), file_arg="krb5_config", secret_args=dict(digest_nonce=NONCE_SECRET))
     login = "maprlogin"
     cases.add("maprlogin user with a newline", login, TICKETS, dict(command="print", user="mapr\n"),
               ["option user", "U+000A"], file_arg="ticketfile")
