@@ -103,7 +103,7 @@ def test_clusters_conf_entry_refuses_smuggled_and_oversized_values(tmp_path):
               ["option name", "U+000A"])
     latin1 = (CONF + "# Stra\xdfe\n").encode("latin-1")
     cases.add("conf file that is not UTF-8", module, latin1, dict(line="c.example secure=true cc1:7222"),
-              ["line 3: is not UTF-8 text: byte 0xDF at column 7"])
+              ["line 3: is not UTF-8 text: the byte at column 7"])
     cases.check()
 
 
@@ -124,7 +124,7 @@ def test_crossclusterticket_merge_refuses_smuggled_tickets_without_showing_them(
     cases.add("ticket of 70 KiB", module, TICKETS, {}, ["option ticket: is longer than the limit of 65536"],
               secret, secret_args=dict(ticket="b.example " + BLOB_SECRET * (BIG // len(BLOB_SECRET))))
     cases.add("ticket file that is not UTF-8", module, TICKETS.encode() + b"\n# \xff\n", {},
-              ["line 3: is not UTF-8 text: byte 0xFF at column 3"], secret,
+              ["line 3: is not UTF-8 text: the byte at column 3"], secret,
               secret_args=dict(ticket="b.example %s" % BLOB_SECRET))
     cases.check()
 
@@ -151,7 +151,7 @@ def test_krb5_conf_refuses_control_characters_in_every_value(tmp_path):
               dict(realms=[dict(realm="B.EXAMPLE", kdcs=["kdc.b"]), dict(realm="C.EXAMPLE", kdcs=["kdc.c\x01"])]),
               ["option realms, item 2, kdcs, item 1", "U+0001"])
     cases.add("krb5 file that is not UTF-8", module, KRB5.encode() + b"# K\xf6ln\n",
-              dict(realm="B.EXAMPLE", kdcs=["kdc.b"]), ["line 8: is not UTF-8 text: byte 0xF6 at column 4"])
+              dict(realm="B.EXAMPLE", kdcs=["kdc.b"]), ["line 8: is not UTF-8 text: the byte at column 4"])
     cases.check()
 
 
@@ -217,5 +217,5 @@ def test_truststore_import_refuses_keys_and_smuggled_aliases(tmp_path):
               extension=".pem")
     cases.add("truststore PEM store that is not UTF-8", module, b"# \xe9\n" + store,
               dict(common, certificate=KEY_CA.pem, alias="partner"),
-              ["line 1: is not UTF-8 text: byte 0xE9 at column 3"], extension=".pem")
+              ["line 1: is not UTF-8 text: the byte at column 3"], extension=".pem")
     cases.check()
