@@ -108,7 +108,7 @@ def _utc(cert, name):
     return value if value is not None else getattr(cert, name)
 
 
-def _refuse_block(kind, path, line):
+def refuse_block(kind, path, line):
     """A block no truststore may take; a private key one says so, and never shows its content."""
     problem = "holds a %s block, not a certificate" % excerpt(kind, quoted=False)
     if "PRIVATE KEY" in kind:
@@ -133,7 +133,7 @@ def load_certificates(text, source):
         block, kind = match.group(0), match.group(1)
         line = text.count("\n", 0, match.start()) + 1
         if kind != "CERTIFICATE":
-            _refuse_block(kind, source, line)
+            refuse_block(kind, source, line)
         try:
             certs.append(Certificate.from_x509(x509.load_pem_x509_certificate(block.encode("ascii"))))
         except ValueError as err:
@@ -322,7 +322,7 @@ class TrustStore:
             line = text.count("\n", 0, match.start()) + 1
             if "PRIVATE KEY" in kind:
                 # Kept, it would be copied into every rewrite; dropped, a key would vanish unseen.
-                _refuse_block(kind, path, line)
+                refuse_block(kind, path, line)
             if kind != "CERTIFICATE":
                 entries.append(Entry(None, Entry.OTHER, None, preamble + block))
                 continue
