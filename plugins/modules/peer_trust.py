@@ -111,6 +111,9 @@ notes:
   - The files keep their mode and owner. C(mapr-clusters.conf) and the primary store must exist; a
     missing sibling store is left missing.
   - The truststore password never leaves the controller.
+  - A C(mapr-clusters.conf) whose lines end with CRLF (Windows line ends) keeps them, and a line added ends
+    with CRLF too; the task then warns, naming the inventory host and the file, so it can be converted with
+    C(dos2unix).
 requirements:
   - pyjks and cryptography >= 45 on the controller.
 seealso:
