@@ -49,13 +49,15 @@ def _pem_content(value):
     return value, "option certificates"
 
 
-def edit_conf(conf_file, entries, remove):
-    """``(new_bytes or None, report)`` for mapr-clusters.conf given as a NodeFile."""
+def edit_conf(conf_file, entries, remove, host=None):
+    """``(new_bytes or None, report)`` for mapr-clusters.conf given as a NodeFile; the report's
+    ``warning`` names ``host`` and the file when its line ends are CRLF (kept as they are)."""
     if not conf_file.exists:
         raise CrossclusterError("does not exist", path=conf_file.path,
                                 fix="check mapr_home; the node must be a configured MapR node (configure.sh)")
     before = decode_text(conf_file.data, conf_file.path)
     conf = ClustersConf.parse(before, path=conf_file.path)
+    warning = conf.crlf_warning(host)  # of the file as read, before a line is added
     own = conf.get(conf.local_cluster) if conf.local_cluster else None
     for option, names in (("lines", [e.name for e in entries if not (own and e.same_as(own))]), ("remove", remove)):
         if own and own.name in names:
@@ -66,7 +68,7 @@ def edit_conf(conf_file, entries, remove):
     conf.update(entries, remove)
     after = conf.render()
     report = dict(path=conf_file.path, changed=after != before, clusters=conf.names(),
-                  local_cluster=conf.local_cluster, before=before, after=after)
+                  local_cluster=conf.local_cluster, before=before, after=after, warning=warning)
     return (after.encode("utf-8") if after != before else None), report
 
 
@@ -93,7 +95,7 @@ class ActionModule(TruststoreAction):
 
         def compute(files):
             stores, contents = edit_stores(files[:-1], requests, removals) if layout else ([], {})
-            data, conf = edit_conf(files[-1], entries, args["remove"])
+            data, conf = edit_conf(files[-1], entries, args["remove"], task_vars.get("inventory_hostname"))
             if data is not None:
                 contents[conf_path] = data
             return contents, (stores, conf)
@@ -115,7 +117,9 @@ class ActionModule(TruststoreAction):
             diff.extend(truststore.pop("diff", []))
             result["changed"] = result["changed"] or truststore.pop("changed")
             result["truststore"] = truststore
-        result["conf"] = dict((k, v) for k, v in conf.items() if k not in ("before", "after"))
+        result["conf"] = dict((k, v) for k, v in conf.items() if k not in ("before", "after", "warning"))
+        if conf["warning"]:
+            result["warnings"] = [conf["warning"]]
         if conf["path"] in backups:
             result["conf"]["backup_file"] = backups[conf["path"]]
         if self._task.diff and conf["changed"]:

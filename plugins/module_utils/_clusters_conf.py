@@ -363,6 +363,22 @@ class ClustersConf(KeyedLineFile):
     def __repr__(self):
         return "ClustersConf(path=%r, clusters=%r)" % (self.path, self.names())
 
+    def crlf_lines(self):
+        """How many lines end with CRLF: such a file is kept as it is, and a line added ends the same way
+        (see ``line_file.newline_of``), so its line ends never change without the administrator."""
+        return sum(1 for line in self._lines if line.ending == "\r\n")
+
+    def crlf_warning(self, host=None):
+        """The warning a module gives for a file with CRLF line ends, naming the node and the file, or None."""
+        count = self.crlf_lines()
+        if not count:
+            return None
+        return ("%s%s ends %d of its %d lines with CRLF (Windows line ends); they are kept as they are, "
+                "and any line added here ends with CRLF too. Tools that end a line at LF only (shell "
+                "scripts, grep, awk) see a carriage return at the end of the last field: convert the file "
+                "with dos2unix (or sed -i 's/\\r$//') to end every line with LF"
+                % ("%s: " % host if host else "", self.path, count, len(self._lines)))
+
     def entries(self):
         return [line.entry for line in self._lines if line.entry is not None]
 

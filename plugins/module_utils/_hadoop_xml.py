@@ -29,7 +29,8 @@ def parse_hadoop_xml(text, path=None):
         raise CrossclusterError("is not well-formed XML (%s)" % err.msg.split(":")[0], path=path,
                                 line=err.position[0], fix="correct the XML of the file")
     if root.tag != "configuration":
-        raise CrossclusterError("has root element <%s>, not <configuration>" % root.tag[:40], path=path,
+        # The element's name is not shown: it is text of a file that holds passwords.
+        raise CrossclusterError("its root element is not <configuration>", path=path,
                                 fix="check that the path names a Hadoop-style configuration file")
     values = {}
     for prop in root.findall("property"):

@@ -146,15 +146,17 @@ def scrub(text, secrets):
 def decode_text(data, path, fix=None):
     """UTF-8 ``data`` as text; otherwise an error naming ``path`` and the line, never its content.
 
-    ``fix`` replaces the generic advice where the caller knows better (a store of another type).
+    Not even the bad byte's value: many files decoded here hold secrets (store-passwords.txt,
+    ssl-server.xml, ticket files), and a byte of a password is a clue to it. The line and column
+    are enough to find it. ``fix`` replaces the generic advice where the caller knows better (a
+    store of another type).
     """
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
         line_start = data.rfind(b"\n", 0, err.start) + 1
         raise CrossclusterError(
-            "is not UTF-8 text: byte 0x%02X at column %d cannot be decoded"
-            % (data[err.start], err.start - line_start + 1),
+            "is not UTF-8 text: the byte at column %d cannot be decoded" % (err.start - line_start + 1),
             path=path, line=data.count(b"\n", 0, err.start) + 1,
             fix=fix or "check that the path names the right file; if it is, convert it to UTF-8 "
                        "(iconv -f LATIN1 -t UTF-8) or remove the stray byte")

@@ -285,10 +285,13 @@ def binary(module, name, package):
 
 
 # Limits (inputs.check_options) of those options and of the ones both modules take: every value
-# goes on kadmin's command line or ktutil's stdin, where a newline would start another command.
+# goes on kadmin's command line or ktutil's stdin, where a newline would start another command
+# (digest_nonce, which only keys an HMAC here, is held to the same limits).
 KADMIN_LIMITS = dict(realm=MAX_NAME, admin_principal=MAX_NAME, principal=MAX_NAME, principals=MAX_NAME,
                      password=MAX_SECRET, enctypes=MAX_NAME, attributes=MAX_NAME, digest_nonce=MAX_NAME)
-KADMIN_SECRETS = ("password",)
+# Never shown in a refusal: the nonce keys the digests of the KDC's keys, with which it would allow an
+# offline guess of a weak password.
+KADMIN_SECRETS = ("password", "digest_nonce")
 
 # The options every module that talks to a KDC shares.
 KADMIN_ARGS = dict(

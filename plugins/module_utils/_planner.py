@@ -211,6 +211,8 @@ def _certificates_to_remove(node, clusters, present, absent, wanted):
     A revoked peer's certificates go, under its own alias or under another cluster's when the two
     share a CA (the first import kept one entry). A present peer's old CA goes once every node of
     the peer shows a chain without it. A certificate any present peer hands over always stays.
+    Each is named by its alias and fingerprint: peer_trust removes the alias only (checking the
+    fingerprint), so an administrator's own alias for the same certificate keeps it trusted.
     """
     revoked_names = set(clusters.name(g).lower() for g in absent if clusters.name(g))
     revoked_chains = set(sha for g in absent if clusters.name(g) for sha in clusters.chain(g))

@@ -108,7 +108,7 @@ def _utc(cert, name):
     return value if value is not None else getattr(cert, name)
 
 
-def _refuse_block(kind, path, line):
+def refuse_block(kind, path, line):
     """A block no truststore may take; a private key one says so, and never shows its content."""
     problem = "holds a %s block, not a certificate" % excerpt(kind, quoted=False)
     if "PRIVATE KEY" in kind:
@@ -133,7 +133,7 @@ def load_certificates(text, source):
         block, kind = match.group(0), match.group(1)
         line = text.count("\n", 0, match.start()) + 1
         if kind != "CERTIFICATE":
-            _refuse_block(kind, source, line)
+            refuse_block(kind, source, line)
         try:
             certs.append(Certificate.from_x509(x509.load_pem_x509_certificate(block.encode("ascii"))))
         except ValueError as err:
@@ -322,7 +322,7 @@ class TrustStore:
             line = text.count("\n", 0, match.start()) + 1
             if "PRIVATE KEY" in kind:
                 # Kept, it would be copied into every rewrite; dropped, a key would vanish unseen.
-                _refuse_block(kind, path, line)
+                refuse_block(kind, path, line)
             if kind != "CERTIFICATE":
                 entries.append(Entry(None, Entry.OTHER, None, preamble + block))
                 continue
@@ -527,12 +527,63 @@ def _import_one(store, req, on_alias_conflict, outcome):
     outcome["imported"].append(req.certificate.describe(req.alias))
 
 
-def _remove_one(store, req, outcome):
+def _check_fingerprint(store, req):
     if req.sha256 and len(req.sha256) != 64:
         # A SHA-1 or cut-off fingerprint would match nothing and report success: say so instead.
         raise CrossclusterError(
             "%s is not a SHA-256 fingerprint (64 hex digits)" % excerpt(req.sha256), path=store.path,
             fix="give the SHA-256 fingerprint, e.g. from keytool -list (SHA-256) or truststore_info")
+
+
+def _take_out(store, entry, outcome):
+    if entry.kind != Entry.TRUSTED:
+        raise CrossclusterError(
+            "%s is a %s entry; this module removes trusted certificates only" % (excerpt(entry.alias), entry.kind),
+            path=store.path, fix="remove key entries with keytool if that is really intended")
+    outcome["removed"].append(entry.certificate.describe(entry.alias))
+    store.remove(entry)
+
+
+def remove_entries(store, requests, keep=()):
+    """Remove what ``requests`` name from ``store``; return the outcome as ``apply_requests`` does.
+
+    A request with an alias removes the entries under that alias only, never another alias holding
+    the same certificate: an administrator's own alias for a peer's CA outlives the collection's.
+    Its fingerprint, when given, must be the one the alias holds; another one is refused, as the
+    alias then no longer holds what the caller read (the store changed since) and removing it would
+    drop a certificate nobody asked about. A request with only a fingerprint removes every entry
+    holding it.
+
+    ``keep``: fingerprints that must stay trusted here, as a sibling's primary store still trusts
+    them. An entry holding one goes only while another entry of this store still holds it, so a
+    PEM sibling whose only copy of a certificate carries the removed alias keeps trusting it.
+    """
+    outcome = {"imported": [], "removed": [], "skipped": []}
+    for req in requests:
+        _check_fingerprint(store, req)
+        if not req.alias:
+            _remove_one(store, req, outcome)
+            continue
+        for entry in [e for e in store.entries if e.alias == req.alias]:
+            held = entry.certificate.sha256 if entry.certificate is not None else None
+            if req.sha256 and held is not None and held != req.sha256:
+                raise CrossclusterError(
+                    "alias %s holds the certificate sha256 %s, not sha256 %s as asked to remove; the store "
+                    "is left as it was" % (excerpt(req.alias), held, req.sha256), path=store.path,
+                    fix="re-run so the plan reads the store again, or give the fingerprint the alias "
+                        "holds now (truststore_info) or the alias alone")
+            if held in keep and not any(e is not entry and e.certificate is not None and
+                                        e.certificate.sha256 == held for e in store.entries):
+                info = entry.certificate.describe(entry.alias)
+                info["reason"] = "kept: the only entry here for a certificate the primary store still trusts"
+                outcome["skipped"].append(info)
+                continue
+            _take_out(store, entry, outcome)
+    return outcome
+
+
+def _remove_one(store, req, outcome):
+    _check_fingerprint(store, req)
     if req.sha256:
         matches = [e for e in store.entries
                    if e.certificate is not None and e.certificate.sha256 == req.sha256]
@@ -542,9 +593,4 @@ def _remove_one(store, req, outcome):
         raise CrossclusterError("a certificate to remove needs an alias, a certificate or a sha256",
                                 path=store.path, fix="give alias, pem or sha256 for each entry")
     for entry in matches:
-        if entry.kind != Entry.TRUSTED:
-            raise CrossclusterError(
-                "%s is a %s entry; this module removes trusted certificates only" % (excerpt(entry.alias), entry.kind),
-                path=store.path, fix="remove key entries with keytool if that is really intended")
-        outcome["removed"].append(entry.certificate.describe(entry.alias))
-        store.remove(entry)
+        _take_out(store, entry, outcome)

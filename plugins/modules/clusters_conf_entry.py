@@ -92,6 +92,9 @@ notes:
     carriage return, tab, NUL or any other of U+0000-U+001F, U+007F-U+009F, U+2028 and U+2029) is refused,
     naming the option, the character and its position; it is never taken for a space. Limits are 64 KiB for
     O(line), each item of O(lines) and O(hosts) and each value of O(options), and 1 KiB for O(name).
+  - A file whose lines end with CRLF (Windows line ends) keeps them, and a line added ends with CRLF too; the
+    task then warns, naming the node (by its own host name) and the file, so it can be converted with
+    C(dos2unix).
 seealso:
   - module: datafabric.crosscluster.crossclusterticket_merge
 author:
@@ -164,6 +167,8 @@ backup_file:
   type: str
 """
 
+import platform
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._clusters_conf import (
@@ -227,8 +232,16 @@ def main():
     except CrossclusterError as err:
         module.fail_json(msg=str(err), path=path)
 
+    warned = []
+
     def edit(text):
         conf = ClustersConf.parse(text, path=path)
+        # Named by the node's own name: Ansible prints a module's warning without the host, and a
+        # module does not know its inventory name.
+        warning = conf.crlf_warning(platform.node())
+        if warning and warning not in warned:
+            warned.append(warning)
+            module.warn(warning)
         if params["state"] == "present":
             conf.update(wanted, params["remove"], allow_first=params["allow_first"])
         else:

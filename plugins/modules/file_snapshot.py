@@ -19,6 +19,13 @@ description:
   - Both reading and replacing happen under the advisory directory lock every module of this
     collection takes, so sibling files are read and replaced as one consistent set.
   - Contents travel base64-encoded. Use it directly only for files that are not secret.
+  - It reads and replaces only the files this collection manages - C(mapr-clusters.conf), Java's
+    C(cacerts) and C(jssecacerts), and truststores by name (one holding C(truststore) or C(keystore),
+    or ending in C(.jks), C(.p12), C(.pfx), C(.pem), C(.crt), C(.cer), C(.bcfks), C(.jceks), C(.ks) or C(.ts)).
+    The name of the file a symlink resolves to must pass too. Anything else (C(/etc/shadow), a device,
+    a FIFO, a file under C(/proc), C(/sys) or C(/dev)) fails the task, and nothing of it is read.
+  - A file read that holds a PEM private key (such as C(ssl_keystore.pem)) fails the task without its
+    content; a key never belongs in a truststore.
 options:
   paths:
     description: The files to read (V(read)) or to check and replace (V(replace)).
@@ -132,6 +139,7 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils._safe_writ
     write_files,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._sealed import seal
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._snapshot_policy import check_path, read_managed
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._store_password import read_truststore_password
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._text_module import FILE_ARGS
 
@@ -155,6 +163,8 @@ def replace(params, check_mode):
         raise CrossclusterError("contents names %s, which is not in paths" % ", ".join(unknown),
                                 fix="list every file to write in paths")
     attributes = Attributes(params["mode"], params["owner"], params["group"], default_mode=0o644)
+    for path in paths:
+        check_path(path)
     with locked_all(paths):
         snapshots = [read_snapshot(path, create=True) for path in paths]
         moved = [s.path for s in snapshots if s.path in params["expected"]
@@ -198,8 +208,11 @@ def main():
     params = module.params
     try:
         if params["state"] == "read":
+            # Refused before any file or directory is opened or locked.
+            for path in params["paths"]:
+                check_path(path)
             with locked_all(params["paths"]):
-                files = [describe(read_snapshot(path, create=True)) for path in params["paths"]]
+                files = [describe(read_managed(path)) for path in params["paths"]]
             extra = {}
             if params["truststore_password_from"]:
                 password, extra["truststore_password_source"] = read_truststore_password(

@@ -26,15 +26,19 @@ options:
     description:
       - A random value chosen for this comparison; when set, RV(principals.key_digests) is returned.
       - Use a new one per run, so that digests cannot be matched across runs.
+      - A secret (C(no_log)) - with the digests it returns, it would allow guessing a weak key's password
+        offline. It never leaves the module - it keys an HMAC computed in Python - and is never shown, not
+        even in the message that refuses it.
     type: str
 extends_documentation_fragment:
   - datafabric.crosscluster.kadmin
   - ansible.builtin.action_common_attributes
   - datafabric.crosscluster.attributes.read_only
 notes:
-  - Each of O(principals), O(realm), O(admin_principal) and O(digest_nonce) goes on kadmin's command line, so a
-    value that holds a control character (a newline, carriage return, tab, NUL or any other of U+0000-U+001F,
-    U+007F-U+009F, U+2028 and U+2029), or is longer than 1 KiB, is refused.
+  - Each of O(principals), O(realm) and O(admin_principal) goes on kadmin's command line, so a value that holds
+    a control character (a newline, carriage return, tab, NUL or any other of U+0000-U+001F, U+007F-U+009F,
+    U+2028 and U+2029), or is longer than 1 KiB, is refused. O(digest_nonce) goes on no command line; it is
+    held to the same limits, and its refusal does not show it.
 seealso:
   - module: datafabric.crosscluster.krb5_principal
 author:
@@ -83,6 +87,7 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils._kadmin im
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._kadmin_cli import (
     KADMIN_ARGS,
     KADMIN_LIMITS,
+    KADMIN_SECRETS,
     kadmin_for,
 )
 
@@ -91,13 +96,13 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             principals=dict(type="list", elements="str", required=True),
-            digest_nonce=dict(type="str"),
+            digest_nonce=dict(type="str", no_log=True),
             **KADMIN_ARGS
         ),
         required_if=[("kadmin", "remote", ("admin_principal", "admin_keytab"))],
         supports_check_mode=True,
     )
-    refuse_bad_options(module, KADMIN_LIMITS)
+    refuse_bad_options(module, KADMIN_LIMITS, KADMIN_SECRETS)
     try:
         kadmin = kadmin_for(module)
         found = dict((name, principal_info(kadmin, name, module.params["digest_nonce"]))

@@ -64,6 +64,10 @@ options:
     description:
       - Entries to remove before O(certificates) are added, as
         O(datafabric.crosscluster.truststore_import#module:remove) of truststore_import.
+      - By alias - another alias holding the same certificate, such as one an administrator imported by
+        hand, stays, and the certificate stays trusted in all three stores. With O(certificates_remove[].sha256)
+        the fingerprint is checked; an alias that holds another certificate fails the task and changes
+        no file (the store changed since it was read; a re-run plans from a fresh read).
     type: list
     elements: dict
     default: []
@@ -72,7 +76,9 @@ options:
         description: Alias of the entry to remove.
         type: str
       sha256:
-        description: SHA-256 fingerprint of the entries to remove.
+        description:
+          - With O(certificates_remove[].alias), the fingerprint the alias must hold; alone, the fingerprint of the
+            entries to remove, whatever their alias.
         type: str
   lines:
     description:
@@ -105,6 +111,9 @@ notes:
   - The files keep their mode and owner. C(mapr-clusters.conf) and the primary store must exist; a
     missing sibling store is left missing.
   - The truststore password never leaves the controller.
+  - A C(mapr-clusters.conf) whose lines end with CRLF (Windows line ends) keeps them, and a line added ends
+    with CRLF too; the task then warns, naming the inventory host and the file, so it can be converted with
+    C(dos2unix).
 requirements:
   - pyjks and cryptography >= 45 on the controller.
 seealso:

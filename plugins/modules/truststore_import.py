@@ -44,8 +44,10 @@ options:
     description:
       - When O(path) is named C(ssl_truststore), also apply the change to C(ssl_truststore.p12) and
         C(ssl_truststore.pem) next to it, for those that exist.
-      - A sibling also loses the certificates O(path) no longer holds (removed by alias or replaced),
-        matched by fingerprint, as it may lack their aliases (a PEM store without C(friendlyName)).
+      - A sibling loses the entries under the aliases O(remove) names, except its only copy of a
+        certificate O(path) still trusts under another alias, and by fingerprint the certificates
+        O(path) no longer holds (removed or replaced), as it may lack their aliases (a PEM store
+        without C(friendlyName)). The three stores keep trusting the same certificates.
     type: bool
     default: true
   companion_password:
@@ -73,8 +75,14 @@ options:
     description:
       - Entries to remove in the same write, before O(certificates) are imported, so a node that gains
         one peer's CA and loses another's rewrites each store once.
-      - An item with only an alias removes that alias from O(path); an item with a fingerprint removes
-        every entry with that fingerprint. Siblings lose what O(path) no longer holds, by fingerprint.
+      - An item with an alias removes the entry under that alias only, never another alias that holds
+        the same certificate (such as one an administrator imported by hand), which keeps it trusted.
+      - With both O(remove[].alias) and O(remove[].sha256), the fingerprint is checked. When the alias holds
+        another certificate the task fails naming both fingerprints and changes no store, as the store
+        changed since the fingerprint was read and removing the alias would drop a certificate nobody
+        asked about.
+      - An item with only a fingerprint removes every entry with that fingerprint, whatever its alias.
+      - Siblings follow as O(companions) says.
       - May be given alone, without O(certificates), O(certificate) or O(alias).
     type: list
     elements: dict
@@ -84,7 +92,9 @@ options:
         description: Alias of the entry to remove.
         type: str
       sha256:
-        description: SHA-256 fingerprint of the entries to remove, plain hex or C(keytool)'s C(AB:CD:...) form.
+        description:
+          - SHA-256 fingerprint, plain hex or C(keytool)'s C(AB:CD:...) form. With O(remove[].alias), the
+            fingerprint the alias must hold; alone, the fingerprint of the entries to remove.
         type: str
   certificate:
     description: One certificate, as PEM text or a path on the controller; use with O(alias).

@@ -12,6 +12,7 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils._truststor
     Request,
     apply_requests,
     load_certificates,
+    remove_entries,
 )
 
 CERTIFICATE_OPTIONS = dict(
@@ -50,10 +51,23 @@ def removals_from(items):
     return [Request(alias=item["alias"], sha256=item["sha256"]) for item in items]
 
 
+def _trusted(store):
+    return set(e.certificate.sha256 for e in store.entries if e.certificate is not None)
+
+
 def _no_longer_trusted(primary, outcome):
     """Fingerprints the primary store removed (by alias or replaced) and holds no more."""
-    kept = set(e.certificate.sha256 for e in primary.entries if e.certificate is not None)
+    kept = _trusted(primary)
     return [item["sha256"] for item in outcome["removed"] if item["sha256"] not in kept]
+
+
+def _sibling_removals(removals, outcome, dropped):
+    """What a sibling loses: the aliases named (checked against the fingerprint the primary found
+    under each), then by fingerprint whatever the primary no longer trusts, as a sibling may lack
+    the aliases (a PEM store without friendlyName)."""
+    found = dict((item["alias"], item["sha256"]) for item in outcome["removed"])
+    named = [Request(alias=req.alias, sha256=req.sha256 or found.get(req.alias)) for req in removals if req.alias]
+    return named + [Request(sha256=fp) for fp in dropped]
 
 
 def _merged(*outcomes):
@@ -62,23 +76,28 @@ def _merged(*outcomes):
 
 def edit_stores(files, requests, removals, state="present", on_alias_conflict="fail", create=False):
     """Apply ``removals`` then ``requests`` to the primary store (``files[0]``) and the same change
-    to each sibling, which may lack the primary's aliases (a PEM store without friendlyName): what
-    the primary stopped trusting goes from a sibling by fingerprint.
+    to each sibling.
+
+    Removals go by alias (``remove_entries``): another alias holding the same certificate stays,
+    and so does its trust in every sibling. A sibling loses an entry under a removed alias unless
+    it is its only copy of a certificate the primary still trusts, and loses by fingerprint what the
+    primary stopped trusting, so the three stores keep trusting the same certificates.
 
     Returns ``(stores, contents)``: one report per file, and ``{path: bytes}`` of those that change.
     """
     stores = []
     contents = {}
-    dropped = None
+    sibling_removals = kept = None
     for item in files:
         store = item.load(create=create)
         before = store.summary_lines() if item.exists else ""
-        if dropped is None:
-            first = apply_requests(store, removals, "absent")
+        if sibling_removals is None:
+            first = remove_entries(store, removals)
             outcome = _merged(first, apply_requests(store, requests, state, on_alias_conflict))
-            dropped = _no_longer_trusted(store, outcome)
+            sibling_removals = _sibling_removals(removals, outcome, _no_longer_trusted(store, outcome))
+            kept = _trusted(store)
         else:
-            first = apply_requests(store, [Request(sha256=fp) for fp in dropped], "absent")
+            first = remove_entries(store, sibling_removals, keep=kept)
             outcome = _merged(first, apply_requests(store, requests, state, on_alias_conflict))
         changed = bool(outcome["imported"] or outcome["removed"]) or not item.exists
         if changed:

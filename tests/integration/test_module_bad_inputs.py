@@ -16,6 +16,7 @@ from stores import Ca, pem_bytes
 BLOB = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo="  # base64, not a real ticket
 BLOB_SECRET = "U2VjcmV0VGlja2V0Qm9keVRoYXRNdXN0TmV2ZXJMZWFr"
 PASSWORD_SECRET = "Tr0ub4dor-never-shown"
+NONCE_SECRET = "n0nce-never-shown-7Qx"
 CONF = "# written by configure.sh\na.example secure=true ca1.example.com:7222\n"
 TICKETS = "a.example %s\n" % BLOB
 KRB5 = "[libdefaults]\n\tdefault_realm = A.EXAMPLE\n\n[realms]\n\tA.EXAMPLE = {\n\t\tkdc = kdc.a.example\n\t}\n"
@@ -102,7 +103,7 @@ def test_clusters_conf_entry_refuses_smuggled_and_oversized_values(tmp_path):
               ["option name", "U+000A"])
     latin1 = (CONF + "# Stra\xdfe\n").encode("latin-1")
     cases.add("conf file that is not UTF-8", module, latin1, dict(line="c.example secure=true cc1:7222"),
-              ["line 3: is not UTF-8 text: byte 0xDF at column 7"])
+              ["line 3: is not UTF-8 text: the byte at column 7"])
     cases.check()
 
 
@@ -123,7 +124,7 @@ def test_crossclusterticket_merge_refuses_smuggled_tickets_without_showing_them(
     cases.add("ticket of 70 KiB", module, TICKETS, {}, ["option ticket: is longer than the limit of 65536"],
               secret, secret_args=dict(ticket="b.example " + BLOB_SECRET * (BIG // len(BLOB_SECRET))))
     cases.add("ticket file that is not UTF-8", module, TICKETS.encode() + b"\n# \xff\n", {},
-              ["line 3: is not UTF-8 text: byte 0xFF at column 3"], secret,
+              ["line 3: is not UTF-8 text: the byte at column 3"], secret,
               secret_args=dict(ticket="b.example %s" % BLOB_SECRET))
     cases.check()
 
@@ -150,7 +151,7 @@ def test_krb5_conf_refuses_control_characters_in_every_value(tmp_path):
               dict(realms=[dict(realm="B.EXAMPLE", kdcs=["kdc.b"]), dict(realm="C.EXAMPLE", kdcs=["kdc.c\x01"])]),
               ["option realms, item 2, kdcs, item 1", "U+0001"])
     cases.add("krb5 file that is not UTF-8", module, KRB5.encode() + b"# K\xf6ln\n",
-              dict(realm="B.EXAMPLE", kdcs=["kdc.b"]), ["line 8: is not UTF-8 text: byte 0xF6 at column 4"])
+              dict(realm="B.EXAMPLE", kdcs=["kdc.b"]), ["line 8: is not UTF-8 text: the byte at column 4"])
     cases.check()
 
 
@@ -173,6 +174,13 @@ def test_kadmin_and_maprlogin_modules_refuse_before_running_anything(tmp_path):
     cases.add("principal_info principal with a newline", "krb5_principal_info", KRB5,
               dict(principals=["krbtgt/B.EXAMPLE@A.EXAMPLE", "x@A.EXAMPLE\ndelprinc y"]),
               ["option principals, item 2", "U+000A"], file_arg="krb5_config")
+    # The nonce keys the digests of the KDC's keys: with them it allows guessing a weak password offline.
+    cases.add("principal_info nonce with a newline", "krb5_principal_info", KRB5,
+              dict(principals=["krbtgt/B.EXAMPLE@A.EXAMPLE"]), ["option digest_nonce: contains a control character"],
+              (NONCE_SECRET,), file_arg="krb5_config", secret_args=dict(digest_nonce=NONCE_SECRET + "\n"))
+    cases.add("principal_info principal with a newline, a nonce given", "krb5_principal_info", KRB5,
+              dict(principals=["x@A.EXAMPLE\ndelprinc y"]), ["option principals, item 1", "U+000A"],
+              (NONCE_SECRET,), file_arg="krb5_config", secret_args=dict(digest_nonce=NONCE_SECRET))
     login = "maprlogin"
     cases.add("maprlogin user with a newline", login, TICKETS, dict(command="print", user="mapr\n"),
               ["option user", "U+000A"], file_arg="ticketfile")
@@ -209,5 +217,5 @@ def test_truststore_import_refuses_keys_and_smuggled_aliases(tmp_path):
               extension=".pem")
     cases.add("truststore PEM store that is not UTF-8", module, b"# \xe9\n" + store,
               dict(common, certificate=KEY_CA.pem, alias="partner"),
-              ["line 1: is not UTF-8 text: byte 0xE9 at column 3"], extension=".pem")
+              ["line 1: is not UTF-8 text: the byte at column 3"], extension=".pem")
     cases.check()

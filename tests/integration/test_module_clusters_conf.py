@@ -2,6 +2,7 @@
 
 import grp
 import os
+import platform
 import pwd
 import re
 import stat
@@ -302,3 +303,22 @@ def test_lines_and_removals_in_one_edit(tmp_path):
     own = run_module("clusters_conf_entry", {"path": str(conf), "remove": ["a.example.com"]}, tmp_dir=tmp_path)
     assert own.rc != 0 and "allow_first" in own.result["msg"]
     assert conf.read_text() == HEADER + LINE_A + "\n\n" + TRAILER
+
+
+def test_crlf_line_ends_are_kept_and_named_in_a_warning(tmp_path):
+    crlf = ORIGINAL.replace("\n", "\r\n")
+    conf = write_conf(tmp_path, crlf)
+    added = run_module("clusters_conf_entry", {"path": str(conf), "line": LINE_C}, tmp_dir=tmp_path).expect_ok()
+    assert added.changed
+    # Kept, and the added line ends the same way.
+    assert conf.read_bytes() == (HEADER + LINE_A + "\n\n" + LINE_B + "\n" + LINE_C + "\n" + TRAILER).replace(
+        "\n", "\r\n").encode()
+    # Named by the node's own name: Ansible prints a module's warning without the host.
+    warning = ("%s: %s ends 5 of its 5 lines with CRLF (Windows line ends); they are kept as they are, and any "
+               "line added here ends with CRLF too" % (platform.node(), conf))
+    assert any(warning in w for w in added.result["warnings"]), added.result.get("warnings")
+    assert "[WARNING]" in added.output and warning in " ".join(added.output.split())
+    # An LF file gives no warning.
+    plain = write_conf(tmp_path, name="lf.conf")
+    quiet = run_module("clusters_conf_entry", {"path": str(plain), "line": LINE_C}, tmp_dir=tmp_path).expect_ok()
+    assert not quiet.result.get("warnings") and "[WARNING]" not in quiet.output

@@ -161,3 +161,19 @@ def test_file_snapshot_never_reads_a_password_it_could_not_seal(tmp_path):
                         tmp_dir=tmp_path / "run")
     assert result.rc != 0 and "truststore_password_from, seal_key" in result.result["msg"], result.describe()
     assert _password not in result.output
+
+
+def test_a_crlf_conf_is_kept_and_the_warning_names_the_host_and_the_file(tmp_path):
+    mapr_home, password, files = node(tmp_path, conf_text=None)
+    with open(files[3], "w", newline="") as handle:
+        handle.write("# written by configure.sh\r\n%s\r\n" % OWN_LINE)
+    result = run(tmp_path, password, trusting("crlf", mapr_home, lines=[LINE_B]))
+    done = result.task("crlf")
+    assert done["changed"]
+    with open(files[3], "rb") as handle:
+        assert handle.read() == ("# written by configure.sh\r\n%s\r\n%s\r\n" % (OWN_LINE, LINE_B)).encode()
+    # The edit happens on the controller, so the warning comes from the action, with the inventory host.
+    warning = ("localhost: %s ends 2 of its 2 lines with CRLF (Windows line ends); they are kept as they are"
+               % files[3])
+    assert [w for w in done["warnings"] if warning in w], done.get("warnings")
+    assert "[WARNING]" in result.output and warning in " ".join(result.output.split())

@@ -227,7 +227,7 @@ def test_damaged_stores_and_private_key_pem_are_refused(tmp_path):
         "truncated jks": stores.write_file(damaged / "truncated.jks", whole_jks[: len(whole_jks) // 2]),
         "truncated p12": stores.write_file(damaged / "truncated.p12", whole_p12[: len(whole_p12) - 40]),
         "empty": stores.write_file(damaged / "empty.jks", b""),
-        "garbage": stores.write_file(damaged / "garbage", os.urandom(64).replace(b"\x30", b"\x31")),
+        "garbage": stores.write_file(damaged / "garbage.jks", os.urandom(64).replace(b"\x30", b"\x31")),
         "truncated pem": stores.write_file(damaged / "truncated.pem", CA_A.pem[:-40].encode()),
     }
     good = stores.write_file(tmp_path / "good.jks", whole_jks)
@@ -409,7 +409,7 @@ def test_concurrent_imports_and_conf_edits_lose_nothing(tmp_path):
 
 
 def test_file_snapshot_refuses_a_stale_expected_checksum(tmp_path):
-    target = tmp_path / "data" / "file.txt"
+    target = tmp_path / "data" / "file.pem"
     target.parent.mkdir()
     target.write_bytes(b"current content\n")
     actual = hashlib.sha256(b"current content\n").hexdigest()
@@ -435,6 +435,28 @@ def test_file_snapshot_refuses_a_stale_expected_checksum(tmp_path):
                          tmp_dir=tmp_path).expect_ok()
     assert written.changed and written.result["conflict"] is False
     assert target.read_bytes() == b"new content\n"
+
+
+def test_file_snapshot_reads_only_the_files_the_collection_manages(tmp_path):
+    """Called by hand on /etc/shadow, or on a symlink to it with a store's name: refused, nothing of it returned."""
+    link = tmp_path / "ssl_truststore.pem"
+    link.symlink_to("/etc/shadow")
+    with open("/etc/shadow", "rb") as handle:
+        before = handle.read()
+    shadow_lines = [line.strip() for line in before.decode("utf-8").splitlines() if line.strip()]
+    for path, words in (("/etc/shadow", "/etc/shadow: is not a file this collection manages"),
+                        (str(link), "%s: resolves to '/etc/shadow', which is not a file this collection manages"
+                         % link)):
+        for state in ("read", "replace"):
+            args = {"paths": [path], "state": state}
+            if state == "replace":
+                args["contents"] = {path: base64.b64encode(b"root::0:0:99999:7:::\n").decode()}
+            refused = run_module("file_snapshot", args, tmp_dir=tmp_path, verbosity=3).expect_failed()
+            assert words in refused.msg and "ansible.builtin.slurp" in refused.msg, refused.msg
+            assert "files" not in refused.result and not refused.changed
+            assert not any(line in refused.output for line in shadow_lines)
+    with open("/etc/shadow", "rb") as handle:
+        assert handle.read() == before
 
 
 def test_remove_and_import_in_one_write_keeps_what_was_added_by_hand(tmp_path):

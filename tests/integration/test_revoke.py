@@ -189,3 +189,45 @@ def test_two_peers_under_one_ca_keep_it_until_the_last_is_revoked(make_lab):
     play(lab, [dict(t, state="absent") for t in both]).expect_ok()
     assert not any(x.startswith(b.name) or x.startswith(c.name) for x in aliases(lab, "a1"))
     assert checks.user_login(lab, "a1", "c").returncode != 0
+
+
+def test_a_ca_imported_by_hand_after_the_build_outlives_the_revoke(make_lab):
+    """Built first, then the administrator imports B's CA with keytool under an alias of their own
+    (JKS and p12) and appends it to the PEM store: the revoke removes the collection's alias only."""
+    lab = make_lab(clusters=2, nodes=1)
+    b = lab.cluster("b")
+    pair = {"clusters": ["cluster_a", "cluster_b"], "type": "user"}
+    quiet = {"all_trust_verify": False}
+    play(lab, [pair], extra_vars=quiet).expect_ok()
+    with open(b.ca_pem, "rb") as fh:
+        b_ca = x509.load_pem_x509_certificate(fh.read())
+    b_subject = b_ca.subject.rfc4514_string()
+    ours = "%s-%s" % (b.name, pki_sha256(b_ca)[:12])
+    assert ours in aliases(lab, "a1") and ours in aliases(lab, "a1", "ssl_truststore.p12")
+    handtrust.import_ca_by_keytool(lab, "a1", b, "my-b-ca")
+    assert {ours, "my-b-ca"} <= aliases(lab, "a1") and {ours, "my-b-ca"} <= aliases(lab, "a1", "ssl_truststore.p12")
+    assert pem_subjects(lab, "a1").count(b_subject) == 2
+
+    revoke = [dict(pair, state="absent")]
+    dry = play(lab, revoke, check=True, diff=True, extra_vars=quiet).expect_ok()
+    write = [r["result"] for r in dry.results if r["host"] == "a1" and r["action"].endswith("peer_trust")
+             and r["result"].get("changed")][0]
+    assert [item["alias"] for item in write["truststore"]["removed"]] == [ours]
+    store_diffs = [d for d in write["diff"] if "ssl_truststore" in d["after_header"]]
+    assert len(store_diffs) == 3
+    for diff in store_diffs:
+        # Each store loses the collection's line; the hand alias (JKS, p12) is on both sides, unchanged.
+        assert ours in diff["before"] and ours not in diff["after"]
+        hand = [line for line in diff["before"].splitlines() if line.startswith("my-b-ca ")]
+        assert all(line in diff["after"].splitlines() for line in hand)
+        assert len(hand) == (0 if diff["after_header"].endswith(".pem") else 1)
+
+    play(lab, revoke, extra_vars=quiet).expect_ok()
+    for store in ("ssl_truststore", "ssl_truststore.p12"):
+        held = aliases(lab, "a1", store)
+        assert "my-b-ca" in held and ours not in held
+    assert pem_subjects(lab, "a1").count(b_subject) == 1
+    assert b.name not in conf_names(lab, "a1")
+    built = conf_state(lab)
+    again = play(lab, revoke, extra_vars=quiet).expect_ok()
+    assert changed_hosts(again) == [] and conf_state(lab) == built

@@ -320,6 +320,27 @@ def test_add_keeps_crlf_style():
     assert conf.render() == "a secure=true h1:7222\r\nb secure=true h2:7222\r\n"
 
 
+@pytest.mark.parametrize("text, count", [
+    ("a secure=true h1:7222\n# peers\n", 0),
+    ("a secure=true h1:7222\r\n# peers\r\n\r\nb secure=true h2:7222\r\n", 4),
+    ("a secure=true h1:7222\r\nb secure=true h2:7222\n# no final newline", 1),
+    ("", 0),
+])
+def test_crlf_lines_are_counted_and_named_in_a_warning(text, count):
+    conf = ClustersConf.parse(text, PATH)
+    assert conf.crlf_lines() == count
+    warning = conf.crlf_warning("a1")
+    if not count:
+        assert warning is None
+        return
+    assert warning.startswith("a1: %s ends %d of its %d lines with CRLF (Windows line ends); they are kept"
+                              % (PATH, count, len(text.splitlines())))
+    assert "dos2unix" in warning
+    assert conf.crlf_warning().startswith(PATH)
+    # Kept: rendered back byte for byte.
+    assert conf.render() == text
+
+
 def test_add_to_empty_file_becomes_first_line_without_allow_first():
     conf = ClustersConf.parse("", PATH)
     assert conf.set(parse_line("a secure=true h1:7222")) is True

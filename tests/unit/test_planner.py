@@ -207,6 +207,20 @@ def test_a_certificate_added_by_hand_is_never_removed():
     assert plan["a1"]["certificates_remove"] == [] and not plan["a1"]["truststore_changes"]
 
 
+def test_a_revoke_names_the_collections_alias_only_when_a_hand_alias_holds_the_same_ca():
+    # Built first, then b's CA imported by hand as my-b-ca: the plan names the collection's alias with its
+    # fingerprint (peer_trust removes by alias and checks it), never the administrator's.
+    trusts = [{"clusters": ["cluster_a", "cluster_b"], "type": "user", "state": "absent"}]
+    by_hand = {"alias": "my-b-ca", "sha256": SHA["b"]}
+    world = _world(a1=_holding("a", [LINES["b"]], [_rule("b"), by_hand]))
+    plan = user_trust_plan(trusts, GROUPS, world)["a1"]
+    assert plan["certificates_remove"] == [_rule("b")] and plan["truststore_changes"]
+    # Once the collection's alias is gone, the hand alias alone asks for nothing.
+    after = _world(a1=_holding("a", [], [by_hand]))
+    assert user_trust_plan(trusts, GROUPS, after)["a1"]["certificates_remove"] == []
+    assert not user_trust_plan(trusts, GROUPS, after)["a1"]["truststore_changes"]
+
+
 def test_a_ca_shared_with_a_remaining_peer_stays_and_goes_with_the_last_one():
     # b and c share one CA (sha d); a imported it once, under b's alias
     world = _world(a1=_holding("a", [LINES["b"], LINES["c"]], [_rule("b", "d")]),

@@ -16,6 +16,8 @@ from expect import crosscluster_error
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import _truststore as ts
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.store_edit import edit_stores
+from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.truststore_action import StoreFile
 
 PASSWORD = "Tr ust$tore-1"
 PATHS = {
@@ -449,6 +451,89 @@ def test_absent_needs_something_to_match(pki):
     store = _load(_build("pem", ("alpha", pki.alpha)))
     err = _error(ts.apply_requests, store, [ts.Request()], "absent")
     assert "needs an alias, a certificate or a sha256" in err.problem
+
+
+# --- removal by alias (what a revoke does): an administrator's own alias stays -------------------------
+
+def _siblings(stores):
+    """StoreFiles of MapR's three siblings, as the action plugin reads them from a node."""
+    return [StoreFile(PATHS[kind], "auto", PASSWORD, True, data, None, kind == "jks")
+            for kind, data in stores]
+
+
+def _by_hand(pem_text, cert):
+    """What `cat b-ca.pem >> ssl_truststore.pem` leaves: the block with no friendlyName, so no alias."""
+    return pem_text + cert.pem.encode("ascii")
+
+
+def _edited(files, contents):
+    return dict((f.path, _load(contents.get(f.path, f.data), path=f.path)) for f in files)
+
+
+def _pairs(store):
+    return sorted(((e.alias, e.certificate.sha256) for e in store.trusted()), key=str)
+
+
+def test_a_removal_by_alias_keeps_a_hand_alias_with_the_same_certificate_in_all_three_stores(pki):
+    # The collection's alias was there first; the administrator then imported the same CA as my-b-ca
+    # with keytool (JKS, p12) and appended it to the PEM store.
+    ours, mine = "b.ex-" + pki.beta.sha256[:12], "my-b-ca"
+    entries = (("alpha", pki.alpha), (ours, pki.beta), (mine, pki.beta))
+    files = _siblings([("jks", _build("jks", *entries)), ("pkcs12", _build("pkcs12", *entries)),
+                       ("pem", _by_hand(_build("pem", ("alpha", pki.alpha), (ours, pki.beta)), pki.beta))])
+    stores, contents = edit_stores(files, [], [ts.Request(alias=ours, sha256=pki.beta.sha256)], "absent")
+    assert [[(r["alias"], r["sha256"]) for r in s["removed"]] for s in stores] == [[(ours, pki.beta.sha256)]] * 3
+    after = _edited(files, contents)
+    for kind in ("jks", "pkcs12"):
+        assert _pairs(after[PATHS[kind]]) == [("alpha", pki.alpha.sha256), (mine, pki.beta.sha256)]
+    assert _pairs(after[PATHS["pem"]]) == sorted([("alpha", pki.alpha.sha256), (None, pki.beta.sha256)], key=str)
+    # The diff names the collection's alias only.
+    assert all(mine in s["before"] and mine in s["after"] for s in stores[:2])
+    assert all(ours in s["before"] and ours not in s["after"] for s in stores)
+
+
+def test_a_sibling_keeps_its_only_copy_of_a_certificate_the_primary_still_trusts(pki):
+    # my-b-ca went into the JKS only: the p12 and PEM siblings hold B's CA under the collection's alias
+    # alone, so removing it there would stop them trusting what the JKS still trusts.
+    ours = "b.ex-" + pki.beta.sha256[:12]
+    files = _siblings([("jks", _build("jks", ("alpha", pki.alpha), (ours, pki.beta), ("my-b-ca", pki.beta))),
+                       ("pkcs12", _build("pkcs12", ("alpha", pki.alpha), (ours, pki.beta))),
+                       ("pem", _build("pem", ("alpha", pki.alpha), (ours, pki.beta)))])
+    stores, contents = edit_stores(files, [], [ts.Request(alias=ours)], "absent")
+    assert [s["changed"] for s in stores] == [True, False, False] and list(contents) == [PATHS["jks"]]
+    for store in stores[1:]:
+        assert [(k["alias"], k["reason"]) for k in store["skipped"]] == [
+            (ours, "kept: the only entry here for a certificate the primary store still trusts")]
+    assert _pairs(_edited(files, contents)[PATHS["jks"]]) == [("alpha", pki.alpha.sha256), ("my-b-ca", pki.beta.sha256)]
+
+
+def test_a_removal_by_alias_goes_from_every_sibling_when_nothing_else_holds_it(pki):
+    ours = "b.ex-" + pki.beta.sha256[:12]
+    by_hand = _by_hand(_build("pem", ("alpha", pki.alpha)), pki.beta)
+    files = _siblings([(kind, _build(kind, ("alpha", pki.alpha), (ours, pki.beta)))
+                       for kind in ("jks", "pkcs12")] + [("pem", by_hand)])
+    stores, contents = edit_stores(files, [], [ts.Request(alias=ours, sha256=pki.beta.sha256)], "absent")
+    # The PEM block without an alias goes by fingerprint, as the primary no longer trusts it.
+    assert all(s["changed"] for s in stores)
+    assert all(_pairs(store) == [("alpha", pki.alpha.sha256)] for store in _edited(files, contents).values())
+
+
+def test_an_alias_holding_another_certificate_than_named_is_refused_and_nothing_changes(pki, store_type):
+    store = _load(_build(store_type, ("b.ex-x", pki.alpha), ("my-b-ca", pki.beta)))
+    err = _error(ts.remove_entries, store, [ts.Request(alias="b.ex-x", sha256=pki.beta.sha256)])
+    assert err.path == PATHS[store_type]
+    held_and_asked = (pki.alpha.sha256, pki.beta.sha256)
+    assert "'b.ex-x' holds the certificate sha256 %s, not sha256 %s" % held_and_asked in err.problem
+    assert "left as it was" in err.problem and "truststore_info" in err.fix
+    files = _siblings([(store_type, _build(store_type, ("b.ex-x", pki.alpha), ("my-b-ca", pki.beta)))])
+    _error(edit_stores, files, [], [ts.Request(alias="b.ex-x", sha256=pki.beta.sha256)], "absent")
+
+
+def test_a_removal_by_fingerprint_alone_removes_every_alias_holding_it(pki, store_type):
+    store = _load(_build(store_type, ("alpha", pki.alpha), ("b.ex-x", pki.beta), ("my-b-ca", pki.beta)))
+    outcome = ts.remove_entries(store, [ts.Request(sha256=pki.beta.sha256)])
+    assert sorted(r["alias"] for r in outcome["removed"]) == ["b.ex-x", "my-b-ca"]
+    assert _pairs(store) == [("alpha", pki.alpha.sha256)]
 
 
 # --- private key entries are never touched --------------------------------------------------------------

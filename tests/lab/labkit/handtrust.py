@@ -6,9 +6,11 @@ the collection's own work. Works on the controller-side paths, so it serves both
 
 from __future__ import annotations
 
+import os
+
 from cryptography import x509
 
-from . import pki
+from . import jvm, pki
 from .node.mapr_node import parse_clusters_conf, read_ticket_lines
 
 
@@ -35,6 +37,18 @@ def import_ca(lab, host: str, remote) -> None:
         cert = x509.load_pem_x509_certificate(fh.read())
     pki.add_trusted_cert(lab.node_path(host, "conf"), "%s-ca" % remote.name, cert,
                          lab.cluster_of(host).store_password)
+
+
+def import_ca_by_keytool(lab, host: str, remote, alias: str) -> None:
+    """The remote cluster's CA under an alias of the administrator's own, as one would add it by hand
+    to a running node: keytool into the JKS and the PKCS12 store, appended to the PEM store."""
+    conf = lab.node_path(host, "conf")
+    password = lab.cluster_of(host).store_password
+    jvm.keytool_import(os.path.join(conf, "ssl_truststore"), alias, remote.ca_pem, password, "JKS")
+    jvm.keytool_import(os.path.join(conf, "ssl_truststore.p12"), alias, remote.ca_pem, password, "PKCS12")
+    with open(remote.ca_pem, encoding="ascii") as src, open(os.path.join(conf, "ssl_truststore.pem"), "a",
+                                                             encoding="ascii") as dst:
+        dst.write(src.read())
 
 
 def place_user_trust(lab, local, remote) -> None:

@@ -30,6 +30,17 @@ def keytool_list(store: str, password: str) -> dict:
     return entries
 
 
+def keytool_import(store: str, alias: str, pem_path: str, password: str, store_type: str = "JKS") -> None:
+    """``keytool -importcert`` as an administrator types it: -noprompt also imports a certificate the
+    store holds under another alias already (keytool would otherwise ask)."""
+    result = subprocess.run(
+        ["keytool", "-importcert", "-noprompt", "-alias", alias, "-file", pem_path, "-keystore", store,
+         "-storetype", store_type, "-storepass:env", _PASSWORD_ENV],
+        env=_env(password), capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
+        raise RuntimeError("keytool -importcert %s failed: %s" % (store, result.stdout + result.stderr))
+
+
 def tls_probe(address: str, port: int, store: str, password: str,
               store_type: str = "JKS") -> subprocess.CompletedProcess:
     """Connect a Java TLS client that trusts only `store`; returncode 0 ok, 2 handshake refused."""
