@@ -290,6 +290,11 @@ def verify_targets(who, hostvars, only_changed=False):
     return planner.verify_targets(who, changed, bool(only_changed))
 
 
+def generated_ticket_problem(generated, host, cluster):
+    """Why the ticket ``host`` generated (its registered result) must stop the run, or '' (module_utils/_planner.py)."""
+    return planner.generated_ticket_problem(host, generated, cluster) or ""
+
+
 def trust_summary(trusts, hostvars, groups, play_hosts):
     """One line per direction and kind: who trusts whom now (or no more), and on how many nodes it changed."""
     lines = []
@@ -335,6 +340,7 @@ class FilterModule:
             "trust_topology": trust_topology,
             "user_trust_plan": user_trust_plan,
             "server_trust_plan": server_trust_plan,
+            "generated_ticket_problem": generated_ticket_problem,
             "exporter": exporter,
             "trust_exports": trust_exports,
             "trust_summary": trust_summary,
