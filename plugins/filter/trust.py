@@ -170,7 +170,8 @@ def _defined(hostvars, host, name):
 
 
 def preflight_report(trusts, hostvars, groups, play_hosts, required_vars, cldb_suffix="_cldb", warn_days=30,
-                     check_owners=True, gathered_fact="__preflight_gathered", reach_fact="__preflight_reach"):
+                     check_owners=True, gathered_fact="__preflight_gathered", reach_fact="__preflight_reach",
+                     login_vars=()):
     """Every reason not to start and every warning, one message each (see module_utils/_preflight.py)."""
     scope = [h for group in (trust_list.groups_in(trusts) if not trust_list.shape_problems(trusts) else [])
              for h in groups.get(group, [])]
@@ -183,7 +184,8 @@ def preflight_report(trusts, hostvars, groups, play_hosts, required_vars, cldb_s
     return preflight.preflight_report(
         trusts, groups, node_results, probes, lambda host, name: _defined(hostvars, host, name), required_vars,
         cluster_names=cluster_names, cldb_suffix=cldb_suffix, warn_days=warn_days, left_out=left_out,
-        check_owners=check_owners)
+        check_owners=check_owners, value=lambda host, name: host_var(hostvars, host, name),
+        login_vars=login_vars)
 
 
 def kerberos_peers(peers, hostvars, groups, play_hosts):
@@ -290,6 +292,11 @@ def verify_targets(who, hostvars, only_changed=False):
     return planner.verify_targets(who, changed, bool(only_changed))
 
 
+def generated_ticket_problem(generated, host, cluster):
+    """Why the ticket ``host`` generated (its registered result) must stop the run, or '' (module_utils/_planner.py)."""
+    return planner.generated_ticket_problem(host, generated, cluster) or ""
+
+
 def trust_summary(trusts, hostvars, groups, play_hosts):
     """One line per direction and kind: who trusts whom now (or no more), and on how many nodes it changed."""
     lines = []
@@ -335,6 +342,7 @@ class FilterModule:
             "trust_topology": trust_topology,
             "user_trust_plan": user_trust_plan,
             "server_trust_plan": server_trust_plan,
+            "generated_ticket_problem": generated_ticket_problem,
             "exporter": exporter,
             "trust_exports": trust_exports,
             "trust_summary": trust_summary,

@@ -26,6 +26,7 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils._clusters_
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin import parse_validity
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin_output import seconds_left
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._ticket_file import parse_ticket
 
 # The stores truststore_import keeps in step; a sibling that does not exist is not wanted either.
 TRUSTSTORES = ("ssl_truststore", "ssl_truststore.p12", "ssl_truststore.pem")
@@ -322,3 +323,33 @@ def server_trust_plan(trusts, groups, nodes, min_validity, cldb_suffix="_cldb", 
         plan[host]["remove"] = [clusters.name(p) for p in trust_list.peers_of(trusts, group, "server", "absent")
                                 if p not in peers and clusters.name(p) in held]
     return plan
+
+
+def generated_ticket_problem(host, generated, expected_cluster):
+    """Why the ticket ``host`` generated must not reach its peers, or None.
+
+    ``generated`` is the registered result of ``maprlogin generateticket`` on ``host`` (no ticket,
+    not failed: nothing was asked for, or check mode); ``expected_cluster`` is the name the
+    inventory gives the host's cluster (``mapr_cluster_name``). A ticket's cluster field names the
+    line it replaces in every peer's maprserverticket, so a ticket for another cluster would
+    overwrite that cluster's ticket there: it is refused before any file is written. The ticket
+    itself never appears in the message.
+    """
+    generated = generated or {}
+    if generated.get("failed"):
+        return ("%s: could not generate its cluster's crosscluster ticket, so no file was changed on any node: "
+                "%s" % (host, generated.get("msg") or "maprlogin generateticket failed"))
+    if not generated.get("ticket"):
+        return None
+    try:
+        cluster = parse_ticket(generated["ticket"])[0]
+    except CrossclusterError as err:
+        return "%s: maprlogin generateticket made a ticket that cannot be used, so no file was changed on any " \
+            "node: %s" % (host, err)
+    if cluster != expected_cluster:
+        return ("%s: maprlogin generateticket made a ticket for cluster %s, but the host's cluster is %s "
+                "(mapr_cluster_name); it would replace %s's ticket on the peers, so it was refused and no file "
+                "was changed on any node. Fix: check the first line of mapr-clusters.conf and the CLDB that "
+                "maprlogin reaches on %s, or the host's cluster group" % (host, cluster, expected_cluster,
+                                                                          cluster, host))
+    return None

@@ -65,6 +65,43 @@ def inventory_problems(trusts, groups, defined, required_vars, cldb_suffix="_cld
     return problems
 
 
+def login_problems(trusts, groups, value, login_vars, owner_var="mapr_cluster_owner", owners=None):
+    """Clusters the checks cannot log in to as a dedicated check user.
+
+    The verify role's login to a peer runs on a node of another cluster, so the password it sends
+    must belong to a user made for that, never to the peer's cluster owner. ``login_vars`` is
+    ``(user variable, password variable)`` of the peer's group (empty: no check runs);
+    ``value(host, name)`` a host's variable or None; ``owners`` maps a group to the owner its
+    nodes run as (gathered), checked as well as ``owner_var``.
+    """
+    if not login_vars:
+        return []
+    user_var, password_var = login_vars
+    fix = ("create a user for the checks on every node of the cluster, with a password and no special "
+           "privilege (docs/README.md, The check user), and set %s and %s in group_vars/%%s (vault the password); "
+           "or set all_trust_verify: false" % (user_var, password_var))
+    problems = []
+    for group in groups_in(trusts):
+        hosts = groups.get(group) or []
+        if not hosts or "user" not in _kinds(trusts, group):
+            continue
+        for name in (user_var, password_var):
+            lacking = [h for h in hosts if value(h, name) in (None, "")]
+            if lacking:
+                which = "" if len(lacking) == len(hosts) else " on %s" % ", ".join(lacking)
+                problems.append("%s: variable %s is not defined%s (its user-trust peers check the trust by "
+                                "logging in to it as its check user). Fix: %s" % (group, name, which, fix % group))
+        users = sorted(set(value(h, user_var) for h in hosts if value(h, user_var) not in (None, "")))
+        owner_names = set(value(h, owner_var) for h in hosts if value(h, owner_var) not in (None, ""))
+        owner_names.update((owners or {}).get(group) or [])
+        for user in users:
+            if user in owner_names:
+                problems.append("%s: the check user %s (%s) is the cluster owner (%s); the checks would send the "
+                                "owner's password to the nodes of every peer cluster. Fix: %s"
+                                % (group, user, user_var, owner_var, fix % group))
+    return problems
+
+
 def _when(value):
     return datetime.datetime.fromisoformat(value)
 
@@ -296,13 +333,15 @@ def password_sources(nodes_of):
 
 
 def preflight_report(trusts, groups, node_results, probe_results, defined, required_vars, cluster_names=None,
-                     cldb_suffix="_cldb", warn_days=30, now=None, left_out=(), check_owners=True):
+                     cldb_suffix="_cldb", warn_days=30, now=None, left_out=(), check_owners=True, value=None,
+                     login_vars=()):
     """``{problems, warnings, notes}`` for the whole scope (notes: where passwords were read).
 
     ``node_results`` maps each host in the play to its security_facts result; ``probe_results``
     lists (host, wait_for loop result); ``cluster_names`` maps hosts to ``mapr_cluster_name``,
     where set; ``left_out`` names the hosts ended for being unreachable
-    (preflight_skip_unreachable); ``check_owners`` whether file owners are checked.
+    (preflight_skip_unreachable); ``check_owners`` whether file owners are checked; ``value`` and
+    ``login_vars`` are those of ``login_problems``.
     """
     problems = shape_problems(trusts)
     warnings = ["%s is left out: it cannot be reached (preflight_skip_unreachable)" % h for h in left_out]
@@ -319,6 +358,10 @@ def preflight_report(trusts, groups, node_results, probe_results, defined, requi
             problems.append("%s: none of its nodes is left in the play. Fix: bring at least its CLDB nodes back"
                             % group)
         problems += cluster_problems(group, nodes_of[group])
+    if value is not None:
+        owners = dict((group, [n.facts["owner"] for n in nodes if n.facts is not None and n.facts.get("owner")])
+                      for group, nodes in nodes_of.items())
+        problems += login_problems(trusts, groups, value, login_vars, owners=owners)
     cas = {}
     names = {}
     for group, nodes in nodes_of.items():

@@ -99,6 +99,12 @@ def _no_password_anywhere(world):
     os.unlink(world.path("b2", "conf/store-passwords.txt"))
 
 
+def _set_var(group, name, value):
+    def breaker(world):
+        world.group_vars(group)["vars"][name] = value
+    return breaker
+
+
 def _host_var(group, host, name, value):
     def breaker(world):
         world.group_vars(group)["hosts"][host][name] = value
@@ -172,6 +178,12 @@ SCENARIOS = [
       "store-passwords.txt does not exist", "ssl-server.xml does not exist", "Fix: set mapr_truststore_password"]),
     ("cross-cluster user missing for a cluster", "inventory", _drop_var("cluster_a", "mapr_crosscluster_user"),
      ["cluster_a: variable mapr_crosscluster_user is not defined", "Fix:"]),
+    # The checks log in to a cluster from its peers' nodes: never as its owner, never without a check user.
+    ("check user is the cluster owner", "inventory", _set_var("cluster_b", "mapr_check_user", "mapr"),
+     ["cluster_b: the check user mapr (mapr_check_user) is the cluster owner (mapr_cluster_owner)",
+      "Fix: create a user for the checks", "group_vars/cluster_b"]),
+    ("check user's password missing", "inventory", _drop_var("cluster_a", "mapr_check_password"),
+     ["cluster_a: variable mapr_check_password is not defined", "Fix: create a user for the checks"]),
     ("node in two cluster groups", "inventory", _node_in_two_clusters,
      ["a2 is in two cluster groups named in crosscluster_trusts (cluster_a, cluster_b)", "Fix:"]),
     ("cluster without its _cldb group", "inventory", _remove_cldb_group,

@@ -83,7 +83,7 @@ def test_crosscluster_playbook(make_lab, kind, mode):
         assert blob not in first.output and first.files_containing(blob) == []
     assert re.findall(r"lab\.example [A-Za-z0-9+/]{40,}", first.output) == []
     for cluster in lab.clusters:
-        for secret in (cluster.store_password, cluster.owner_password):
+        for secret in (cluster.store_password, cluster.owner_password, cluster.check_password):
             assert first.files_containing(secret) == []
 
     if mode == "ssh":

@@ -38,7 +38,8 @@ def test_nothing_secret_is_left_anywhere_after_a_full_run(make_lab, tmp_path):
     for cluster in lab.clusters:
         secrets.update({"%s store password" % cluster.name: cluster.store_password,
                         "%s owner password" % cluster.name: cluster.owner_password,
-                        "%s cross-cluster password" % cluster.name: cluster.xcs_password})
+                        "%s cross-cluster password" % cluster.name: cluster.xcs_password,
+                        "%s check user's password" % cluster.name: cluster.check_password})
     directories = [result.run_dir] + [os.path.join(lab.node_root(h), "tmp") for h in lab.hosts]
     leaks = scan("main playbook, type all, ssh-mode lab, -vvvv", secrets, result, watch, directories, log_path)
     assert leaks == []

@@ -27,8 +27,9 @@ DOC = os.path.join(ROOT, "docs", "configure-crosscluster.md")
 BIN = os.path.dirname(sys.executable)
 
 CLUSTERS = ("cluster_a", "cluster_b")
-CLUSTER_VARS = ("mapr_cluster_name", "mapr_cluster_owner", "mapr_cluster_group", "mapr_crosscluster_user")
-SECRETS = ("mapr_truststore_password", "mapr_owner_password")
+CLUSTER_VARS = ("mapr_cluster_name", "mapr_cluster_owner", "mapr_cluster_group", "mapr_crosscluster_user",
+                "mapr_check_user")
+SECRETS = ("mapr_truststore_password", "mapr_check_password")
 PLAYBOOKS = ("playbooks/crosscluster.yml", "playbooks/verify.yml",
              "datafabric.crosscluster.crosscluster", "datafabric.crosscluster.verify")
 
@@ -45,7 +46,7 @@ LIFETIME_OPTIONS = ("-duration", "-renewal")
 MAPPED_VARIABLES = (
     "crosscluster_trusts", "ansible_port", "ansible_user", "mapr_cluster_owner", "server_trust_become",
     "server_trust_owner", "mapr_crosscluster_user", "server_trust_crosscluster_user",
-    "mapr_truststore_password", "mapr_owner_password", "server_trust_ticket_duration",
+    "mapr_truststore_password", "mapr_check_user", "mapr_check_password", "server_trust_ticket_duration",
     "server_trust_ticket_renewal",
 )
 # What counts as a variable name when the page or a playbook mentions one.

@@ -323,3 +323,32 @@ def test_verify_targets_check_only_what_a_cluster_changed_when_asked():
     # A peer with no node left in the run is not checked.
     who = topology(trusts, groups, ["a1", "a2", "b1"])
     assert verify_targets(who, {})["a1"]["user"] == ["cluster_b"]
+
+
+# A generated ticket's cluster field names the line it replaces on every peer, so it is held to the
+# inventory's name for the generator's cluster before any file is written.
+BLOB = "c2VjcmV0LXRpY2tldC1ibG9i"
+
+
+def test_a_ticket_for_the_generators_own_cluster_passes():
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils._planner import generated_ticket_problem
+    assert generated_ticket_problem("b1", {"ticket": "b.ex " + BLOB, "changed": True}, "b.ex") is None
+    # Nothing generated (no peer needed it, or check mode): nothing to refuse.
+    assert generated_ticket_problem("b1", {"changed": False}, "b.ex") is None
+    assert generated_ticket_problem("b1", None, "b.ex") is None
+
+
+def test_a_ticket_for_another_cluster_is_refused_by_name_without_the_ticket():
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils._planner import generated_ticket_problem
+    problem = generated_ticket_problem("b1", {"ticket": "c.ex " + BLOB, "changed": True}, "b.ex")
+    assert problem.startswith("b1: ") and "for cluster c.ex" in problem and "is b.ex (mapr_cluster_name)" in problem
+    assert "no file was changed" in problem and "Fix: " in problem
+    assert BLOB not in problem
+
+
+def test_a_failed_generation_is_named_with_its_reason_and_a_bad_line_without_its_content():
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils._planner import generated_ticket_problem
+    failed = generated_ticket_problem("b1", {"failed": True, "msg": "no such user xcsusr"}, "b.ex")
+    assert failed.startswith("b1: could not generate") and failed.endswith("no such user xcsusr")
+    bad = generated_ticket_problem("b1", {"ticket": "b.ex not!base64" + BLOB}, "b.ex")
+    assert bad.startswith("b1: maprlogin generateticket made a ticket that cannot be used") and BLOB not in bad

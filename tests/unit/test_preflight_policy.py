@@ -680,3 +680,62 @@ def test_a_node_without_a_password_of_its_own_is_named_once_and_sources_are_note
         clean.facts[host]["truststore_password_source"] = "/opt/mapr/conf/store-passwords.txt"
     assert clean.report() == {"problems": [], "warnings": [], "notes": [
         "cluster_a: the truststore password was read on the node from /opt/mapr/conf/store-passwords.txt (a1, a2)"]}
+
+
+# --- the check user: the checks never log in to a peer as its cluster owner ---------------------------------
+
+LOGIN = ("mapr_check_user", "mapr_check_password")
+
+
+def _logins(values, trusts=PAIR, groups=None, owners=None):
+    groups = groups or {"cluster_a": ["a1", "a2"], "cluster_b": ["b1"]}
+    return preflight.login_problems(trusts, groups, lambda host, name: values.get((host, name)), LOGIN,
+                                    owners=owners)
+
+
+def _check_users(**per_host):
+    values = {}
+    for host in ("a1", "a2", "b1"):
+        values[(host, "mapr_cluster_owner")] = "mapr"
+        values[(host, "mapr_check_user")] = per_host.get(host, "mapr_check")
+        values[(host, "mapr_check_password")] = "pw-" + host[0]
+    return values
+
+
+def test_a_dedicated_check_user_on_each_cluster_passes_and_no_check_needs_none():
+    assert _logins(_check_users()) == []
+    assert preflight.login_problems(PAIR, {"cluster_a": ["a1"], "cluster_b": ["b1"]}, lambda h, n: None, ()) == []
+    # Server trust alone makes no login, so no check user is needed.
+    assert _logins({}, trusts=[{"clusters": ["cluster_a", "cluster_b"], "type": "server"}]) == []
+
+
+def test_a_check_user_that_is_the_cluster_owner_is_refused_naming_group_variable_and_fix():
+    [text] = _logins(_check_users(b1="mapr"))
+    assert text.startswith("cluster_b: the check user mapr (mapr_check_user) is the cluster owner "
+                           "(mapr_cluster_owner); the checks would send the owner's password")
+    assert "Fix: create a user for the checks on every node of the cluster" in text
+    assert "set mapr_check_user and mapr_check_password in group_vars/cluster_b" in text
+    # The owner the nodes run as counts too, when the inventory does not name it.
+    values = _check_users(a1="hdfs", a2="hdfs")
+    del values[("a1", "mapr_cluster_owner")], values[("a2", "mapr_cluster_owner")]
+    [text] = _logins(values, owners={"cluster_a": ["hdfs"], "cluster_b": ["mapr"]})
+    assert text.startswith("cluster_a: the check user hdfs (mapr_check_user) is the cluster owner")
+
+
+def test_a_missing_check_user_or_password_is_named_per_group_and_host():
+    values = _check_users()
+    del values[("a2", "mapr_check_user")], values[("b1", "mapr_check_password")]
+    assert [t.split(" (")[0] for t in _logins(values)] == [
+        "cluster_a: variable mapr_check_user is not defined on a2",
+        "cluster_b: variable mapr_check_password is not defined"]
+    assert all("or set all_trust_verify: false" in t for t in _logins(values))
+
+
+def test_check_user_problems_come_through_the_report():
+    world = World()
+    values = _check_users(a1="mapr", a2="mapr")
+    problems = preflight_report(world.trusts, world.groups, dict((h, _result(f)) for h, f in world.facts.items()),
+                                [], lambda host, name: True, REQUIRED, now=NOW,
+                                value=lambda host, name: values.get((host, name)), login_vars=LOGIN)["problems"]
+    assert [p.split(";")[0] for p in problems] == [
+        "cluster_a: the check user mapr (mapr_check_user) is the cluster owner (mapr_cluster_owner)"]

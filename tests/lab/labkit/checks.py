@@ -20,7 +20,7 @@ def user_login(lab, host: str, remote: str, user: str = "mapr") -> subprocess.Co
     cluster = lab.cluster(remote)
     ticket = os.path.join(lab.node_root(host), "tmp", "check_ticket_%s" % cluster.letter)
     env = {"MAPR_TICKETFILE_LOCATION": lab.node_view(host, ticket)}
-    password = cluster.owner_password if user == "mapr" else cluster.xcs_password
+    password = {"mapr": cluster.owner_password, lab.CHECK_USER: cluster.check_password}.get(user, cluster.xcs_password)
     try:
         result = lab.run_on(host, ["maprlogin", "password", "-cluster", cluster.name, "-user", user],
                             env=env, input=password + "\n")

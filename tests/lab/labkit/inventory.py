@@ -48,6 +48,9 @@ def build(lab) -> dict:
                 "mapr_owner_password": cluster.owner_password,
                 "mapr_crosscluster_user": lab.XCS_USER,
                 "mapr_crosscluster_password": cluster.xcs_password,
+                # The user the checks log in to this cluster as from its peers' nodes: not the owner.
+                "mapr_check_user": lab.CHECK_USER,
+                "mapr_check_password": cluster.check_password,
             },
             "hosts": hostvars,
             "children": {cluster.cldb_group: {"hosts": {h: None for h in cluster.cldb_hosts}}},

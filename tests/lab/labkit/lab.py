@@ -73,6 +73,8 @@ class Cluster:
     store_password: str = ""
     owner_password: str = ""
     xcs_password: str = ""
+    # The check user's: the user the checks log in to the cluster as from its peers' nodes.
+    check_password: str = ""
 
     @property
     def group(self) -> str:
@@ -132,6 +134,9 @@ class Lab:
     OWNER_GIDS = [5000, 0]
     XCS_USER = "xcsuser"
     XCS_UID = 5001
+    # The cluster's check user: an ordinary user with a password of its own, never the owner.
+    CHECK_USER = "checkuser"
+    CHECK_UID = 5002
     DOMAIN = "lab.example"
     BUILD_VERSION = "7.8.0.0.20240101000000.GA"
     NODE_PYTHON = "/usr/bin/python3"
@@ -235,11 +240,11 @@ class Lab:
 
     def _node_etc(self) -> dict:
         """/etc/hosts, passwd and group for ssh-mode nodes: the lab's names, and the cluster owner and
-        cross-cluster user as OS users, as every node of a real cluster has them."""
+        cross-cluster user and check user as OS users, as every node of a real cluster has them."""
         paths = self._node_etc_paths()
         write_file(paths["hosts"], "127.0.0.1 localhost\n::1 localhost ip6-localhost\n" + "".join(
             "%s %s %s\n" % (h.address, h.fqdn, h.name) for h in self.hosts.values()))
-        users = ((self.OWNER, self.OWNER_UID), (self.XCS_USER, self.XCS_UID))
+        users = ((self.OWNER, self.OWNER_UID), (self.XCS_USER, self.XCS_UID), (self.CHECK_USER, self.CHECK_UID))
         with open("/etc/passwd") as handle:
             passwd = handle.read()
         with open("/etc/group") as handle:
@@ -336,7 +341,7 @@ class Lab:
             name = "%s.%s" % (letter, self.DOMAIN)
             cluster = Cluster(letter, name, os.path.join(self.dir, "clusters", name),
                               store_password=_password(), owner_password=_password(),
-                              xcs_password=_password())
+                              xcs_password=_password(), check_password=_password())
             for ni in range(self.n_nodes):
                 host = "%s%d" % (letter, ni + 1)
                 cluster.hosts.append(host)
@@ -424,6 +429,8 @@ class Lab:
                              uid=self.OWNER_UID, gids=self.OWNER_GIDS),
             self.XCS_USER: dict(hash_password(cluster.xcs_password),
                                 uid=self.XCS_UID, gids=[self.XCS_UID]),
+            self.CHECK_USER: dict(hash_password(cluster.check_password),
+                                  uid=self.CHECK_UID, gids=[self.CHECK_UID]),
         }
         write_json(os.path.join(cluster.dir, "users.json"), users)
         return key
