@@ -19,9 +19,12 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils._own_ca im
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._sealed import new_key, unseal
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._security_facts import CLUSTERS_CONF
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._truststore import TrustStore
+from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.node_call import run_module, secrets_refused
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.store_cache import remember
 
 MODULE = "datafabric.crosscluster.security_facts"
+# The node module's options that carry a secret.
+NODE_SECRETS = ("seal_key",)
 ARGUMENT_SPEC = dict(
     mapr_home=dict(type="path", default="/opt/mapr"),
     users=dict(type="list", elements="str", default=[]),
@@ -78,7 +81,7 @@ class ActionModule(ActionBase):
         if from_node:
             module_args["seal_key"] = key = new_key()
         try:
-            gathered = self._execute_module(module_name=MODULE, task_vars=task_vars, module_args=module_args)
+            gathered = run_module(self, task_vars, MODULE, module_args, secrets=NODE_SECRETS, namespace="mapr_security")
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
         # The node's own password, when it was asked for: it opens the stores here and goes no further.
@@ -93,6 +96,9 @@ class ActionModule(ActionBase):
             result.update(gathered)
             return result
         facts = gathered["ansible_facts"]["mapr_security"]
+        # Known here, not on the node: the gate stops the run before any write when a later task
+        # that carries a secret would refuse on this host.
+        facts["secret_tasks_refused"] = secrets_refused(self, task_vars)
         keystore = facts.pop("keystore")
         facts["truststores"] = {}
         trusted = []

@@ -137,6 +137,12 @@ ansible_facts:
           description: With O(read_truststore_password), why no password was found (both sources named).
           type: str
           returned: when no password was found on the node
+        secret_tasks_refused:
+          description:
+            - Why the collection's tasks that carry a secret (passwords, tickets) would refuse to run on
+              this host - pipelining is off, or cannot be used - or null when they would run (pipelined, or
+              C(crosscluster_allow_module_files) is true). Worked out on the controller, for the preflight gate.
+          type: str
         conf_sha256:
           description:
             - SHA-256 (hex) of C(mapr-clusters.conf) as read. With O(truststore_password),

@@ -15,9 +15,13 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._sealed import new_key, unseal
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._truststore import TrustStore
+from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.node_call import run_module
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.store_cache import recall
 
 SNAPSHOT_MODULE = "datafabric.crosscluster.file_snapshot"
+# Its options that carry a secret. ``contents`` is not one: truststores and mapr-clusters.conf hold
+# certificates and cluster lines only (it is no_log for its size).
+SNAPSHOT_SECRETS = ("seal_key",)
 MAPR_TRUSTSTORE = "ssl_truststore"
 # MapR 6.2+/7.x keep these siblings of ssl_truststore in step; each keeps its own format.
 COMPANIONS = ((".p12", "pkcs12"), (".pem", "pem"))
@@ -88,9 +92,7 @@ class NodeFiles:
         self.task_vars = task_vars
 
     def _run(self, args):
-        result = self.action._execute_module(
-            module_name=SNAPSHOT_MODULE, module_args=args, task_vars=self.task_vars)
-        return result
+        return run_module(self.action, self.task_vars, SNAPSHOT_MODULE, args, secrets=SNAPSHOT_SECRETS)
 
     @staticmethod
     def _failure(result, doing, paths):

@@ -11,6 +11,8 @@ import types
 
 import jks
 import pytest
+from ansible.playbook.play_context import PlayContext
+from ansible.plugins.loader import connection_loader
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -362,7 +364,10 @@ class _Action:
         self.calls = []
         self.plugin = object.__new__(ActionModule)
         self.plugin._task = types.SimpleNamespace(args=args)
-        self.plugin._connection = types.SimpleNamespace(_shell=types.SimpleNamespace(tmpdir=None))
+        # Ansible's own local connection, pipelining as the README requires.
+        self.plugin._connection = connection_loader.get("local", PlayContext(), None)
+        self.plugin._connection.set_options(direct=dict(pipelining=True))
+        self.plugin._templar = None  # not read: no test sets the opt-out variable
         self.plugin._remove_tmp_path = lambda path: None
 
         def execute(module_name, module_args, task_vars):
@@ -398,6 +403,22 @@ def test_the_action_opens_the_stores_here_and_never_hands_on_bytes_keys_or_the_p
     assert facts["own_ca"]["error"] is None
     assert [c["pem"] for c in facts["own_ca"]["certificates"]] == [pems[0][1]]  # self-signed: itself
     assert result["changed"] is False
+
+
+def test_the_action_tells_the_gate_whether_secrets_would_be_refused_here(pems):
+    action = _Action({"truststore_password": PASSWORD}, _node_result(pems, _stores(pems)))
+    assert action.gather()["ansible_facts"]["mapr_security"]["secret_tasks_refused"] is None
+    action.plugin._connection.set_options(direct=dict(pipelining=False))
+    assert action.gather()["ansible_facts"]["mapr_security"]["secret_tasks_refused"] == "pipelining is off"
+    # Whatever a node says: the key is the controller's.
+    node = _node_result(pems)
+    node["ansible_facts"]["mapr_security"]["secret_tasks_refused"] = None
+    node["ansible_facts"]["mapr_truststore_password"] = "set by the node"
+    result = _Action({}, node)
+    result.plugin._connection.set_options(direct=dict(pipelining=False))
+    gathered = result.gather()
+    assert gathered["ansible_facts"]["mapr_security"]["secret_tasks_refused"] == "pipelining is off"
+    assert "mapr_truststore_password" not in gathered["ansible_facts"]
 
 
 def test_the_action_without_a_password_reads_no_store(pems):
