@@ -150,7 +150,8 @@ def _store_problems(node, peers_ca):
         if info["error"]:
             problems.append("%s: %s" % (node.name, info["error"]))
             continue
-        held = dict((e["alias"], e["sha256"]) for e in info["entries"] if e.get("alias"))
+        # None: a PKCS12 store read without its password, whose aliases the write checks.
+        held = dict((e["alias"], e["sha256"]) for e in info["entries"] or [] if e.get("alias"))
         for peer, certs in sorted(peers_ca.items()):
             for cert in certs:
                 alias = trust_alias(peer, cert["sha256"])

@@ -100,6 +100,13 @@ def test_a_clean_pair_has_no_problem_and_no_warning():
     assert World().report() == {"problems": [], "warnings": [], "notes": []}
 
 
+def test_a_pkcs12_store_read_without_its_password_is_no_problem():
+    world = World()
+    world.facts["a2"]["truststores"]["ssl_truststore.p12"] = _store(exists=True)
+    world.facts["a2"]["truststores"]["ssl_truststore.p12"]["entries"] = None
+    assert world.report()["problems"] == []
+
+
 # --- every kind of node, cluster and pair problem: exactly one message, naming where, what and the fix ------
 
 def _set(host, **values):
