@@ -8,3 +8,5 @@ from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.truststore
 
 class ActionModule(NodeModuleAction):
     SECRETS = SNAPSHOT_SECRETS
+    # The truststore password a read brings back is for the collection's truststore actions only.
+    SECRET_REPLY = {"truststore_password_from": ("truststore_password",)}

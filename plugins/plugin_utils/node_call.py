@@ -109,12 +109,17 @@ def keep_documented(result, namespace=None):
 
 
 def run_module(action, task_vars, module_name=None, module_args=None, secrets=(), namespace=None,
-               wrap_async=False):
+               wrap_async=False, secret_reply=False):
     """Run ``module_name`` (default: the task's module) with ``module_args`` (default: the task's)
     on the node of ``action`` (an ActionBase), and return its reply as keep_documented leaves it.
 
     ``secrets`` names the options that carry a secret: when one is set and the call would not be
     pipelined, nothing is sent and AnsibleActionFail says why and how to fix it.
+
+    ``secret_reply``: the reply holds a secret, which the caller takes out before anything returns
+    it. The call then runs with no_log, whatever the task says: the ssh connection prints every
+    reply at -vvv (ansible-core's ``_ssh_retry`` in plugins/connection/ssh.py) unless the play
+    context has no_log, and the module itself then logs nothing to the node's syslog.
     """
     task_vars = task_vars or {}
     args = action._task.args if module_args is None else module_args
@@ -125,7 +130,14 @@ def run_module(action, task_vars, module_name=None, module_args=None, secrets=()
             name = module_name or action._task.resolved_action or action._task.action
             raise refusal(task_vars.get("inventory_hostname") or "?", name, carried, why)
     extra = dict(wrap_async=True) if wrap_async else {}
-    result = action._execute_module(module_name=module_name, module_args=module_args, task_vars=task_vars, **extra)
+    saved = (action._play_context.no_log, action._task.no_log)
+    if secret_reply:
+        action._play_context.no_log = action._task.no_log = True
+    try:
+        result = action._execute_module(module_name=module_name, module_args=module_args, task_vars=task_vars,
+                                        **extra)
+    finally:
+        action._play_context.no_log, action._task.no_log = saved
     return keep_documented(result, namespace)
 
 
@@ -133,21 +145,29 @@ class NodeModuleAction(ActionBase):
     """The thin action plugins: run the task's own module through run_module, as Ansible's normal
     action would (check mode, diff mode and async unchanged).
 
-    A plugin sets SECRETS (its module's options that carry a secret) and, for a facts module, NAMESPACE.
+    A plugin sets SECRETS (its module's options that carry a secret), for a facts module NAMESPACE,
+    and SECRET_REPLY ({option: reply keys}) when an option makes the reply hold a secret meant for
+    the collection's own actions: the call then runs with no_log and those keys are dropped.
     """
 
     _supports_check_mode = True
     _supports_async = True
     SECRETS = ()
     NAMESPACE = None
+    SECRET_REPLY = {}
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
         wrap_async = bool(self._task.async_val and not self._connection.has_native_async)
+        dropped = [key for option, keys in self.SECRET_REPLY.items() if _set(self._task.args.get(option))
+                   for key in keys]
         try:
-            result = merge_hash(result, run_module(self, task_vars, secrets=self.SECRETS, namespace=self.NAMESPACE,
-                                                   wrap_async=wrap_async))
+            reply = run_module(self, task_vars, secrets=self.SECRETS, namespace=self.NAMESPACE, wrap_async=wrap_async,
+                               secret_reply=bool(dropped))
+            for key in dropped:
+                reply.pop(key, None)
+            result = merge_hash(result, reply)
         finally:
             if not wrap_async:
                 self._remove_tmp_path(self._connection._shell.tmpdir)

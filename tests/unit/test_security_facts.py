@@ -362,9 +362,10 @@ class _Action:
     def __init__(self, args, node_result):
         self.calls = []
         self.plugin = object.__new__(ActionModule)
-        self.plugin._task = types.SimpleNamespace(args=args)
+        self.plugin._task = types.SimpleNamespace(args=args, no_log=False)
+        self.plugin._play_context = PlayContext()
         # Ansible's own local connection, pipelining as the README requires.
-        self.plugin._connection = connection_loader.get("local", PlayContext(), None)
+        self.plugin._connection = connection_loader.get("local", self.plugin._play_context, None)
         self.plugin._connection.set_options(direct=dict(pipelining=True))
         self.plugin._templar = None  # not read: no test sets the opt-out variable
         self.plugin._remove_tmp_path = lambda path: None

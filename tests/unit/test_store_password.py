@@ -1,6 +1,5 @@
 """Reading the truststore password where MapR keeps it on a node: store-passwords.txt, ssl-server.xml."""
 
-import base64
 
 import pytest
 
@@ -67,27 +66,6 @@ def test_hadoop_xml_refuses_entities_and_other_roots():
     assert parse_hadoop_xml("<configuration><property><name>a</name><value>1</value></property>"
                             "<property><name>a</name><value>2</value></property>"
                             "<property><name></name><value>3</value></property></configuration>") == {"a": "2"}
-
-
-def test_a_sealed_secret_opens_with_its_key_only_and_shows_nothing_of_it():
-    from ansible_collections.datafabric.crosscluster.plugins.module_utils._sealed import new_key, seal, unseal
-
-    key, other = new_key(), new_key()
-    secret = SECRET * 5 + " ünïcode"
-    sealed = seal(secret, key)
-    assert unseal(sealed, key) == secret
-    assert SECRET not in sealed and SECRET.encode() not in base64.b64decode(sealed)
-    with pytest.raises(ValueError, match="does not match its key"):
-        unseal(sealed, other)
-    raw = bytearray(base64.b64decode(sealed))
-    raw[-1] ^= 1
-    with pytest.raises(ValueError):
-        unseal(base64.b64encode(bytes(raw)).decode(), key)
-    # A fresh key each time: the same secret never seals the same way twice.
-    assert seal(secret, new_key()) != seal(secret, new_key())
-
-
-# --- the password checked on the node, against ssl_truststore's JKS digest -----------------------------
 
 
 def _jks(password, entries=2):
