@@ -130,14 +130,22 @@ def run_module(action, task_vars, module_name=None, module_args=None, secrets=()
             name = module_name or action._task.resolved_action or action._task.action
             raise refusal(task_vars.get("inventory_hostname") or "?", name, carried, why)
     extra = dict(wrap_async=True) if wrap_async else {}
-    saved = (action._play_context.no_log, action._task.no_log)
+    # The connection may keep the play context of the task that opened it (a reused connection),
+    # and it is that one ssh reads: each object that says no_log is turned on, then back.
+    holders = [action._task, action._play_context]
+    connection_context = getattr(action._connection, "_play_context", None)
+    if connection_context is not None and connection_context is not action._play_context:
+        holders.append(connection_context)
+    saved = [holder.no_log for holder in holders]
     if secret_reply:
-        action._play_context.no_log = action._task.no_log = True
+        for holder in holders:
+            holder.no_log = True
     try:
         result = action._execute_module(module_name=module_name, module_args=module_args, task_vars=task_vars,
                                         **extra)
     finally:
-        action._play_context.no_log, action._task.no_log = saved
+        for holder, value in zip(holders, saved):
+            holder.no_log = value
     return keep_documented(result, namespace)
 
 

@@ -83,3 +83,48 @@ def test_refusal_names_host_module_option_reason_and_fix():
                           "written into a file on the node, because pipelining is off. Fix: set ansible_pipelining: "
                           "true")
     assert "crosscluster_allow_module_files: true" in msg
+
+
+class _Action:
+    """Just what run_module touches of an action plugin; the module call records the no_log it ran under."""
+
+    def __init__(self, reply):
+        self._play_context = PlayContext()
+        # A connection opened by an earlier task keeps that task's play context.
+        self._connection = connection(True)
+        self._task = type("Task", (), dict(args={}, no_log=False, resolved_action="x.y.z", action="z"))()
+        self._templar = Templar(loader=None)
+        self.seen = []
+
+        def execute(module_name, module_args, task_vars, **_kwargs):
+            self.seen.append((self._play_context.no_log, self._task.no_log, self._connection._play_context.no_log))
+            if reply is None:
+                raise RuntimeError("the node went away")
+            return dict(reply)
+
+        self._execute_module = execute
+
+
+def test_a_secret_reply_runs_under_no_log_for_that_call_only():
+    action = _Action(dict(changed=False, truststore_password="x"))
+    node_call.run_module(action, {}, "m", {}, secret_reply=True)
+    node_call.run_module(action, {}, "m", {})
+    # ssh prints a reply at -vvv unless the play context says no_log: on for the one call, then back.
+    assert action._connection._play_context is not action._play_context
+    assert action.seen == [(True, True, True), (False, False, False)]
+    assert (action._play_context.no_log, action._task.no_log, action._connection._play_context.no_log) == (
+        False, False, False)
+    failing = _Action(None)
+    with pytest.raises(RuntimeError):
+        node_call.run_module(failing, {}, "m", {}, secret_reply=True)
+    assert (failing._play_context.no_log, failing._task.no_log) == (False, False)
+
+
+def test_a_secret_task_is_refused_before_the_module_is_called():
+    action = _Action(dict(changed=True))
+    action._connection = connection(False)
+    with pytest.raises(AnsibleActionFail, match="host h1: m was not run: its option password would be written"):
+        node_call.run_module(action, {"inventory_hostname": "h1"}, "m", {"password": "p"}, secrets=("password",))
+    assert action.seen == []
+    assert node_call.run_module(action, {"inventory_hostname": "h1", node_call.ALLOW_VARIABLE: True}, "m",
+                                {"password": "p"}, secrets=("password",)) == dict(changed=True)
