@@ -3,8 +3,11 @@
 """Controller side of security_facts: the node reads its files once; stores are opened here.
 
 The truststore password never goes to the node: with it, the node hands over the three stores'
-bytes and the controller opens them. The cluster's own CA chain is worked out here too, from the
-certificates of ssl_keystore.pem (the node never sends its key) and the truststore.
+bytes and the controller opens them. Without it, the node checks the password it keeps against its
+ssl_truststore and says only whether it opens it; that password never leaves the node, and the
+controller reads the certificates of the JKS and PEM stores without it. The cluster's own CA chain
+is worked out here too, from the certificates of ssl_keystore.pem (the node never sends its key)
+and the truststore.
 """
 
 import base64
@@ -16,9 +19,9 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._own_ca import own_ca
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._sealed import new_key, unseal
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._security_facts import CLUSTERS_CONF
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._truststore import TrustStore
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._truststore import TrustStore, detect_store_type
+from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.node_call import run_module, secrets_refused
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.store_cache import remember
 
 MODULE = "datafabric.crosscluster.security_facts"
@@ -31,8 +34,21 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def open_stores(conf_dir, store_data, password):
-    """Each truststore as ``{exists, sha256, store_type, entries, error}``, and the trusted (alias, cert) pairs."""
+def _unread_check(path, source):
+    return str(CrossclusterError(
+        "fails its JKS integrity check with the truststore password of %s (checked on the node): the password "
+        "is wrong or the store is damaged" % source, path=path,
+        fix="correct the password in that file or restore the store from a backup; or set "
+            "mapr_truststore_password (vault it)"))
+
+
+def open_stores(conf_dir, store_data, password, node_check=None):
+    """Each truststore as ``{exists, sha256, store_type, entries, error}``, and the trusted (alias, cert) pairs.
+
+    Without ``password``, ``node_check`` is ``(ok, source)`` of the node's own password, checked
+    there against ssl_truststore: a JKS store is then read without its password and a PKCS12 store,
+    which cannot be, has ``entries`` None.
+    """
     stores = {}
     trusted = []
     for name, encoded in store_data.items():
@@ -40,9 +56,15 @@ def open_stores(conf_dir, store_data, password):
         data = base64.b64decode(encoded) if encoded is not None else None
         info = dict(exists=data is not None, sha256=hashlib.sha256(data).hexdigest() if data is not None else None,
                     store_type=None, entries=[], error=None)
-        if data is not None:
+        if data is not None and name == "ssl_truststore" and node_check and node_check[0] is False:
+            info["error"] = _unread_check(path, node_check[1])
+        elif data is not None:
             try:
-                store = TrustStore.load(data, "auto", password, path)
+                if password is None and detect_store_type(data, path) == "pkcs12":
+                    info.update(store_type="pkcs12", entries=None)
+                    stores[name] = info
+                    continue
+                store = TrustStore.load(data, "auto", password, path, unchecked_jks=node_check is not None)
             except CrossclusterError as err:
                 info["error"] = str(err)
             else:
@@ -73,32 +95,34 @@ class ActionModule(ActionBase):
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         password = args["truststore_password"]
         from_node = password is None and args["read_truststore_password"]
+        # The node's own password stays there: it says only whether that opens its ssl_truststore.
         module_args = dict(mapr_home=args["mapr_home"], users=args["users"],
-                           read_stores=password is not None or from_node, read_password=from_node)
-        if from_node:
-            module_args["seal_key"] = key = new_key()
+                           read_stores=password is not None or from_node, check_password=from_node)
         try:
-            gathered = self._execute_module(module_name=MODULE, task_vars=task_vars, module_args=module_args)
+            gathered = run_module(self, task_vars, MODULE, module_args, namespace="mapr_security")
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
-        # The node's own password, when it was asked for: it opens the stores here and goes no further.
-        sealed = gathered.pop("store_password", None)
-        if from_node and sealed is not None:
-            password = unseal(sealed, key)
         store_data = gathered.pop("store_data", None)
-        if password is None:
+        node_facts = (gathered.get("ansible_facts") or {}).get("mapr_security") or {}
+        node_check = None
+        if password is None and from_node and node_facts.get("truststore_password_source"):
+            node_check = (node_facts.get("truststore_password_ok"), node_facts["truststore_password_source"])
+        if password is None and node_check is None:
             store_data = None
         conf_data = (store_data or {}).pop(CLUSTERS_CONF, None)
         if gathered.get("failed") or "ansible_facts" not in gathered:
             result.update(gathered)
             return result
         facts = gathered["ansible_facts"]["mapr_security"]
+        # Known here, not on the node: the gate stops the run before any write when a later task
+        # that carries a secret would refuse on this host.
+        facts["secret_tasks_refused"] = secrets_refused(self, task_vars)
         keystore = facts.pop("keystore")
         facts["truststores"] = {}
         trusted = []
         if store_data is not None:
             facts["truststores"], trusted = open_stores(os.path.join(args["mapr_home"], "conf"), store_data,
-                                                        password)
+                                                        password, node_check)
             # truststore_import and peer_trust then write from these bytes without reading the files again.
             for encoded in list(store_data.values()) + [conf_data]:
                 if encoded is not None:

@@ -148,6 +148,12 @@ def node_problems(node, kinds, peers_ca, cluster_name=None, check_owners=True):
         return ["%s: %s" % (node.name, _excerpt(node.result.get("msg") or "the node's facts could not be "
                                                 "gathered", 600))]
     problems = []
+    if facts.get("secret_tasks_refused"):
+        # Here, before any write, rather than at the first task that carries one, after others wrote.
+        problems.append("%s: the tasks that carry secrets (passwords, tickets) would not run on it: %s. Fix: set "
+                        "ansible_pipelining: true for it (or ANSIBLE_PIPELINING=true; become_method su cannot "
+                        "pipeline, sudo can), or set crosscluster_allow_module_files: true to accept module "
+                        "arguments written into a file on the node" % (node.name, facts["secret_tasks_refused"]))
     if not facts["secure"]:
         problems.append("%s: the first line of mapr-clusters.conf lacks secure=true; cross-cluster security "
                         "needs secure clusters. Fix: secure the cluster first (configure.sh -secure)" % node.name)
@@ -181,7 +187,8 @@ def _store_problems(node, peers_ca):
         if info["error"]:
             problems.append("%s: %s" % (node.name, info["error"]))
             continue
-        held = dict((e["alias"], e["sha256"]) for e in info["entries"] if e.get("alias"))
+        # None: a PKCS12 store read without its password, whose aliases the write checks.
+        held = dict((e["alias"], e["sha256"]) for e in info["entries"] or [] if e.get("alias"))
         for peer, certs in sorted(peers_ca.items()):
             for cert in certs:
                 alias = trust_alias(peer, cert["sha256"])

@@ -167,7 +167,8 @@ def _store_entries(facts):
         if store.get("error"):
             return None, "%s could not be read: %s" % (name, store["error"])
         if store.get("exists"):
-            found[name] = store.get("entries") or []
+            if store.get("entries") is not None:  # None: a PKCS12 store read without its password
+                found[name] = store["entries"]
         elif name == "ssl_truststore":
             found[name] = []  # the store of record must exist; its siblings only when they do
     return found, None

@@ -238,13 +238,15 @@ class TrustStore:
     # loading ---------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, data, store_type, password, path):
+    def load(cls, data, store_type, password, path, unchecked_jks=False):
+        """The store in ``data``. With ``unchecked_jks`` a JKS store opens without its password, its
+        integrity digest not checked (for a store the node checked with the password it keeps)."""
         require_libraries()
         if store_type == "auto":
             store_type = detect_store_type(data, path)
         elif not data and store_type != "pem":
             raise CrossclusterError("is empty", path=path, fix="restore the store from a backup")
-        if store_type in ("jks", "pkcs12") and password is None:
+        if store_type in ("jks", "pkcs12") and password is None and not (unchecked_jks and store_type == "jks"):
             raise CrossclusterError(
                 "is a %s store and needs its password" % store_type.upper(), path=path,
                 fix="set password (from vault), e.g. the ssl.client.truststore.password of "

@@ -31,6 +31,9 @@ options:
       - The whole line C(<cluster> <blob>) as written by C(maprlogin generateticket), or the blob
         alone together with O(cluster).
       - Mutually exclusive with O(tickets).
+      - With O(ticket) or O(tickets) the task runs only where Ansible pipelines the module (otherwise the
+        module's arguments would be written into a file on the node), unless the host sets
+        C(crosscluster_allow_module_files=true).
     type: str
   tickets:
     description:

@@ -59,14 +59,10 @@ options:
     description:
       - With V(read), also read the truststore password MapR keeps in this C(conf) directory
         (C(store-passwords.txt), else C(ssl-server.xml)), for the action that called it.
-      - The reply then holds the password, sealed with O(seal_key); the collection's actions open it
-        and never return it.
+      - The reply then holds the password. The collection's actions ask for it only when they write a
+        store without a password given, run that one call with C(no_log) (so that no connection plugin
+        prints the reply, even at -vvvv), take it out of the reply and never return it.
     type: path
-  seal_key:
-    description:
-      - With O(truststore_password_from), a one-time key (32 random bytes, base64) the password is
-        sealed with for the trip, so that it never shows in clear in Ansible's -vvvv output.
-    type: str
 extends_documentation_fragment:
   - datafabric.crosscluster.files
   - ansible.builtin.action_common_attributes
@@ -112,6 +108,12 @@ files:
     mode:
       description: The file's permission bits in octal, or null.
       type: str
+truststore_password:
+  description:
+    - With O(truststore_password_from), the password itself, for the collection's actions only. A task
+      that calls this module directly runs that call with C(no_log) and never returns it.
+  returned: never to a task; to the collection's actions when O(truststore_password_from) is given
+  type: str
 truststore_password_source:
   description: With O(truststore_password_from), the file the password was read from.
   returned: when O(truststore_password_from) is given
@@ -138,7 +140,6 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils._safe_writ
     read_snapshot,
     write_files,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._sealed import seal
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._snapshot_policy import check_path, read_managed
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._store_password import read_truststore_password
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._text_module import FILE_ARGS
@@ -197,12 +198,8 @@ def main():
             expected=dict(type="dict", default={}),
             create=dict(type="bool", default=False),
             truststore_password_from=dict(type="path"),
-            # The one-time key the password travels back sealed with (see module_utils/_sealed.py).
-            seal_key=dict(type="str", no_log=True),
             **FILE_ARGS
         ),
-        # Without a key the password would have nothing to be sealed with; it is never sent in clear.
-        required_together=[("truststore_password_from", "seal_key")],
         supports_check_mode=True,
     )
     params = module.params
@@ -217,7 +214,7 @@ def main():
             if params["truststore_password_from"]:
                 password, extra["truststore_password_source"] = read_truststore_password(
                     params["truststore_password_from"])
-                extra["truststore_password"] = seal(password, params["seal_key"])
+                extra["truststore_password"] = password
             module.exit_json(changed=False, files=files, **extra)
         result = replace(params, module.check_mode)
     except CrossclusterError as err:

@@ -105,8 +105,9 @@ notes:
     normal one.
   - Keys of older kvnos (left by C(cpw -keepold)) are not compared. They are kept with O(keepold=true) and
     removed by a change without it.
-  - Ansible writes a module's arguments, the password among them, to a private temporary file on the
-    target for the duration of the task unless pipelining is on; enable pipelining to avoid that.
+  - Without pipelining Ansible writes a module's arguments, the password among them, to a private temporary
+    file on the target for the duration of the task. A task with O(password) therefore refuses to run
+    where the module would not be pipelined, unless the host sets C(crosscluster_allow_module_files=true).
 seealso:
   - name: MIT Kerberos cross-realm authentication
     description: How cross-realm krbtgt principals work.

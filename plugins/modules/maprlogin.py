@@ -37,7 +37,10 @@ options:
     description: The user (C(-user)); for C(generateticket), the user the ticket is for.
     type: str
   password:
-    description: The password, for O(command=password). Sent on standard input.
+    description:
+      - The password, for O(command=password). Sent on standard input.
+      - With it the task runs only where Ansible pipelines the module (otherwise the module's arguments
+        would be written into a file on the node), unless the host sets C(crosscluster_allow_module_files=true).
     type: str
   keep_ticket:
     description:

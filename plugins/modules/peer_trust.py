@@ -38,6 +38,8 @@ options:
       - When omitted and the stores are to change, it is read on the node from where MapR keeps it
         (C(conf/store-passwords.txt), else C(conf/ssl-server.xml)), which costs one more call on the
         node; RV(truststore_password_source) names the file. The task then needs C(become).
+      - That password comes to the controller in that one call only, run with C(no_log) whatever the
+        task says (no connection plugin prints its reply, even at -vvvv), and is never returned.
     type: str
   companion_password:
     description: Password of C(ssl_truststore.p12), when it differs from O(password).
@@ -110,7 +112,8 @@ attributes:
 notes:
   - The files keep their mode and owner. C(mapr-clusters.conf) and the primary store must exist; a
     missing sibling store is left missing.
-  - The truststore password never leaves the controller.
+  - The truststore password never goes to the node. O(password) stays on the controller, and a
+    node's own password (without O(password)) comes to the controller only as O(password) describes.
   - A C(mapr-clusters.conf) whose lines end with CRLF (Windows line ends) keeps them, and a line added ends
     with CRLF too; the task then warns, naming the inventory host and the file, so it can be converted with
     C(dos2unix).

@@ -45,9 +45,14 @@ options:
       - Without O(truststore_password), read it on the node from where MapR keeps it -
         C(conf/store-passwords.txt) (7.x; C(ssl.server.truststore.password), else
         C(ssl.client.truststore.password)), else C(conf/ssl-server.xml) (older releases).
-      - The password goes to the controller in the module's reply, opens the stores there, and is
-        never returned. RV(ansible_facts.mapr_security.truststore_password_source) names the file
-        it came from; RV(ansible_facts.mapr_security.truststore_password_error) says why neither had it.
+      - The password stays on the node. There it is checked against the JKS integrity digest of
+        C(ssl_truststore) (RV(ansible_facts.mapr_security.truststore_password_ok)), and only that answer
+        and the file it came from (RV(ansible_facts.mapr_security.truststore_password_source)) are
+        returned; RV(ansible_facts.mapr_security.truststore_password_error) says why neither file had it.
+      - The stores are then read on the controller without the password - the certificates of a JKS
+        store (whose integrity the node checked) and of the PEM sibling. A PKCS12 store cannot be read
+        without its password - its RV(ansible_facts.mapr_security.truststores) entries are then null;
+        the write keeps it in step with C(ssl_truststore).
       - The files are readable by the cluster owner and root only, so the task needs C(become).
     type: bool
     default: false
@@ -133,10 +138,23 @@ ansible_facts:
           description: With O(read_truststore_password), the file the truststore password was read from.
           type: str
           returned: when the password was read on the node
+        truststore_password_ok:
+          description:
+            - With O(read_truststore_password), whether the password read on the node passes the JKS
+              integrity check of C(ssl_truststore), checked there; null when C(ssl_truststore) is no JKS
+              store (missing, or PKCS12), which the node cannot check.
+          type: bool
+          returned: when the password was read on the node
         truststore_password_error:
           description: With O(read_truststore_password), why no password was found (both sources named).
           type: str
           returned: when no password was found on the node
+        secret_tasks_refused:
+          description:
+            - Why the collection's tasks that carry a secret (passwords, tickets) would refuse to run on
+              this host - pipelining is off, or cannot be used - or null when they would run (pipelined, or
+              C(crosscluster_allow_module_files) is true). Worked out on the controller, for the preflight gate.
+          type: str
         conf_sha256:
           description:
             - SHA-256 (hex) of C(mapr-clusters.conf) as read. With O(truststore_password),
@@ -183,9 +201,10 @@ ansible_facts:
           description:
             - With O(truststore_password), per store file (C(ssl_truststore), C(ssl_truststore.p12),
               C(ssl_truststore.pem)) - C(exists), C(sha256) (of the file, or null), C(store_type),
-              C(entries) (alias, sha256, subject, issuer, not_before, not_after, type) and C(error) (why it
-              could not be opened, or null).
-            - Empty without O(truststore_password).
+              C(entries) (alias, sha256, subject, issuer, not_before, not_after, type; null for a PKCS12 store
+              read without its password, with O(read_truststore_password)) and C(error) (why it could not be
+              opened, or null).
+            - Empty without O(truststore_password) or O(read_truststore_password).
           type: dict
         own_ca:
           description:
@@ -200,23 +219,20 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._sealed import seal
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._security_facts import gather, store_bytes
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._store_password import read_truststore_password
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._store_password import check_truststore_password
 
 
 def main():
-    # The node half; the action plugin of the same name takes the password and does the rest.
+    # The node half; the action plugin of the same name opens the stores and does the rest.
     module = AnsibleModule(
         argument_spec=dict(
             mapr_home=dict(type="path", default="/opt/mapr"),
             users=dict(type="list", elements="str", default=[]),
             read_stores=dict(type="bool", default=False),
-            read_password=dict(type="bool", default=False),
-            # The one-time key the password travels back sealed with (see module_utils/_sealed.py).
-            seal_key=dict(type="str", no_log=True),
+            # Whether the password MapR keeps here opens ssl_truststore; the password stays here.
+            check_password=dict(type="bool", default=False),
         ),
-        required_if=[("read_password", True, ["seal_key"])],
         supports_check_mode=True,
     )
     home = module.params["mapr_home"]
@@ -227,11 +243,10 @@ def main():
     extra = {}
     if module.params["read_stores"]:
         extra["store_data"] = store_bytes(os.path.join(home, "conf"))
-    if module.params["read_password"]:
-        # For the action on the controller only, which takes it out of the result.
+    if module.params["check_password"]:
         try:
-            password, facts["truststore_password_source"] = read_truststore_password(os.path.join(home, "conf"))
-            extra["store_password"] = seal(password, module.params["seal_key"])
+            facts["truststore_password_ok"], facts["truststore_password_source"] = check_truststore_password(
+                os.path.join(home, "conf"))
         except CrossclusterError as err:
             facts["truststore_password_error"] = str(err)
     module.exit_json(changed=False, ansible_facts=dict(mapr_security=facts), **extra)

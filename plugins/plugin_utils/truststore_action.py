@@ -13,11 +13,14 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._sealed import new_key, unseal
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._truststore import TrustStore
+from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.node_call import run_module
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.store_cache import recall
 
 SNAPSHOT_MODULE = "datafabric.crosscluster.file_snapshot"
+# Its options that carry a secret: none. ``contents`` holds truststores and mapr-clusters.conf,
+# certificates and cluster lines only (it is no_log for its size).
+SNAPSHOT_SECRETS = ()
 MAPR_TRUSTSTORE = "ssl_truststore"
 # MapR 6.2+/7.x keep these siblings of ssl_truststore in step; each keeps its own format.
 COMPANIONS = ((".p12", "pkcs12"), (".pem", "pem"))
@@ -87,10 +90,9 @@ class NodeFiles:
         self.action = action
         self.task_vars = task_vars
 
-    def _run(self, args):
-        result = self.action._execute_module(
-            module_name=SNAPSHOT_MODULE, module_args=args, task_vars=self.task_vars)
-        return result
+    def _run(self, args, secret_reply=False):
+        return run_module(self.action, self.task_vars, SNAPSHOT_MODULE, args, secrets=SNAPSHOT_SECRETS,
+                          secret_reply=secret_reply)
 
     @staticmethod
     def _failure(result, doing, paths):
@@ -121,12 +123,16 @@ class NodeFiles:
                          item["sha256"]) for path, item in zip(paths, result["files"])]
 
     def truststore_password(self, conf_dir):
-        """``(password, source path)`` MapR keeps in ``conf_dir`` on the node; never returned to the user."""
-        key = new_key()
-        result = self._run(dict(paths=[], state="read", truststore_password_from=conf_dir, seal_key=key))
-        if result.get("failed"):
+        """``(password, source path)`` MapR keeps in ``conf_dir`` on the node; never returned to the user.
+
+        Only the writes need it (the gather never reads it), and only for a JKS or PKCS12 store they
+        change: it comes back in this one call's reply, which runs with no_log (see run_module).
+        """
+        result = self._run(dict(paths=[], state="read", truststore_password_from=conf_dir), secret_reply=True)
+        password = result.pop("truststore_password", None)
+        if result.get("failed") or password is None:
             raise AnsibleActionFail(result.get("msg") or "reading the truststore password on the node failed")
-        return unseal(result["truststore_password"], key), result["truststore_password_source"]
+        return password, result["truststore_password_source"]
 
     def read(self, layout, extra=()):
         """The stores of ``layout`` (see store_layout), then the plain files at ``extra``."""

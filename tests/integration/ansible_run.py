@@ -219,6 +219,8 @@ def ansible_env(run_dir, env=None):
         ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
         # A stray ansible.cfg (cwd, home) must not change what a test runs; callers may pass their own.
         ANSIBLE_CONFIG=str(_empty_config(run_dir)),
+        # As the README requires: the collection's secret-carrying tasks refuse to run without it.
+        ANSIBLE_PIPELINING="1",
     )
     base[RESULTS_ENV] = str(run_dir / "results.jsonl")
     base.update(env or {})

@@ -153,14 +153,15 @@ def test_lines_alone_leave_the_stores_unread(tmp_path):
     assert conf_lines(files)[-1] == LINE_B and snapshot(files[:3]) == before
 
 
-def test_file_snapshot_never_reads_a_password_it_could_not_seal(tmp_path):
-    """Called by hand without a key, the password would travel in clear: the module refuses first."""
+def test_file_snapshot_called_by_hand_never_returns_the_password(tmp_path):
+    """Its action runs the read with no_log and drops the password from the reply, even at -vvvv."""
     home, _password, _files = node(tmp_path)
     (tmp_path / "conf" / "store-passwords.txt").write_text("ssl.server.truststore.password=%s\n" % _password)
     result = run_module("file_snapshot", dict(paths=[], truststore_password_from=str(tmp_path / "conf")),
-                        tmp_dir=tmp_path / "run")
-    assert result.rc != 0 and "truststore_password_from, seal_key" in result.result["msg"], result.describe()
-    assert _password not in result.output
+                        verbosity=4, tmp_dir=tmp_path / "run").expect_ok()
+    assert result.result["truststore_password_source"] == str(tmp_path / "conf" / "store-passwords.txt")
+    assert "truststore_password" not in result.result
+    assert _password not in result.output and result.files_containing(_password) == []
 
 
 def test_a_crlf_conf_is_kept_and_the_warning_names_the_host_and_the_file(tmp_path):

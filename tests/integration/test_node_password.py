@@ -66,3 +66,27 @@ def test_a_node_without_the_password_stops_the_run_naming_both_files(make_lab, t
                               "%s does not exist; /opt/mapr/conf/ssl-server.xml does not exist. Fix: set "
                               "mapr_truststore_password" % STORE_PASSWORDS), problem
     assert len(gate[0]) == 2, gate[0]  # the headline and this one problem: no follow-on errors
+
+
+def test_a_node_whose_password_does_not_open_its_truststore_stops_the_run(make_lab):
+    # Checked on the node against ssl_truststore's JKS digest: the password itself never travels.
+    lab = without_password(make_lab(clusters=2, nodes=2, mode="local"))
+    path = lab.node_path("b2", "conf/store-passwords.txt")
+    with open(path) as handle:
+        text = handle.read()
+    with open(path, "w") as handle:
+        handle.write(text.replace(lab.cluster("b").store_password, "not-the-password"))
+    state = conf_state(lab)
+    result = run(lab, "user", verbosity=4)
+    assert result.rc != 0 and conf_state(lab) == state
+    gate = [r["result"]["msg"] for r in result.results if r["action"] == "ansible.builtin.fail"]
+    assert len(gate) == 1, result.describe()
+    [problem] = [line for line in gate[0][1:]]
+    conf = lab.mapr_home("b2") + "/conf"
+    assert problem == ("b2 (cluster_b): %s/ssl_truststore: fails its JKS integrity check with the truststore password "
+                       "of %s/store-passwords.txt (checked on the node): the password is wrong or the store is "
+                       "damaged. Fix: correct the password in that file or restore the store from a backup; or set "
+                       "mapr_truststore_password (vault it)" % (conf, conf)), problem
+    for cluster in lab.clusters:
+        assert cluster.store_password not in result.output
+    assert "not-the-password" not in result.output

@@ -80,6 +80,15 @@ def test_a_missing_sibling_is_not_wanted_but_a_missing_truststore_is():
     assert user_trust_plan(PAIR, GROUPS, _world(a1=node))["a1"]["truststore_changes"] is True
 
 
+def test_a_pkcs12_sibling_read_without_its_password_is_judged_by_the_others():
+    # The gather read the stores without the node's password: the .p12's entries are unknown (None).
+    node = _facts("a", held_lines=[LINES["b"]], held=[SHA["b"]])
+    node["truststores"]["ssl_truststore.p12"] = {"exists": True, "entries": None, "error": None}
+    assert user_trust_plan(PAIR, GROUPS, _world(a1=node))["a1"]["truststore_changes"] is False
+    node["truststores"]["ssl_truststore.pem"] = _store(SHA["a"])
+    assert user_trust_plan(PAIR, GROUPS, _world(a1=node))["a1"]["truststore_changes"] is True
+
+
 def test_the_first_node_with_facts_speaks_for_its_cluster():
     facts = _world(a1=_facts("a", chain="ad"))
     del facts["a1"]  # a1 left the play: a2 speaks, with its own chain

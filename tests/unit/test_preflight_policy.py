@@ -100,6 +100,13 @@ def test_a_clean_pair_has_no_problem_and_no_warning():
     assert World().report() == {"problems": [], "warnings": [], "notes": []}
 
 
+def test_a_pkcs12_store_read_without_its_password_is_no_problem():
+    world = World()
+    world.facts["a2"]["truststores"]["ssl_truststore.p12"] = _store(exists=True)
+    world.facts["a2"]["truststores"]["ssl_truststore.p12"]["entries"] = None
+    assert world.report()["problems"] == []
+
+
 # --- every kind of node, cluster and pair problem: exactly one message, naming where, what and the fix ------
 
 def _set(host, **values):
@@ -193,6 +200,9 @@ NODE_CASES = [
     ("alias collision", _collision,
      ["a2 (cluster_a)", "ssl_truststore holds alias b.ex-%s" % CA_B["sha256"][:12], "sha256 9999999999999999",
       "b.ex's CA", "Fix: delete or rename that entry (keytool -delete -alias b.ex-%s)" % CA_B["sha256"][:12]]),
+    ("secrets would be refused", _set("b1", secret_tasks_refused="its become method (su) cannot pipeline"),
+     ["b1 (cluster_b)", "the tasks that carry secrets (passwords, tickets) would not run on it: its become method (su)",
+      "Fix: set ansible_pipelining: true", "crosscluster_allow_module_files: true"]),
     ("maprlogin missing", _set("a1", maprlogin=None),
      ["a1 (cluster_a)", "/opt/mapr/bin/maprlogin", "CLDB", "Fix: install the MapR core package"]),
     ("ticket missing", _ticket("a1", exists=False, mode=None, owner=None, cluster=None),

@@ -580,3 +580,13 @@ def test_the_report_filter_names_a_malformed_list_and_the_markdown_filter_a_wron
     hostvars = _hostvars(_pair_world(), {"cluster_a": "A.EX", "cluster_b": "B.EX"})
     assert drift_principals(PAIR, "cluster_b", hostvars, GROUPS) == ["krbtgt/A.EX@B.EX", "krbtgt/B.EX@A.EX"]
     assert drift_markdown(drift_report(PAIR, hostvars, GROUPS, list(hostvars))).startswith("# Cross-cluster drift")
+
+
+def test_a_pkcs12_store_read_without_its_password_is_left_out_not_judged_missing():
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils import _report
+
+    stores = {"ssl_truststore": {"exists": True, "entries": [{"alias": "a", "sha256": "1"}], "error": None},
+              "ssl_truststore.p12": {"exists": True, "entries": None, "error": None},
+              "ssl_truststore.pem": {"exists": True, "entries": [], "error": None}}
+    found, why = _report._store_entries({"truststores": stores})
+    assert why is None and sorted(found) == ["ssl_truststore", "ssl_truststore.pem"]

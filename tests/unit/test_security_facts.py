@@ -11,6 +11,8 @@ import types
 
 import jks
 import pytest
+from ansible.playbook.play_context import PlayContext
+from ansible.plugins.loader import connection_loader
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -21,7 +23,6 @@ from ansible_collections.datafabric.crosscluster.plugins.action.security_facts i
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import _security_facts as security_facts
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._properties import parse_properties
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._sealed import seal
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._security_facts import gather
 
 JKS = b"\xfe\xed\xfe\xed" + b"\x00" * 16
@@ -361,8 +362,12 @@ class _Action:
     def __init__(self, args, node_result):
         self.calls = []
         self.plugin = object.__new__(ActionModule)
-        self.plugin._task = types.SimpleNamespace(args=args)
-        self.plugin._connection = types.SimpleNamespace(_shell=types.SimpleNamespace(tmpdir=None))
+        self.plugin._task = types.SimpleNamespace(args=args, no_log=False)
+        self.plugin._play_context = PlayContext()
+        # Ansible's own local connection, pipelining as the README requires.
+        self.plugin._connection = connection_loader.get("local", self.plugin._play_context, None)
+        self.plugin._connection.set_options(direct=dict(pipelining=True))
+        self.plugin._templar = None  # not read: no test sets the opt-out variable
         self.plugin._remove_tmp_path = lambda path: None
 
         def execute(module_name, module_args, task_vars):
@@ -390,7 +395,7 @@ def test_the_action_opens_the_stores_here_and_never_hands_on_bytes_keys_or_the_p
     [(module, module_args)] = action.calls
     assert module == "datafabric.crosscluster.security_facts"
     assert module_args == {"mapr_home": "/opt/mapr", "users": ["xcsuser"], "read_stores": True,
-                           "read_password": False}
+                           "check_password": False}
     facts = result["ansible_facts"]["mapr_security"]
     assert "store_data" not in result and "keystore" not in facts
     assert PASSWORD not in repr(result) and "PRIVATE KEY" not in repr(result)
@@ -398,6 +403,22 @@ def test_the_action_opens_the_stores_here_and_never_hands_on_bytes_keys_or_the_p
     assert facts["own_ca"]["error"] is None
     assert [c["pem"] for c in facts["own_ca"]["certificates"]] == [pems[0][1]]  # self-signed: itself
     assert result["changed"] is False
+
+
+def test_the_action_tells_the_gate_whether_secrets_would_be_refused_here(pems):
+    action = _Action({"truststore_password": PASSWORD}, _node_result(pems, _stores(pems)))
+    assert action.gather()["ansible_facts"]["mapr_security"]["secret_tasks_refused"] is None
+    action.plugin._connection.set_options(direct=dict(pipelining=False))
+    assert action.gather()["ansible_facts"]["mapr_security"]["secret_tasks_refused"] == "pipelining is off"
+    # Whatever a node says: the key is the controller's.
+    node = _node_result(pems)
+    node["ansible_facts"]["mapr_security"]["secret_tasks_refused"] = None
+    node["ansible_facts"]["mapr_truststore_password"] = "set by the node"
+    result = _Action({}, node)
+    result.plugin._connection.set_options(direct=dict(pipelining=False))
+    gathered = result.gather()
+    assert gathered["ansible_facts"]["mapr_security"]["secret_tasks_refused"] == "pipelining is off"
+    assert "mapr_truststore_password" not in gathered["ansible_facts"]
 
 
 def test_the_action_without_a_password_reads_no_store(pems):
@@ -408,23 +429,41 @@ def test_the_action_without_a_password_reads_no_store(pems):
     assert facts["own_ca"] == {"certificates": [], "error": "not worked out: no truststore password was given"}
 
 
-def test_the_action_opens_the_stores_with_the_nodes_own_password_and_never_returns_it(pems):
-    node = _node_result(pems, _stores(pems))
-    node["ansible_facts"]["mapr_security"]["truststore_password_source"] = CONF + "/store-passwords.txt"
-    action = _Action({"read_truststore_password": True}, node)
+def _checked_on_node(pems, ok, stores=None):
+    node = _node_result(pems, _stores(pems) if stores is None else stores)
+    node["ansible_facts"]["mapr_security"].update(truststore_password_source=CONF + "/store-passwords.txt",
+                                                  truststore_password_ok=ok)
+    return node
 
-    def execute(module_name, module_args, task_vars):
-        # As the node does: the password sealed with the one-time key the action sent.
-        action.calls.append((module_name, module_args))
-        return dict(copy.deepcopy(node), store_password=seal(PASSWORD, module_args["seal_key"]))
 
-    action.plugin._execute_module = execute
+def test_the_action_reads_the_stores_without_the_nodes_password_which_stays_there(pems):
+    action = _Action({"read_truststore_password": True}, _checked_on_node(pems, True))
     result = action.gather()
-    assert action.calls[0][1]["read_stores"] is True and action.calls[0][1]["read_password"] is True
+    [(_module, module_args)] = action.calls
+    # Nothing secret goes either way: the node only checks its own password.
+    assert module_args == {"mapr_home": "/opt/mapr", "users": [], "read_stores": True, "check_password": True}
     facts = result["ansible_facts"]["mapr_security"]
-    assert facts["own_ca"]["error"] is None and facts["truststores"]["ssl_truststore"]["error"] is None
+    stores = facts["truststores"]
+    assert stores["ssl_truststore"]["error"] is None and len(stores["ssl_truststore"]["entries"]) == 2
+    assert stores["ssl_truststore.pem"]["error"] is None and len(stores["ssl_truststore.pem"]["entries"]) == 2
+    # PKCS12 cannot be read without its password: known to exist, its entries unknown, no error.
+    assert stores["ssl_truststore.p12"] == dict(exists=True, sha256=stores["ssl_truststore.p12"]["sha256"],
+                                                store_type="pkcs12", entries=None, error=None)
+    assert facts["own_ca"]["error"] is None and facts["truststore_password_ok"] is True
     assert facts["truststore_password_source"] == CONF + "/store-passwords.txt"
-    assert PASSWORD not in repr(result) and "store_password" not in result
+    assert PASSWORD not in repr(result)
+
+
+def test_a_password_the_node_finds_wrong_stops_ssl_truststore(pems):
+    facts = _Action({"read_truststore_password": True}, _checked_on_node(pems, False)).gather()[
+        "ansible_facts"]["mapr_security"]
+    error = facts["truststores"]["ssl_truststore"]["error"]
+    assert error == (CONF + "/ssl_truststore: fails its JKS integrity check with the truststore password of "
+                     + CONF + "/store-passwords.txt (checked on the node): the password is wrong or the store is "
+                     "damaged. Fix: correct the password in that file or restore the store from a backup; or set "
+                     "mapr_truststore_password (vault it)")
+    assert facts["truststores"]["ssl_truststore"]["entries"] == []
+    assert facts["own_ca"] == {"certificates": [], "error": "not worked out: ssl_truststore could not be opened"}
 
 
 def test_the_action_whose_node_has_no_password_reads_no_store(pems):
@@ -435,7 +474,7 @@ def test_the_action_whose_node_has_no_password_reads_no_store(pems):
     # A password given wins over the node's: the node is not asked for it.
     action = _Action({"truststore_password": PASSWORD, "read_truststore_password": True}, _node_result(pems))
     action.gather()
-    assert action.calls[0][1]["read_password"] is False
+    assert action.calls[0][1]["check_password"] is False
 
 
 def test_the_action_with_a_truststore_that_does_not_open(pems):

@@ -1,12 +1,15 @@
 """Reading the truststore password where MapR keeps it on a node: store-passwords.txt, ssl-server.xml."""
 
-import base64
 
 import pytest
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._hadoop_xml import parse_hadoop_xml
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._store_password import read_truststore_password
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._store_password import (
+    check_truststore_password,
+    jks_password_opens,
+    read_truststore_password,
+)
 
 SECRET = "S3cr3t-Tr=ust"
 XML = """<?xml version="1.0"?>
@@ -66,22 +69,59 @@ def test_hadoop_xml_refuses_entities_and_other_roots():
                             "<property><name></name><value>3</value></property></configuration>") == {"a": "2"}
 
 
-def test_a_sealed_secret_opens_with_its_key_only_and_shows_nothing_of_it():
-    from ansible_collections.datafabric.crosscluster.plugins.module_utils._sealed import new_key, seal, unseal
+def _jks(password, entries=2):
+    import datetime
 
-    key, other = new_key(), new_key()
-    secret = SECRET * 5 + " ünïcode"
-    sealed = seal(secret, key)
-    assert unseal(sealed, key) == secret
-    assert SECRET not in sealed and SECRET.encode() not in base64.b64decode(sealed)
-    with pytest.raises(ValueError, match="does not match its key"):
-        unseal(sealed, other)
-    raw = bytearray(base64.b64decode(sealed))
-    raw[-1] ^= 1
-    with pytest.raises(ValueError):
-        unseal(base64.b64encode(bytes(raw)).decode(), key)
-    # A fresh key each time: the same secret never seals the same way twice.
-    assert seal(secret, new_key()) != seal(secret, new_key())
+    import jks
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    ders = []
+    for n in range(entries):
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "CA %d" % n)])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                .serial_number(n + 1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+                .sign(key, hashes.SHA256()))
+        ders.append(cert.public_bytes(serialization.Encoding.DER))
+    return jks.KeyStore.new("jks", [jks.TrustedCertEntry.new("ca%d" % n, d) for n, d in enumerate(ders)]).saves(
+        password)
+
+
+@pytest.mark.parametrize("password", [SECRET, "", "pässwörd-ünïcode-€", "x" * 200])
+def test_the_jks_digest_computed_here_is_the_one_pyjks_checks(password):
+    import jks
+
+    data = _jks(password)
+    assert jks_password_opens(data, password) is True
+    jks.KeyStore.loads(data, password)  # pyjks agrees: its integrity check passes with this password
+    assert jks_password_opens(data, password + "x") is False
+    with pytest.raises(jks.util.KeystoreSignatureException):
+        jks.KeyStore.loads(data, password + "x")
+
+
+def test_a_damaged_or_other_store_is_not_opened():
+    data = _jks(SECRET)
+    assert jks_password_opens(data[:-1], SECRET) is False  # truncated
+    assert jks_password_opens(data[:40] + bytes([data[40] ^ 1]) + data[41:], SECRET) is False  # a bit flipped
+    assert jks_password_opens(data + b"\0", SECRET) is False  # trailing bytes
+    assert jks_password_opens(None, SECRET) is None
+    assert jks_password_opens(b"0\x82\x01\x00not a jks", SECRET) is None  # PKCS12 and others: not checkable
+    assert jks_password_opens(data[:8], SECRET) is None  # too short to hold a digest
+
+
+def test_check_truststore_password_returns_no_password(tmp_path):
+    (tmp_path / "store-passwords.txt").write_text("ssl.client.truststore.password=%s\n" % SECRET)
+    (tmp_path / "ssl_truststore").write_bytes(_jks(SECRET))
+    result = check_truststore_password(str(tmp_path))
+    assert result == (True, str(tmp_path / "store-passwords.txt")) and SECRET not in repr(result)
+    (tmp_path / "ssl_truststore").write_bytes(_jks("another"))
+    assert check_truststore_password(str(tmp_path))[0] is False
+    (tmp_path / "ssl_truststore").unlink()
+    assert check_truststore_password(str(tmp_path))[0] is None
 
 
 @pytest.mark.parametrize("name", ["store-passwords.txt", "ssl-server.xml"])

@@ -12,6 +12,8 @@ def build(lab) -> dict:
     common = {"lab_mode": lab.mode, "lab_dir": lab.dir}
     if lab.mode == "local":
         common.update(ansible_connection="local",
+                      # As on ssh-mode nodes and in a real inventory: secrets travel on stdin only.
+                      ansible_pipelining=True,
                       ansible_python_interpreter="{{ ansible_playbook_python }}",
                       # Local-mode nodes share this machine's user database, which has neither
                       # the owner nor the cross-cluster user (so their files are not the owner's
