@@ -5,7 +5,8 @@ import datetime
 import pytest
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._planner import server_trust_plan, user_trust_plan
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import _planner as planner
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._planner import server_trust_plan
 
 SHA = {letter: letter * 64 for letter in "abcdef"}
 LINES = {"a": "a.ex secure=true na1:7222", "b": "b.ex secure=true nb1:7222 nb2:7222", "c": "c.ex secure=true nc1:7222"}
@@ -33,6 +34,17 @@ def _world(**overrides):
 
 
 PAIR = [{"clusters": ["cluster_a", "cluster_b"], "type": "all"}]
+
+
+def _inventory(groups, pins=None):
+    """What the inventory says: cluster_<x> is x.ex, on every host; ``pins`` by group."""
+    return dict((group, dict((h, dict(mapr_cluster_name="%s.ex" % group[-1],
+                                      mapr_ca_sha256=(pins or {}).get(group))) for h in hosts))
+                for group, hosts in groups.items() if group.startswith("cluster_"))
+
+
+def user_trust_plan(trusts, groups, facts, inventory=None):
+    return planner.user_trust_plan(trusts, groups, facts, _inventory(groups) if inventory is None else inventory)
 
 
 def test_each_node_gets_every_peers_line_and_own_chain_under_the_alias_rule():
@@ -97,7 +109,7 @@ def test_a_peer_without_any_node_left_is_skipped():
 def test_a_peer_whose_chain_is_unknown_is_an_error_naming_it():
     broken = _facts("b")
     broken["own_ca"] = {"certificates": [], "error": "ssl_keystore.pem: does not exist"}
-    with pytest.raises(CrossclusterError, match="cluster_b cannot hand its CA to its peers: ssl_keystore.pem"):
+    with pytest.raises(CrossclusterError, match="cluster_b: b1 cannot hand its CA to its peers: ssl_keystore.pem"):
         user_trust_plan(PAIR, GROUPS, _world(b1=broken))
 
 
