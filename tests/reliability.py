@@ -11,6 +11,8 @@ Kinds and their fields:
 - ``fault``: ``name``, ``detail`` (what was done and what the files held afterwards).
 - ``secret_scan``: ``name``, ``searched`` (list of places), ``leaks`` (count, must be 0).
 - ``fuzz``: ``name`` (the parser), ``examples`` (how many inputs were tried).
+- ``hostile``: ``name`` (what a node was altered to report), ``message`` (the refusal, shortened),
+  ``files_identical`` (every file on every node unchanged by the run).
 """
 
 import json
@@ -18,7 +20,7 @@ import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DIR = os.path.join(ROOT, ".cache", "reliability")
-KINDS = ("bad_input", "fault", "secret_scan", "fuzz")
+KINDS = ("bad_input", "fault", "secret_scan", "fuzz", "hostile")
 
 
 def record(kind, name, **detail):

@@ -4,8 +4,8 @@ import datetime
 
 import pytest
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import _planner as planner
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._planner import server_trust_plan
 
 SHA = {letter: letter * 64 for letter in "abcdef"}
