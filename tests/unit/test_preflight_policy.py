@@ -701,3 +701,72 @@ def test_a_node_without_a_password_of_its_own_is_named_once_and_sources_are_note
         clean.facts[host]["truststore_password_source"] = "/opt/mapr/conf/store-passwords.txt"
     assert _quiet(clean.report()) == {"problems": [], "warnings": [], "notes": [
         "cluster_a: the truststore password was read on the node from /opt/mapr/conf/store-passwords.txt (a1, a2)"]}
+
+
+# --- what a cluster hands its peers rests on its nodes' word: checked against the inventory up front ----------
+
+def test_the_gate_parses_the_line_itself_and_does_not_take_the_nodes_own_parse():
+    world = World()
+    world.cluster_names = {"a1": "a.ex", "a2": "a.ex", "b1": "b.ex"}
+    world.facts["a2"]["conf_line"] = "c.example secure=false evil:7222"  # cluster_name and secure still say a.ex, true
+    problems = world.report()["problems"]
+    assert ("a2 (cluster_a): the first line of mapr-clusters.conf lacks secure=true; cross-cluster security needs "
+            "secure clusters. Fix: secure the cluster first (configure.sh -secure)") in problems
+    assert ("a2 (cluster_a): the first line of mapr-clusters.conf names c.example, but mapr_cluster_name is a.ex. "
+            "Fix: correct mapr_cluster_name, or the node's group") in problems
+    assert len(problems) == 2, problems
+
+
+def test_the_gate_names_nodes_that_report_different_lines_of_their_own_cluster():
+    world = World()
+    world.facts["a2"]["conf_line"] = "a.ex secure=true evil:7222"
+    assert _only(world.report()) == (
+        "cluster_a: its nodes report different mapr-clusters.conf lines for the cluster (a.ex secure=true na:7222 "
+        "on a1; a.ex secure=true evil:7222 on a2). Fix: give every node the same first line (the one on the first "
+        "CLDB node)")
+
+
+def test_the_gate_checks_every_node_against_the_pinned_ca_and_names_the_one_that_differs():
+    world = World()
+    world.ca_pins = {"a1": CA_A["sha256"].upper(), "a2": CA_A["sha256"].upper()}
+    world.facts["a2"]["own_ca"] = {"certificates": [CA_B], "error": None}
+    problems = world.report()["problems"]
+    assert ("a2 (cluster_a): its CA chain is not the one mapr_ca_sha256 pins (sha256 %s not pinned). Fix: if the "
+            "cluster's CA was renewed, add the new fingerprint to mapr_ca_sha256; otherwise this node's "
+            "ssl_keystore.pem is not the cluster's: restore it from the first CLDB node" % CA_B["sha256"][:16]
+            ) in problems
+
+
+def test_a_pin_holds_a_cluster_of_one_node_to_its_ca_and_the_warning_says_only_the_line_rests_on_its_word():
+    world = World()
+    world.ca_pins = {"b1": [CA_B["sha256"]]}
+    report = world.report()
+    assert report["problems"] == []
+    assert report["warnings"] == ["cluster_b: its mapr-clusters.conf line rests on one node's word (b1): no other "
+                                  "node of the cluster reported its facts to compare it with"]
+    world.facts["b1"]["own_ca"] = {"certificates": [CA_A], "error": None}
+    assert _only(world.report()).startswith("b1 (cluster_b): its CA chain is not the one mapr_ca_sha256 pins")
+
+
+def test_a_cluster_whose_other_nodes_are_left_out_rests_on_one_nodes_word():
+    world = World()
+    world.left_out = ["a2"]
+    report = world.report()
+    assert report["problems"] == []
+    assert "cluster_a: its mapr-clusters.conf line and CA chain rest on one node's word (a1)" in report["warnings"][1]
+
+
+def test_a_pin_that_is_no_fingerprint_stops_the_run():
+    world = World()
+    world.ca_pins = {"b1": "sha256:abc"}
+    assert _only(world.report()).startswith("cluster_b: mapr_ca_sha256 holds 'sha256:abc', which is no SHA-256 "
+                                            "fingerprint. Fix: give 64 hex digits")
+
+
+def test_a_node_that_set_variables_of_its_own_stops_the_run():
+    world = World()
+    world.facts["a2"]["foreign_facts"] = ["mapr_cluster_name"]
+    assert _only(world.report()) == (
+        "a2 (cluster_a): the node returned variables besides mapr_security (mapr_cluster_name), which were dropped: "
+        "a node must not set variables. Fix: look for an altered Python interpreter (ansible_python_interpreter) or "
+        "module on the node, then run again")
