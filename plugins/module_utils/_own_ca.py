@@ -9,7 +9,9 @@ climbs issuer by issuer, each step checked by signature, through the other certi
 file and then the node's truststore. What it collects is what issued the cluster's certificate;
 a CA an administrator added by hand, or a cluster trusted earlier under any alias, issued nothing
 of this cluster's and is never collected. The walk is the same on every node of a cluster, so the
-result does not depend on which node exports.
+result does not depend on which node exports. Every certificate collected must be a CA
+(basicConstraints CA:true): the server certificate itself only when it is self-signed, and then it
+must be a CA too.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -9,7 +9,8 @@ node which peers' conf lines and CA certificates it must hold, and whether it ho
 so the roles make one module call per file only on the nodes that need one.
 
 Each cluster speaks through its first node in the play that reported facts (its exporter): its
-own first conf line and its own CA chain, never a certificate it merely trusts.
+own first conf line and its own CA chain, never a certificate it merely trusts. What the exporter
+says is checked first against the inventory and the cluster's other nodes (``cluster_export``).
 """
 
 from __future__ import absolute_import, division, print_function
