@@ -191,8 +191,13 @@ class Clusters:
         self._exports = {}
 
     def name(self, group):
+        """The cluster's name: the inventory's mapr_cluster_name, else what its speaking node says. A revoke
+        removes the peer's line by this name, so a node's word alone must not pick another cluster's."""
         host = self.speaking.get(group)
-        return self.facts[host]["cluster_name"] if host else None
+        if not host:
+            return None
+        return preflight.cluster_inventory(group, self.inventory.get(group) or {})["name"] or \
+            self.facts[host]["cluster_name"]
 
     def export(self, group):
         if group not in self._exports:

@@ -223,15 +223,16 @@ PIN_VAR = "mapr_ca_sha256"
 
 
 def cluster_inventory(group, per_host):
-    """``(name, pins, problems)``: what the inventory says ``group`` is, to check its export against.
+    """What the inventory says ``group`` is, to check its export against: ``{name, pins, differ, bad_pins}``.
 
     ``per_host`` maps each host of the group to its inventory values ``{mapr_cluster_name,
-    mapr_ca_sha256}`` (None when unset). ``pins`` is the set of lower-case hex SHA-256
-    fingerprints of ``mapr_ca_sha256`` (a string or a list; case, colons and spaces ignored), or
-    None when the cluster pins no CA.
+    mapr_ca_sha256}`` (None when unset). ``name`` is the group's ``mapr_cluster_name`` (None when
+    unset or when its hosts differ); ``pins`` the set of lower-case hex SHA-256 fingerprints of
+    ``mapr_ca_sha256`` (a string or a list; case, colons and spaces ignored), or None when the
+    cluster pins no CA or a pin is not a fingerprint. ``differ`` maps each variable whose hosts
+    differ to its message; ``bad_pins`` lists the messages of pins that are no fingerprint.
     """
-    problems = []
-    found = {}
+    found, differ = {}, {}
     for var in ("mapr_cluster_name", PIN_VAR):
         values = {}
         for host, item in sorted(per_host.items()):
@@ -239,26 +240,25 @@ def cluster_inventory(group, per_host):
             if value not in (None, "", []):
                 values.setdefault(repr(value), (value, []))[1].append(host)
         if len(values) > 1:
-            problems.append("%s: %s differs between its hosts (%s). Fix: set it once, in group_vars/%s"
-                            % (group, var, "; ".join("%s on %s" % (_excerpt(v, 80), ", ".join(h))
-                                                      for v, h in values.values()), group))
+            differ[var] = ("%s: %s differs between its hosts (%s). Fix: set it once, in group_vars/%s"
+                           % (group, var, "; ".join("%s on %s" % (_excerpt(v, 80), ", ".join(h))
+                                                     for v, h in values.values()), group))
         found[var] = next(iter(values.values()))[0] if len(values) == 1 else None
-    name, pins = found["mapr_cluster_name"], None
-    if found[PIN_VAR] is not None:
-        raw = found[PIN_VAR]
-        items = [raw] if isinstance(raw, str) else raw if isinstance(raw, (list, tuple)) else None
+    pins, bad_pins = None, []
+    raw = found[PIN_VAR]
+    if raw is not None:
         pins = set()
-        for item in items if items is not None else [raw]:
+        for item in [raw] if not isinstance(raw, (list, tuple)) else raw:
             digest = "".join(item.split()).replace(":", "").lower() if isinstance(item, str) else ""
             if len(digest) != 64 or digest.strip(string.hexdigits):
-                problems.append("%s: %s holds %s, which is no SHA-256 fingerprint. Fix: give 64 hex digits (colons "
+                bad_pins.append("%s: %s holds %s, which is no SHA-256 fingerprint. Fix: give 64 hex digits (colons "
                                 "allowed), or a list of them: openssl x509 -noout -fingerprint -sha256 -in <CA "
                                 "certificate>" % (group, PIN_VAR, _excerpt(repr(item), 80)))
             else:
                 pins.add(digest)
-        if any(PIN_VAR + " holds" in text for text in problems):
-            pins = None  # the pin is wrong, which stops the run; no chain is measured against it
-    return name, pins, problems
+        if bad_pins:
+            pins = None  # a wrong pin stops the run by itself; no chain is measured against it
+    return dict(name=found["mapr_cluster_name"], pins=pins, differ=differ, bad_pins=bad_pins)
 
 
 def export_problems(group, reports, inventory, nodes_checked=False):
@@ -270,19 +270,22 @@ def export_problems(group, reports, inventory, nodes_checked=False):
     say ``secure=true``, every node must report the same line and the same chain, and a chain must
     be among the fingerprints ``mapr_ca_sha256`` pins. A cluster with one node reporting is named in
     a warning. ``nodes_checked``: the per-node line checks are made elsewhere (``node_problems``,
-    preflight), and the chains compared (``cluster_problems``).
+    preflight, against each host's own mapr_cluster_name), the chains compared
+    (``cluster_problems``) and a missing mapr_cluster_name named (``preflight_required_vars``).
     """
-    name, pins, problems = cluster_inventory(group, inventory or {})
-    ambiguous = any(" mapr_cluster_name differs" in text for text in problems)
-    if nodes_checked:
-        # node_problems compares each node's line with that node's own mapr_cluster_name.
-        problems = [text for text in problems if " mapr_cluster_name differs" not in text]
+    known = cluster_inventory(group, inventory or {})
+    name, pins = known["name"], known["pins"]
+    problems = list(known["bad_pins"])
+    if PIN_VAR in known["differ"]:
+        problems.append(known["differ"][PIN_VAR])
+    if not nodes_checked:
+        if "mapr_cluster_name" in known["differ"]:
+            problems.append(known["differ"]["mapr_cluster_name"])
+        elif name is None:
+            problems.append("%s: variable mapr_cluster_name is not defined; the line its nodes export is checked "
+                            "against it. Fix: set it in group_vars/%s to the first field of the first line of the "
+                            "cluster's mapr-clusters.conf" % (group, group))
     warnings = []
-    # In preflight a missing variable is named by preflight_required_vars (user: mapr_cluster_name).
-    if name is None and not ambiguous and not nodes_checked:
-        problems.append("%s: variable mapr_cluster_name is not defined; the line its nodes export is checked "
-                        "against it. Fix: set it in group_vars/%s to the first field of the first line of the "
-                        "cluster's mapr-clusters.conf" % (group, group))
     lines, chains = {}, {}
     for host, facts in reports:
         entry, wrong = line_problems("%s (%s)" % (host, group), facts, name)

@@ -426,3 +426,11 @@ def test_only_clusters_that_hand_something_over_are_checked():
     c = _facts("c")
     c["conf_line"] = "elsewhere.ex secure=false x:1"
     assert user_trust_plan(trusts, GROUPS, _world(c1=c))["c1"]["conf_lines"] == []
+
+
+def test_a_revoke_removes_the_peers_line_by_its_inventory_name_not_by_what_its_node_says():
+    revoke = [{"clusters": ["cluster_a", "cluster_b"], "type": "user", "state": "absent"}]
+    b = _facts("b")
+    b["cluster_name"] = "c.ex"  # b1 claims to be cluster c: a1 must not drop c's line for it
+    plan = user_trust_plan(revoke, GROUPS, _world(a1=_facts("a", held_lines=[LINES["b"], LINES["c"]]), b1=b))
+    assert plan["a1"]["conf_remove"] == ["b.ex"]
