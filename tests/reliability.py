@@ -15,6 +15,8 @@ Kinds and their fields:
   ``replaced`` (how the writes ended while the directory's owner raced), ``staged_swaps`` and
   ``managed_swaps`` (what the racer did; None when counted in another record), ``detail``,
   ``outside_unchanged`` (the sentinel and /etc/shadow identical afterwards).
+- ``hostile``: ``name`` (what a node was altered to report), ``message`` (the refusal, shortened),
+  ``files_identical`` (every file on every node unchanged by the run).
 """
 
 import json
@@ -22,7 +24,7 @@ import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DIR = os.path.join(ROOT, ".cache", "reliability")
-KINDS = ("bad_input", "fault", "secret_scan", "fuzz", "racing_owner")
+KINDS = ("bad_input", "fault", "secret_scan", "fuzz", "racing_owner", "hostile")
 
 
 def record(kind, name, **detail):

@@ -21,7 +21,11 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors im
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._own_ca import own_ca
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._security_facts import CLUSTERS_CONF
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._truststore import TrustStore, detect_store_type
-from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.node_call import run_module, secrets_refused
+from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.node_call import (
+    DROPPED,
+    run_module,
+    secrets_refused,
+)
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.store_cache import remember
 
 MODULE = "datafabric.crosscluster.security_facts"
@@ -111,7 +115,8 @@ class ActionModule(ActionBase):
             store_data = None
         conf_data = (store_data or {}).pop(CLUSTERS_CONF, None)
         if gathered.get("failed") or "ansible_facts" not in gathered:
-            result.update(gathered)
+            # A failed node sets no fact at all (see the last line).
+            result.update((key, value) for key, value in gathered.items() if key != "ansible_facts")
             return result
         facts = gathered["ansible_facts"]["mapr_security"]
         # Known here, not on the node: the gate stops the run before any write when a later task
@@ -137,5 +142,15 @@ class ActionModule(ActionBase):
             facts["own_ca"]["error"] = "not worked out: no truststore password was given"
         else:
             facts["own_ca"]["error"] = "not worked out: ssl_truststore could not be opened"
-        result.update(changed=False, ansible_facts=gathered["ansible_facts"])
+        # Only the collection's own namespace, rebuilt from what the node returned: a node (an altered
+        # module or interpreter) must not set or override any variable, such as the mapr_cluster_name
+        # its cluster's export is checked against when facts are injected as variables. What else it
+        # returned is named for the preflight gate (a foreign key is itself a reason to stop).
+        # run_module dropped them already; it names them so that the gate can refuse the node.
+        discovered = getattr(self, "_discovered_interpreter_key", None)
+        facts["foreign_facts"] = sorted(key.split(".", 1)[-1] for key in gathered.pop(DROPPED, None) or ())
+        namespace = dict(mapr_security=facts)
+        if discovered:  # the controller's own interpreter discovery, not the node's word
+            namespace[discovered] = self._discovered_interpreter
+        result.update(changed=False, ansible_facts=namespace)
         return result

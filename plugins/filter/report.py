@@ -11,6 +11,7 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
     _trust_list as trust_list,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.hostvars import cluster_inventory
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.hostvars import host_var as _var
 
 # A node's own failure message is shown in the report; this much of it is enough to act on.
@@ -77,7 +78,8 @@ def drift_report(trusts, hostvars, groups, play_hosts, expiry_days=30, min_valid
         done = next((item for item in reads if item != (None, None)), (None, None))
         kerberos[group] = dict(realm=realm, principals=(done[0] or {}).get("principals"), error=done[1])
     try:
-        return report.build(trusts, groups, nodes, kerberos, now, expiry_days, min_validity, cldb_suffix)
+        return report.build(trusts, groups, nodes, kerberos, now, expiry_days, min_validity, cldb_suffix,
+                            cluster_inventory(trusts, hostvars, groups))
     except CrossclusterError as err:
         raise AnsibleFilterError(str(err))
 

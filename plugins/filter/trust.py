@@ -22,7 +22,11 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
     _trust_list as trust_list,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.hostvars import gathered_facts, host_var
+from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.hostvars import (
+    cluster_inventory,
+    gathered_facts,
+    host_var,
+)
 
 # The alias rule ties every imported certificate to its cluster, so a later revoke finds exactly
 # what this collection added and never a certificate an administrator imported by hand.
@@ -83,7 +87,7 @@ def user_trust_plan(trusts, hostvars, groups, play_hosts):
     """What each node in the play must hold for user trust (see module_utils/_planner.py)."""
     facts = dict((h, gathered_facts(hostvars, h)) for h in play_hosts if gathered_facts(hostvars, h))
     try:
-        return planner.user_trust_plan(trusts, groups, facts)
+        return planner.user_trust_plan(trusts, groups, facts, cluster_inventory(trusts, hostvars, groups))
     except CrossclusterError as err:
         raise AnsibleFilterError(str(err))
 
@@ -179,13 +183,16 @@ def preflight_report(trusts, hostvars, groups, play_hosts, required_vars, cldb_s
     left_out = sorted(set(h for h in scope if h not in play_hosts
                           and (hostvars[h].get(gathered_fact) or {}).get("unreachable")))
     probes = [(h, hostvars[h].get(reach_fact)) for h in play_hosts if hostvars[h].get(reach_fact)]
-    cluster_names = dict((h, hostvars[h]["mapr_cluster_name"]) for h in node_results
-                         if _defined(hostvars, h, "mapr_cluster_name"))
+    inventory = dict((h, item) for hosts in cluster_inventory(trusts, hostvars, groups).values()
+                     for h, item in hosts.items())
+    cluster_names = dict((h, item["mapr_cluster_name"]) for h, item in inventory.items()
+                         if item["mapr_cluster_name"] not in (None, ""))
+    ca_pins = dict((h, item[preflight.PIN_VAR]) for h, item in inventory.items())
     return preflight.preflight_report(
         trusts, groups, node_results, probes, lambda host, name: _defined(hostvars, host, name), required_vars,
         cluster_names=cluster_names, cldb_suffix=cldb_suffix, warn_days=warn_days, left_out=left_out,
         check_owners=check_owners, value=lambda host, name: host_var(hostvars, host, name),
-        login_vars=login_vars)
+        login_vars=login_vars, ca_pins=ca_pins)
 
 
 def kerberos_peers(peers, hostvars, groups, play_hosts):

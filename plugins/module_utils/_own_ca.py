@@ -9,7 +9,9 @@ climbs issuer by issuer, each step checked by signature, through the other certi
 file and then the node's truststore. What it collects is what issued the cluster's certificate;
 a CA an administrator added by hand, or a cluster trusted earlier under any alias, issued nothing
 of this cluster's and is never collected. The walk is the same on every node of a cluster, so the
-result does not depend on which node exports.
+result does not depend on which node exports. Every certificate collected must be a CA
+(basicConstraints CA:true): the server certificate itself only when it is self-signed, and then it
+must be a CA too.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -84,6 +86,30 @@ def issuer_chain(leaf, candidates, more=()):
     return chain
 
 
+def _is_ca(cert):
+    try:
+        return cert.x509.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
+
+
+def require_ca(certs, where):
+    """``certs`` unchanged when every one is a CA certificate (basicConstraints CA:true).
+
+    A peer imports what a cluster exports as a trust anchor; a server certificate (or any
+    certificate that may not issue others) must never become one, so it is refused, not dropped:
+    a chain with a hole in it would verify nothing.
+    """
+    for cert in certs:
+        if not _is_ca(cert):
+            raise CrossclusterError(
+                "%s holds %s (sha256 %s), which is no CA certificate (basicConstraints lacks CA:true); only CA "
+                "certificates are handed to a peer" % (where, cert.x509.subject.rfc4514_string(), cert.sha256[:16]),
+                fix="issue the cluster's server certificate from a CA, or name the CA's entries in "
+                    "user_trust_export_aliases")
+    return certs
+
+
 def parse_pem_certificates(pems, path):
     certs = []
     for number, pem in enumerate(pems, 1):
@@ -112,11 +138,14 @@ def own_ca(keystore, trusted, export_aliases=()):
             raise CrossclusterError(
                 "user_trust_export_aliases names %s, which ssl_truststore does not hold"
                 % ", ".join(missing), fix="list aliases that keytool -list shows in ssl_truststore")
+        require_ca([cert for _alias, cert in chosen], "user_trust_export_aliases")
         return [cert.describe(alias, with_pem=True) for alias, cert in chosen]
     if keystore.get("error"):
         raise CrossclusterError(
             "%s, so the cluster's own CA chain is unknown" % keystore["error"], path=keystore["path"],
             fix="run as root or the cluster owner (become), or " + OVERRIDE_FIX)
     certs = parse_pem_certificates(keystore["certificates"], keystore["path"])
-    chain = issuer_chain(certs[0], certs[1:], [cert for _alias, cert in trusted])
+    # The leaf is in the chain only when it is self-signed, and then it must be a CA too.
+    chain = require_ca(issuer_chain(certs[0], certs[1:], [cert for _alias, cert in trusted]),
+                       "the chain of the cluster's server certificate")
     return [cert.describe(with_pem=True) for cert in chain]

@@ -9,7 +9,8 @@ node which peers' conf lines and CA certificates it must hold, and whether it ho
 so the roles make one module call per file only on the nodes that need one.
 
 Each cluster speaks through its first node in the play that reported facts (its exporter): its
-own first conf line and its own CA chain, never a certificate it merely trusts.
+own first conf line and its own CA chain, never a certificate it merely trusts. What the exporter
+says is checked first against the inventory and the cluster's other nodes (``cluster_export``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -118,16 +119,27 @@ def exporters(trusts, groups, facts):
     return found
 
 
-def cluster_export(group, facts):
-    """What a cluster hands to its peers: its first conf line and its own CA chain under the alias rule."""
+def cluster_export(group, reports, inventory):
+    """What a cluster hands to its peers: its first conf line and its own CA chain under the alias rule.
+
+    ``reports`` lists ``(host, mapr_security facts)`` of every node of ``group`` that reported, its
+    speaking node first; ``inventory`` maps each host of the group to its inventory values
+    (``mapr_cluster_name``, ``mapr_ca_sha256``). What the nodes sent is checked against the
+    inventory and against each other here, not only in preflight, so that the user_trust role used
+    on its own never hands a peer one node's word (``_preflight.export_problems``). The line is
+    rebuilt from its parse, never copied.
+    """
+    host, facts = reports[0]
+    problems, _warnings = preflight.export_problems(group, reports, inventory)
     own_ca = facts.get("own_ca") or {}
     if own_ca.get("error") or not own_ca.get("certificates"):
-        raise CrossclusterError("%s cannot hand its CA to its peers: %s"
-                                % (group, own_ca.get("error") or "no certificate found"),
-                                fix="run the preflight role first; it names the cause")
-    name = facts["cluster_name"]
-    return dict(group=group, cluster_name=name, conf_line=facts["conf_line"],
-                certificates=[dict(alias=preflight.trust_alias(name, cert["sha256"]), pem=cert["pem"],
+        problems.append("%s: %s cannot hand its CA to its peers: %s. Fix: run the preflight role first; it names "
+                        "the cause" % (group, host, own_ca.get("error") or "no certificate found"))
+    if problems:
+        raise CrossclusterError("; ".join(problems))
+    entry = parse_line(facts["conf_line"])
+    return dict(group=group, cluster_name=entry.name, conf_line=entry.to_line(),
+                certificates=[dict(alias=preflight.trust_alias(entry.name, cert["sha256"]), pem=cert["pem"],
                                    sha256=cert["sha256"]) for cert in own_ca["certificates"]])
 
 
@@ -174,18 +186,26 @@ class Clusters:
     """What the plan (and the drift report) needs to know of every cluster group in the list, read once
     from its nodes' facts: its speaking node, its name and what it hands to its peers."""
 
-    def __init__(self, trusts, groups, facts):
+    def __init__(self, trusts, groups, facts, inventory=None):
         self.trusts, self.groups, self.facts = trusts, groups, facts
+        # {group: {host: {mapr_cluster_name, mapr_ca_sha256}}}: what the inventory says each cluster is.
+        self.inventory = inventory or {}
         self.speaking = exporters(trusts, groups, facts)
         self._exports = {}
 
     def name(self, group):
+        """The cluster's name: the inventory's mapr_cluster_name, else what its speaking node says. A revoke
+        removes the peer's line by this name, so a node's word alone must not pick another cluster's."""
         host = self.speaking.get(group)
-        return self.facts[host]["cluster_name"] if host else None
+        if not host:
+            return None
+        return preflight.cluster_inventory(group, self.inventory.get(group) or {})["name"] or \
+            self.facts[host]["cluster_name"]
 
     def export(self, group):
         if group not in self._exports:
-            self._exports[group] = cluster_export(group, self.facts[self.speaking[group]])
+            reports = [(h, self.facts[h]) for h in self.groups.get(group) or [] if h in self.facts]
+            self._exports[group] = cluster_export(group, reports, self.inventory.get(group))
         return self._exports[group]
 
     def all_reported(self, group):
@@ -230,7 +250,7 @@ def _certificates_to_remove(node, clusters, present, absent, wanted):
     return remove
 
 
-def user_trust_plan(trusts, groups, facts):
+def user_trust_plan(trusts, groups, facts, inventory=None):
     """Per host with facts: what user trust must add and remove there.
 
     ``{group, conf_lines, certificates, conf_remove, certificates_remove, conf_changes,
@@ -238,8 +258,22 @@ def user_trust_plan(trusts, groups, facts):
     user-trust peers hand over (what one call per file must hold); ``conf_remove`` names the revoked
     peers whose lines the node still holds and ``certificates_remove`` the collection's certificates
     no peer needs any more; the ``*_changes`` flags say whether a write is needed at all.
+
+    ``inventory`` is ``Clusters``'. Every export is checked before anything is planned, and every
+    cluster that fails is named in one error.
     """
-    clusters = Clusters(trusts, groups, facts)
+    clusters = Clusters(trusts, groups, facts, inventory)
+    refused = []
+    for group in trust_list.groups_in(trusts):
+        if group in clusters.speaking and any(group in trust_list.peers_of(trusts, other, "user")
+                                              for other in trust_list.groups_in(trusts)):
+            try:
+                clusters.export(group)
+            except CrossclusterError as err:
+                refused.append(str(err))
+    if refused:
+        raise CrossclusterError("user trust refuses what a cluster would hand its peers (nothing was changed): "
+                                + "; ".join(refused))
     plan = {}
     for host, node in facts.items():
         group = trust_list.group_of(trusts, groups, host)

@@ -93,9 +93,9 @@ class _Findings:
 class _World(planner.Clusters):
     """What is known of every node and cluster, read once from the inputs."""
 
-    def __init__(self, trusts, groups, nodes, kerberos, now, expiry_days, validity, cldb_suffix):
+    def __init__(self, trusts, groups, nodes, kerberos, now, expiry_days, validity, cldb_suffix, inventory=None):
         planner.Clusters.__init__(self, trusts, groups, dict((h, n["facts"]) for h, n in nodes.items()
-                                                             if n.get("facts")))
+                                                             if n.get("facts")), inventory)
         self.nodes = nodes
         self.kerberos = kerberos or {}
         self.now, self.expiry_days, self.cldb_suffix = now, expiry_days, cldb_suffix
@@ -363,7 +363,7 @@ def _plan(world, findings):
     """What a run of the main playbook would change on each node, from the planner itself."""
     changes = dict((h, dict(user=None, server=None)) for h in world.scope)
     try:
-        user = planner.user_trust_plan(world.trusts, world.groups, world.facts)
+        user = planner.user_trust_plan(world.trusts, world.groups, world.facts, world.inventory)
     except CrossclusterError as err:
         findings.add(UNKNOWN, "user", "what user trust would change is unknown: %s" % err)
         user = {}
@@ -426,7 +426,8 @@ def _cell(details, state, extra_findings):
     return OK if state == "present" else REVOKED_OK
 
 
-def build(trusts, groups, nodes, kerberos=None, now=None, expiry_days=30, min_validity="7d", cldb_suffix="_cldb"):
+def build(trusts, groups, nodes, kerberos=None, now=None, expiry_days=30, min_validity="7d", cldb_suffix="_cldb",
+          inventory=None):
     """The report, as plain data.
 
     ``nodes`` maps each host the play reached to ``{facts, error, user, tickets, tickets_error}``: its
@@ -435,12 +436,13 @@ def build(trusts, groups, nodes, kerberos=None, now=None, expiry_days=30, min_va
     ``tickets_error``). A host of a listed group missing from ``nodes`` was not in the play.
     ``kerberos`` maps each cluster group with a realm to ``{realm, principals, error}``: what its KDC
     reported (``krb5_principal_info`` with one nonce for all KDCs), or None with ``error``.
+    ``inventory`` is what each cluster's export is checked against (``planner.Clusters``).
     """
     problems = trust_list.shape_problems(trusts)
     if problems:
         raise CrossclusterError(problems[0])
     _check_days(expiry_days)
-    world = _World(trusts, groups, nodes, kerberos, _now(now), expiry_days, min_validity, cldb_suffix)
+    world = _World(trusts, groups, nodes, kerberos, _now(now), expiry_days, min_validity, cldb_suffix, inventory)
     findings = _Findings()
     for host in world.scope:
         why = world.node_error(host)

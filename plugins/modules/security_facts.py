@@ -211,7 +211,16 @@ ansible_facts:
             - The cluster's own CA chain, what the cluster hands to its peers - C(certificates) (each
               with sha256, subject, issuer, not_before, not_after and pem) and C(error) (why it is
               unknown, or null).
+            - Only CA certificates (basicConstraints C(CA:true)); a chain that holds any other is an error.
           type: dict
+        foreign_facts:
+          description:
+            - The names of any other facts the node returned besides C(mapr_security), which were dropped - a
+              node sets no variable but this namespace (with fact injection on, it could otherwise override its
+              own inventory variables). Empty for an unaltered node; the preflight gate refuses a node that
+              returned any.
+          type: list
+          elements: str
 """
 
 import os

@@ -2,6 +2,12 @@
 # Apache License 2.0 (see LICENSE)
 """Reading another host's variables from a filter, where a value may be undefined or made from one."""
 
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import _trust_list as trust_list
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._preflight import PIN_VAR
+
+# The inventory variables a cluster's export is checked against (module_utils/_preflight.py).
+INVENTORY_VARS = ("mapr_cluster_name", PIN_VAR)
+
 
 def host_var(hostvars, host, name):
     """``hostvars[host][name]``, or None when it is not set or is set from something undefined."""
@@ -21,3 +27,19 @@ def gathered_facts(hostvars, host):
     facts as variables (INJECT_FACTS_AS_VARS).
     """
     return (host_var(hostvars, host, "ansible_facts") or {}).get("mapr_security")
+
+
+def cluster_inventory(trusts, hostvars, groups):
+    """``{group: {host: {mapr_cluster_name, mapr_ca_sha256}}}`` for every host of every cluster group.
+
+    Read from the inventory, never from what a node reported: a peer's export is checked against
+    these. With fact injection on (INJECT_FACTS_AS_VARS), a fact a node returned would shadow an
+    inventory variable of the same name here; this read is trustworthy only because no action of
+    the collection lets a node set a fact outside its own namespace (security_facts returns
+    ``mapr_security`` alone, and names anything else the node sent for the preflight gate).
+    """
+    found = {}
+    for group in trust_list.groups_in(trusts) if not trust_list.shape_problems(trusts) else []:
+        found[group] = dict((h, dict((name, host_var(hostvars, h, name)) for name in INVENTORY_VARS))
+                            for h in groups.get(group) or [])
+    return found

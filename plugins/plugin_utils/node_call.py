@@ -94,17 +94,33 @@ def refusal(host, module, secrets, why):
         % (host, module, " and ".join(secrets), why, ALLOW_VARIABLE))
 
 
+# Where keep_documented names what it dropped, for the caller to refuse or warn about by name.
+DROPPED = "dropped_variables"
+
+
 def keep_documented(result, namespace=None):
     """``result`` (a node module's reply, changed in place and returned) without what would set a
-    variable: of ``ansible_facts`` only ``namespace`` and Ansible's discovered interpreter stay."""
-    for key in VARIABLE_KEYS:
-        result.pop(key, None)
+    variable: of ``ansible_facts`` only ``namespace`` and Ansible's discovered interpreter stay.
+
+    The names of what was dropped go in ``result[DROPPED]`` (only when there are any): a node that
+    sends them is not to be believed, and the caller says so rather than dropping them silently.
+    """
+    dropped = [key for key in VARIABLE_KEYS if result.pop(key, None) is not None]
     facts = result.pop("ansible_facts", None)
     if isinstance(facts, dict):
-        kept = dict((key, value) for key, value in facts.items()
-                    if (namespace is not None and key == namespace) or key.startswith(DISCOVERED_PREFIXES))
+        kept = {}
+        for key, value in facts.items():
+            if (namespace is not None and key == namespace) or str(key).startswith(DISCOVERED_PREFIXES):
+                kept[key] = value
+            else:
+                dropped.append("ansible_facts.%s" % key)
         if kept:
             result["ansible_facts"] = kept
+    elif facts is not None:
+        dropped.append("ansible_facts")
+    result.pop(DROPPED, None)  # the node's own word on it counts for nothing
+    if dropped:
+        result[DROPPED] = sorted(str(key) for key in dropped)
     return result
 
 
@@ -175,6 +191,12 @@ class NodeModuleAction(ActionBase):
                                secret_reply=bool(dropped))
             for key in dropped:
                 reply.pop(key, None)
+            foreign = reply.pop(DROPPED, None)
+            if foreign:
+                result.setdefault("warnings", []).append(
+                    "%s: the node returned variables, which were dropped (a node must not set variables): %s. "
+                    "Look for an altered Python interpreter or module on the node"
+                    % (task_vars.get("inventory_hostname", "?") if task_vars else "?", ", ".join(foreign)))
             result = merge_hash(result, reply)
         finally:
             if not wrap_async:

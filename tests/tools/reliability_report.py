@@ -19,6 +19,8 @@ from reliability import ROOT, load
 
 PAGE = os.path.join(ROOT, "docs", "reliability.md")
 MIN_BAD_INPUTS = 60
+# The hostile-node suite's cases (tests/integration/test_hostile_node.py).
+MIN_HOSTILE = 8
 MIN_KILL_POINTS = 50
 # Each fuzz record is named "<codec>: <property>"; every codec that parses a file format must appear.
 PARSERS = ("clusters_conf", "ticket_file", "maprlogin_output", "krb5_profile", "properties", "truststore")
@@ -41,6 +43,7 @@ def render(records):
     for item in records:
         by_kind.setdefault(item["kind"], []).append(item)
     bad = sorted(by_kind.get("bad_input", []), key=lambda r: (r["where"], r["name"]))
+    hostile = sorted(by_kind.get("hostile", []), key=lambda r: r["name"])
     faults = sorted(by_kind.get("fault", []), key=lambda r: r["name"])
     scans = sorted(by_kind.get("secret_scan", []), key=lambda r: r["name"])
     races = sorted(by_kind.get("racing_owner", []), key=lambda r: r["name"])
@@ -59,6 +62,8 @@ def render(records):
         "| --- | --- |",
         "| bad inputs tried, each with a clear error and every file byte-identical | %d (%d left a file changed) |"
         % (len(bad), len([r for r in bad if not r["files_identical"]])),
+        "| hostile nodes tried, each refused by name with every file on every node byte-identical | %d (%d left a "
+        "file changed) |" % (len(hostile), len([r for r in hostile if not r["files_identical"]])),
         "| faults survived | %d |" % len(faults),
         "| secrets leaked | %d, in %d scans |" % (sum(r["leaks"] for r in scans), len(scans)),
         "| examples fuzzed | %d, over %d properties of %d parsers |"
@@ -77,6 +82,14 @@ def render(records):
     ]
     lines += ["| %s | %s | %s | %s |" % (r["where"], _cell(r["name"]), "yes" if r["files_identical"] else "**no**",
                                          _cell(r["message"])[:160]) for r in bad]
+    lines += ["", "## Hostile nodes", "",
+              "A node of a cluster was altered to report something its cluster's peers must not take (a line naming",
+              "another cluster, an insecure line, a foreign CA chain, a fact of its own); the run (the preflight gate,",
+              "or the user_trust planner on its own) refused it with this message, and every file on every node was",
+              "the same afterwards.", "",
+              "| what the node reported | files identical | message (start) |", "| --- | --- | --- |"]
+    lines += ["| %s | %s | %s |" % (_cell(r["name"]), "yes" if r["files_identical"] else "**no**",
+                                    _cell(r["message"])[:160]) for r in hostile]
     lines += ["", "## Faults survived", "", "| fault | what the files held afterwards |", "| --- | --- |"]
     lines += ["| %s | %s |" % (_cell(r["name"]), _cell(r["detail"])) for r in faults]
     lines += ["", "## Racing directory owner", "",
@@ -108,7 +121,9 @@ def shortfalls(records):
     found = []
     if kinds["bad_input"] < MIN_BAD_INPUTS:
         found.append("only %d bad inputs were tried (at least %d)" % (kinds["bad_input"], MIN_BAD_INPUTS))
-    changed = [r["name"] for r in records if r["kind"] == "bad_input" and not r["files_identical"]]
+    if kinds["hostile"] < MIN_HOSTILE:
+        found.append("only %d hostile nodes were tried (at least %d)" % (kinds["hostile"], MIN_HOSTILE))
+    changed = [r["name"] for r in records if r["kind"] in ("bad_input", "hostile") and not r["files_identical"]]
     if changed:
         found.append("bad inputs that left a file changed: %s" % ", ".join(changed))
     kills = [r for r in records if r["kind"] == "fault" and "SIGKILL" in r["name"]]

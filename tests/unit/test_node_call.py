@@ -20,13 +20,22 @@ def test_reply_keeps_only_the_module_namespace_and_ansibles_interpreter():
     kept = node_call.keep_documented(reply, "mapr_security")
     assert kept == dict(changed=False, files=[1],
                         ansible_facts=dict(mapr_security=dict(cluster_name="a"),
-                                           discovered_interpreter_python="/usr/bin/python3"))
+                                           discovered_interpreter_python="/usr/bin/python3"),
+                        # named, so that the caller refuses or warns by name rather than dropping silently
+                        dropped_variables=["add_group", "add_host", "ansible_facts.ansible_host",
+                                           "ansible_facts.mapr_truststore_password", "ansible_stats"])
 
 
 def test_reply_without_namespace_sets_no_fact():
     reply = dict(changed=True, ansible_facts=dict(mapr_security=dict(), become_pass="x"))
-    assert node_call.keep_documented(reply) == dict(changed=True)
-    assert node_call.keep_documented(dict(ansible_facts="not a dict", msg="m")) == dict(msg="m")
+    assert node_call.keep_documented(reply) == dict(
+        changed=True, dropped_variables=["ansible_facts.become_pass", "ansible_facts.mapr_security"])
+    # A node cannot clear the list by sending one of its own.
+    reply = dict(changed=True, dropped_variables=[], ansible_facts=dict(x=1))
+    assert node_call.keep_documented(reply)["dropped_variables"] == ["ansible_facts.x"]
+    assert "dropped_variables" not in node_call.keep_documented(dict(changed=True, dropped_variables=["y"]))
+    assert node_call.keep_documented(dict(ansible_facts="not a dict", msg="m")) == dict(
+        msg="m", dropped_variables=["ansible_facts"])
 
 
 def test_secrets_in_counts_set_values_only():

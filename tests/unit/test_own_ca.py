@@ -91,11 +91,34 @@ def test_a_chain_without_its_root_is_what_is_known(pki):
     assert _digests(own_ca(_keystore(pki["leaf"], pki["inter"]), [])) == [pki["inter"].sha256]
 
 
-def test_a_self_signed_server_certificate_exports_itself(pki):
-    selfie = Issued("node1.a.example", ca=False)
+def test_a_self_signed_server_certificate_exports_itself_when_it_is_a_ca(pki):
+    selfie = Issued("node1.a.example", ca=True)
     trusted = _trusted(("peer", pki["peer"]), ("handmade", pki["handmade"]), ("root", pki["root"]))
     found = own_ca(_keystore(selfie, pki["root"]), trusted)
     assert _digests(found) == [selfie.sha256]
+
+
+def test_a_self_signed_server_certificate_that_is_no_ca_is_refused(pki):
+    selfie = Issued("node1.a.example", ca=False)
+    with pytest.raises(CrossclusterError) as err:
+        own_ca(_keystore(selfie), [])
+    assert "CN=node1.a.example (sha256 %s), which is no CA certificate" % selfie.sha256[:16] in str(err.value)
+    assert "basicConstraints lacks CA:true" in str(err.value) and "Fix:" in str(err.value)
+
+
+def test_an_issuer_that_is_no_ca_is_refused_never_left_out(pki):
+    # Signed by a certificate that may not issue others: a hole in the chain, not a shorter chain.
+    fake = Issued("Not A CA", ca=False)
+    leaf = Issued("*.a.example", issuer=fake, ca=False)
+    with pytest.raises(CrossclusterError) as err:
+        own_ca(_keystore(leaf, fake), [])
+    assert "CN=Not A CA" in str(err.value) and "no CA certificate" in str(err.value)
+
+
+def test_an_export_alias_naming_a_certificate_that_is_no_ca_is_refused(pki):
+    with pytest.raises(CrossclusterError) as err:
+        own_ca(_keystore(pki["leaf"]), _trusted(("server", pki["leaf"])), ["server"])
+    assert str(err.value).startswith("user_trust_export_aliases holds CN=*.a.example")
 
 
 def test_trust_is_never_passed_on(pki):

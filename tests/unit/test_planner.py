@@ -4,8 +4,9 @@ import datetime
 
 import pytest
 
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import _planner as planner
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._planner import server_trust_plan, user_trust_plan
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._planner import server_trust_plan
 
 SHA = {letter: letter * 64 for letter in "abcdef"}
 LINES = {"a": "a.ex secure=true na1:7222", "b": "b.ex secure=true nb1:7222 nb2:7222", "c": "c.ex secure=true nc1:7222"}
@@ -33,6 +34,17 @@ def _world(**overrides):
 
 
 PAIR = [{"clusters": ["cluster_a", "cluster_b"], "type": "all"}]
+
+
+def _inventory(groups, pins=None):
+    """What the inventory says: cluster_<x> is x.ex, on every host; ``pins`` by group."""
+    return dict((group, dict((h, dict(mapr_cluster_name="%s.ex" % group[-1],
+                                      mapr_ca_sha256=(pins or {}).get(group))) for h in hosts))
+                for group, hosts in groups.items() if group.startswith("cluster_"))
+
+
+def user_trust_plan(trusts, groups, facts, inventory=None):
+    return planner.user_trust_plan(trusts, groups, facts, _inventory(groups) if inventory is None else inventory)
 
 
 def test_each_node_gets_every_peers_line_and_own_chain_under_the_alias_rule():
@@ -106,7 +118,7 @@ def test_a_peer_without_any_node_left_is_skipped():
 def test_a_peer_whose_chain_is_unknown_is_an_error_naming_it():
     broken = _facts("b")
     broken["own_ca"] = {"certificates": [], "error": "ssl_keystore.pem: does not exist"}
-    with pytest.raises(CrossclusterError, match="cluster_b cannot hand its CA to its peers: ssl_keystore.pem"):
+    with pytest.raises(CrossclusterError, match="cluster_b: b1 cannot hand its CA to its peers: ssl_keystore.pem"):
         user_trust_plan(PAIR, GROUPS, _world(b1=broken))
 
 
@@ -361,3 +373,116 @@ def test_a_failed_generation_is_named_with_its_reason_and_a_bad_line_without_its
     assert failed.startswith("b1: could not generate") and failed.endswith("no such user xcsusr")
     bad = generated_ticket_problem("b1", {"ticket": "b.ex not!base64" + BLOB}, "b.ex")
     assert bad.startswith("b1: maprlogin generateticket made a ticket that cannot be used") and BLOB not in bad
+
+
+# --- what a peer's nodes report is their word only: checked against the inventory and each other -------------
+
+def _refusal(trusts, groups, facts, inventory=None):
+    with pytest.raises(CrossclusterError) as err:
+        user_trust_plan(trusts, groups, facts, inventory)
+    text = str(err.value)
+    assert text.startswith("user trust refuses what a cluster would hand its peers (nothing was changed): ")
+    return text
+
+
+def test_the_exported_line_is_rebuilt_from_its_parse_not_copied():
+    b = _facts("b")
+    b["conf_line"] = "b.ex   secure=true\tnb1:7222 nb2:7222  "
+    plan = user_trust_plan(PAIR, GROUPS, _world(b1=b))
+    assert plan["a1"]["conf_lines"] == ["b.ex secure=true nb1:7222 nb2:7222"]
+
+
+def test_a_line_naming_another_cluster_is_refused_whatever_the_node_says_its_name_is():
+    # The node's own parse (cluster_name) says b.ex; the line it hands on names c.ex.
+    b = _facts("b")
+    b["conf_line"] = "c.ex secure=false evil:7222"
+    text = _refusal(PAIR, GROUPS, _world(b1=b))
+    assert "b1 (cluster_b): the first line of mapr-clusters.conf names c.ex, but mapr_cluster_name is b.ex" in text
+    assert "b1 (cluster_b): the first line of mapr-clusters.conf lacks secure=true" in text
+
+
+def test_a_line_that_does_not_parse_is_refused():
+    b = _facts("b")
+    b["conf_line"] = "b.ex secure=maybe nb1:7222"
+    assert "b1 (cluster_b): the first line of mapr-clusters.conf it reported does not parse" in _refusal(
+        PAIR, GROUPS, _world(b1=b))
+
+
+def test_every_node_must_report_the_same_line_by_meaning():
+    a2 = _facts("a")
+    a2["conf_line"] = "a.ex secure=true evil:7222"
+    text = _refusal(PAIR, GROUPS, _world(a2=a2))
+    assert "cluster_a: its nodes report different mapr-clusters.conf lines for the cluster" in text
+    assert "a.ex secure=true na1:7222 on a1; a.ex secure=true evil:7222 on a2" in text
+    a2["conf_line"] = "a.ex  secure=true na1:7222"  # the same line, written differently
+    assert user_trust_plan(PAIR, GROUPS, _world(a2=a2))["b1"]["conf_lines"] == [LINES["a"]]
+
+
+def test_the_same_chain_rule_is_the_planners_own():
+    text = _refusal(PAIR, GROUPS, _world(a2=_facts("a", chain="e")))
+    assert "cluster_a: its nodes' server certificates are issued by different CAs (a1; a2)" in text
+
+
+def test_the_checks_of_every_cluster_come_in_one_error_before_any_plan():
+    b = _facts("b")
+    b["conf_line"] = "b.ex secure=false nb1:7222"
+    text = _refusal(PAIR, GROUPS, _world(a2=_facts("a", chain="e"), b1=b))
+    assert "cluster_a: its nodes' server" in text and "b1 (cluster_b): the first line" in text
+
+
+def test_a_cluster_without_mapr_cluster_name_in_the_inventory_is_refused():
+    inventory = _inventory(GROUPS)
+    for host in inventory["cluster_b"].values():
+        host["mapr_cluster_name"] = None
+    assert "cluster_b: variable mapr_cluster_name is not defined" in _refusal(PAIR, GROUPS, _world(), inventory)
+
+
+def test_a_name_that_differs_between_the_hosts_of_a_group_is_refused():
+    inventory = _inventory(GROUPS)
+    inventory["cluster_a"]["a2"]["mapr_cluster_name"] = "evil.ex"
+    text = _refusal(PAIR, GROUPS, _world(), inventory)
+    assert "cluster_a: mapr_cluster_name differs between its hosts (a.ex on a1; evil.ex on a2)" in text
+
+
+def test_a_pinned_ca_is_matched_case_and_colons_ignored():
+    pin = ":".join(SHA["b"][i:i + 2] for i in range(0, 64, 2)).upper()
+    inventory = _inventory(GROUPS, pins={"cluster_b": pin, "cluster_a": [SHA["a"], SHA["e"]]})
+    plan = user_trust_plan(PAIR, GROUPS, _world(), inventory)
+    assert [c["sha256"] for c in plan["a1"]["certificates"]] == [SHA["b"]]
+
+
+def test_a_chain_other_than_the_pinned_one_is_refused_even_from_a_cluster_of_one_node():
+    inventory = _inventory(GROUPS, pins={"cluster_b": SHA["b"]})
+    text = _refusal(PAIR, GROUPS, _world(b1=_facts("b", chain="bf")), inventory)
+    assert ("b1 (cluster_b): its CA chain is not the one mapr_ca_sha256 pins (sha256 %s not pinned)"
+            % SHA["f"][:16]) in text
+
+
+def test_a_pin_that_is_no_fingerprint_is_refused():
+    inventory = _inventory(GROUPS, pins={"cluster_b": ["b" * 63, 42]})
+    text = _refusal(PAIR, GROUPS, _world(), inventory)
+    assert "cluster_b: mapr_ca_sha256 holds '%s', which is no SHA-256 fingerprint" % ("b" * 63) in text
+    assert "cluster_b: mapr_ca_sha256 holds 42, which is no SHA-256 fingerprint" in text
+
+
+def test_a_node_that_set_variables_of_its_own_is_not_believed():
+    b = _facts("b")
+    b["foreign_facts"] = ["mapr_cluster_name"]
+    assert "b1 (cluster_b): the node returned variables besides mapr_security (mapr_cluster_name)" in _refusal(
+        PAIR, GROUPS, _world(b1=b))
+
+
+def test_only_clusters_that_hand_something_over_are_checked():
+    # cluster_c is in a server-only trust: it exports no line or CA, so its line is not looked at.
+    trusts = PAIR + [{"clusters": ["cluster_c", "cluster_a"], "type": "server"}]
+    c = _facts("c")
+    c["conf_line"] = "elsewhere.ex secure=false x:1"
+    assert user_trust_plan(trusts, GROUPS, _world(c1=c))["c1"]["conf_lines"] == []
+
+
+def test_a_revoke_removes_the_peers_line_by_its_inventory_name_not_by_what_its_node_says():
+    revoke = [{"clusters": ["cluster_a", "cluster_b"], "type": "user", "state": "absent"}]
+    b = _facts("b")
+    b["cluster_name"] = "c.ex"  # b1 claims to be cluster c: a1 must not drop c's line for it
+    plan = user_trust_plan(revoke, GROUPS, _world(a1=_facts("a", held_lines=[LINES["b"], LINES["c"]]), b1=b))
+    assert plan["a1"]["conf_remove"] == ["b.ex"]

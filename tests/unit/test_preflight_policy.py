@@ -59,7 +59,14 @@ def _facts(name, cldb=False, ca=CA_A, **over):
     return facts
 
 
+def _line(facts):
+    return "%s secure=%s %s" % (facts["cluster_name"], "true" if facts["secure"] else "false",
+                                " ".join(facts["cldb_hosts"]))
+
+
 def _result(facts):
+    # The first conf line as the node reported it, unless a test gave one: preflight parses it itself.
+    facts = dict(facts, conf_line=facts.get("conf_line") or _line(facts))
     return {"changed": False, "ansible_facts": {"mapr_security": facts}}
 
 
@@ -75,6 +82,7 @@ class World:
         self.probes = []
         self.undefined = set()
         self.cluster_names = {}
+        self.ca_pins = {}
         self.left_out = []
         self.check_owners = True
         self.warn_days = 30
@@ -88,7 +96,7 @@ class World:
             self.trusts, self.groups, node_results, self.probes,
             lambda host, name: (host, name) not in self.undefined, REQUIRED,
             cluster_names=self.cluster_names, warn_days=self.warn_days, now=NOW, left_out=self.left_out,
-            check_owners=self.check_owners)
+            check_owners=self.check_owners, ca_pins=self.ca_pins)
 
 
 def _only(report):
@@ -96,8 +104,21 @@ def _only(report):
     return report["problems"][0]
 
 
-def test_a_clean_pair_has_no_problem_and_no_warning():
-    assert World().report() == {"problems": [], "warnings": [], "notes": []}
+ONE_NODE = ("cluster_b: its mapr-clusters.conf line and CA chain rest on one node's word (b1): no other node of "
+            "the cluster reported its facts to compare them with; set mapr_ca_sha256 to pin the CA")
+
+
+def _doubts(report):
+    """The warnings, but that a cluster with one node reporting (cluster_b here, always) rests on its word."""
+    return [text for text in report["warnings"] if "on one node's word" not in text]
+
+
+def _quiet(report):
+    return dict(report, warnings=_doubts(report))
+
+
+def test_a_clean_pair_has_no_problem_and_no_warning_but_the_one_node_cluster():
+    assert World().report() == {"problems": [], "warnings": [ONE_NODE], "notes": []}
 
 
 def test_a_pkcs12_store_read_without_its_password_is_no_problem():
@@ -254,7 +275,7 @@ def test_each_problem_is_one_message_naming_where_what_and_the_fix(change, words
     text = _only(report)
     for word in words:
         assert word in text
-    assert report["warnings"] == []
+    assert _doubts(report) == []
 
 
 def test_all_problems_come_at_once_each_once():
@@ -324,14 +345,14 @@ def test_a_ca_expiring_soon_is_a_warning_only_and_later_is_nothing():
     _ca_dates("2025-01-01", "2026-06-11")(world)
     report = world.report()
     assert report["problems"] == []
-    [warning] = report["warnings"]
+    [warning] = _doubts(report)
     assert "cluster_b's CA CN=CA b (valid 2025-01-01 to 2026-06-11) expires in 10 days" in warning
     assert "Fix: renew" in warning
     world.warn_days = 10
-    assert world.report() == {"problems": [], "warnings": [], "notes": []}
+    assert _quiet(world.report()) == {"problems": [], "warnings": [], "notes": []}
     _ca_dates("2025-01-01", "2026-07-02")(world)
     world.warn_days = 30
-    assert world.report() == {"problems": [], "warnings": [], "notes": []}
+    assert _quiet(world.report()) == {"problems": [], "warnings": [], "notes": []}
 
 
 def test_every_certificate_of_the_exported_chain_is_checked():
@@ -340,7 +361,7 @@ def test_every_certificate_of_the_exported_chain_is_checked():
                                                                                               "2026-01-01")]
     report = world.report()
     assert "CN=CA r (valid 2020-01-01 to 2026-01-01) has expired" in _only(report)
-    assert "CN=CA i" in report["warnings"][0] and "expires in 4 days" in report["warnings"][0]
+    assert "CN=CA i" in _doubts(report)[0] and "expires in 4 days" in _doubts(report)[0]
 
 
 def test_a_collision_needs_the_same_alias_with_another_digest():
@@ -437,7 +458,7 @@ def test_left_out_hosts_are_warnings_and_the_rest_goes_on():
     world.left_out = ["a2"]
     report = world.report()
     assert report["problems"] == []
-    assert report["warnings"] == ["a2 is left out: it cannot be reached (preflight_skip_unreachable)"]
+    assert _doubts(report) == ["a2 is left out: it cannot be reached (preflight_skip_unreachable)"]
 
 
 def test_a_group_whose_nodes_are_all_left_out_is_a_problem():
@@ -446,7 +467,7 @@ def test_a_group_whose_nodes_are_all_left_out_is_a_problem():
     report = world.report()
     text = _only(report)
     assert text.startswith("cluster_b: none of its nodes is left in the play") and "Fix: bring" in text
-    assert report["warnings"] == ["b1 is left out: it cannot be reached (preflight_skip_unreachable)"]
+    assert _doubts(report) == ["b1 is left out: it cannot be reached (preflight_skip_unreachable)"]
 
 
 # --- crosscluster_trusts itself ----------------------------------------------------------------------------
@@ -498,7 +519,7 @@ def test_every_malformed_entry_is_named_and_the_report_stops_there():
         "crosscluster_trusts[1]", "crosscluster_trusts[2]", "crosscluster_trusts[3]"]
     world = World(trusts)
     world.left_out = ["a2"]
-    assert world.report() == {"problems": problems, "notes": [],
+    assert _quiet(world.report()) == {"problems": problems, "notes": [],
                               "warnings": ["a2 is left out: it cannot be reached (preflight_skip_unreachable)"]}
 
 
@@ -620,7 +641,7 @@ def _moved_report(groups, node_results, probes=()):
 
 def test_moved_a_clean_pair_has_no_problem():
     groups, results = _moved_world([("a1", _facts("a.ex", cldb=True))], [("b1", _facts("b.ex", cldb=True, ca=CA_B))])
-    assert _moved_report(groups, results) == {"problems": [], "warnings": [], "notes": []}
+    assert _quiet(_moved_report(groups, results)) == {"problems": [], "warnings": [], "notes": []}
 
 
 def test_moved_every_problem_is_named_once():
@@ -648,7 +669,7 @@ def test_moved_one_reachable_cldb_is_enough_and_fips_on_both_sides_is_consistent
     probes = [("a1", _probes(("b.ex", "n1", 7443, False), ("b.ex", "n2", 7443, True)))]
     groups, results = _moved_world([("a1", _facts("a.ex", cldb=True, fips=True))],
                                    [("b1", _facts("b.ex", cldb=True, ca=CA_B, fips=True))])
-    assert _moved_report(groups, results, probes) == {"problems": [], "warnings": [], "notes": []}
+    assert _quiet(_moved_report(groups, results, probes)) == {"problems": [], "warnings": [], "notes": []}
 
 
 # --- revoked pairs and meshes ----------------------------------------------------------------------------
@@ -661,7 +682,7 @@ def test_a_revoked_pair_needs_readable_files_but_not_the_peers_ca_nor_agreement(
     # the peer's CA is no longer exported and the pair need not agree on anything
     world.facts["b1"]["own_ca"] = {"certificates": [], "error": "no chain"}
     world.facts["b1"]["fips"] = True
-    assert world.report() == {"problems": [], "warnings": [], "notes": []}
+    assert _quiet(world.report()) == {"problems": [], "warnings": [], "notes": []}
     # but what the revoke must edit has to be readable, and server trust still needs its CLDB group
     world.facts["a2"]["truststores"]["ssl_truststore"] = _store(error="wrong password")
     del world.groups["cluster_b_cldb"]
@@ -672,7 +693,7 @@ def test_a_revoked_pair_needs_readable_files_but_not_the_peers_ca_nor_agreement(
 
 def test_a_mesh_is_checked_pair_by_pair():
     world = World([{"mesh": ["cluster_a", "cluster_b"], "type": "all"}])
-    assert world.report() == {"problems": [], "warnings": [], "notes": []}
+    assert _quiet(world.report()) == {"problems": [], "warnings": [], "notes": []}
     world.facts["b1"]["fips"] = True
     assert "cluster_a and cluster_b differ in FIPS mode" in _only(world.report())
 
@@ -688,7 +709,7 @@ def test_a_node_without_a_password_of_its_own_is_named_once_and_sources_are_note
     clean = World()
     for host in ("a1", "a2"):
         clean.facts[host]["truststore_password_source"] = "/opt/mapr/conf/store-passwords.txt"
-    assert clean.report() == {"problems": [], "warnings": [], "notes": [
+    assert _quiet(clean.report()) == {"problems": [], "warnings": [], "notes": [
         "cluster_a: the truststore password was read on the node from /opt/mapr/conf/store-passwords.txt (a1, a2)"]}
 
 
@@ -749,3 +770,72 @@ def test_check_user_problems_come_through_the_report():
                                 value=lambda host, name: values.get((host, name)), login_vars=LOGIN)["problems"]
     assert [p.split(";")[0] for p in problems] == [
         "cluster_a: the check user mapr (mapr_check_user) is the cluster owner (mapr_cluster_owner)"]
+
+
+# --- what a cluster hands its peers rests on its nodes' word: checked against the inventory up front ----------
+
+def test_the_gate_parses_the_line_itself_and_does_not_take_the_nodes_own_parse():
+    world = World()
+    world.cluster_names = {"a1": "a.ex", "a2": "a.ex", "b1": "b.ex"}
+    world.facts["a2"]["conf_line"] = "c.example secure=false evil:7222"  # cluster_name and secure still say a.ex, true
+    problems = world.report()["problems"]
+    assert ("a2 (cluster_a): the first line of mapr-clusters.conf lacks secure=true; cross-cluster security needs "
+            "secure clusters. Fix: secure the cluster first (configure.sh -secure)") in problems
+    assert ("a2 (cluster_a): the first line of mapr-clusters.conf names c.example, but mapr_cluster_name is a.ex. "
+            "Fix: correct mapr_cluster_name, or the node's group") in problems
+    assert len(problems) == 2, problems
+
+
+def test_the_gate_names_nodes_that_report_different_lines_of_their_own_cluster():
+    world = World()
+    world.facts["a2"]["conf_line"] = "a.ex secure=true evil:7222"
+    assert _only(world.report()) == (
+        "cluster_a: its nodes report different mapr-clusters.conf lines for the cluster (a.ex secure=true na:7222 "
+        "on a1; a.ex secure=true evil:7222 on a2). Fix: give every node the same first line (the one on the first "
+        "CLDB node)")
+
+
+def test_the_gate_checks_every_node_against_the_pinned_ca_and_names_the_one_that_differs():
+    world = World()
+    world.ca_pins = {"a1": CA_A["sha256"].upper(), "a2": CA_A["sha256"].upper()}
+    world.facts["a2"]["own_ca"] = {"certificates": [CA_B], "error": None}
+    problems = world.report()["problems"]
+    assert ("a2 (cluster_a): its CA chain is not the one mapr_ca_sha256 pins (sha256 %s not pinned). Fix: if the "
+            "cluster's CA was renewed, add the new fingerprint to mapr_ca_sha256; otherwise this node's "
+            "ssl_keystore.pem is not the cluster's: restore it from the first CLDB node" % CA_B["sha256"][:16]
+            ) in problems
+
+
+def test_a_pin_holds_a_cluster_of_one_node_to_its_ca_and_the_warning_says_only_the_line_rests_on_its_word():
+    world = World()
+    world.ca_pins = {"b1": [CA_B["sha256"]]}
+    report = world.report()
+    assert report["problems"] == []
+    assert report["warnings"] == ["cluster_b: its mapr-clusters.conf line rests on one node's word (b1): no other "
+                                  "node of the cluster reported its facts to compare it with"]
+    world.facts["b1"]["own_ca"] = {"certificates": [CA_A], "error": None}
+    assert _only(world.report()).startswith("b1 (cluster_b): its CA chain is not the one mapr_ca_sha256 pins")
+
+
+def test_a_cluster_whose_other_nodes_are_left_out_rests_on_one_nodes_word():
+    world = World()
+    world.left_out = ["a2"]
+    report = world.report()
+    assert report["problems"] == []
+    assert "cluster_a: its mapr-clusters.conf line and CA chain rest on one node's word (a1)" in report["warnings"][1]
+
+
+def test_a_pin_that_is_no_fingerprint_stops_the_run():
+    world = World()
+    world.ca_pins = {"b1": "sha256:abc"}
+    assert _only(world.report()).startswith("cluster_b: mapr_ca_sha256 holds 'sha256:abc', which is no SHA-256 "
+                                            "fingerprint. Fix: give 64 hex digits")
+
+
+def test_a_node_that_set_variables_of_its_own_stops_the_run():
+    world = World()
+    world.facts["a2"]["foreign_facts"] = ["mapr_cluster_name"]
+    assert _only(world.report()) == (
+        "a2 (cluster_a): the node returned variables besides mapr_security (mapr_cluster_name), which were dropped: "
+        "a node must not set variables. Fix: look for an altered Python interpreter (ansible_python_interpreter) or "
+        "module on the node, then run again")

@@ -81,6 +81,9 @@ def _mesh_world():
 
 def build(trusts, nodes, **kwargs):
     kwargs.setdefault("now", NOW)
+    # What the inventory says: cluster_<x> is x.ex.
+    kwargs.setdefault("inventory", dict((g, dict((h, {"mapr_cluster_name": "%s.ex" % g[-1]}) for h in hosts))
+                                        for g, hosts in GROUPS.items()))
     return report.build(trusts, GROUPS, nodes, **kwargs)
 
 

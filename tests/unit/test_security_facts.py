@@ -111,13 +111,14 @@ def test_properties_reject_a_line_without_equals():
 # --- what the node reads for preflight: keystore certificates, server ticket, users, store bytes ---------
 
 def _pem_pair(common_name):
-    """(key PEM, certificate PEM) of a self-signed certificate."""
+    """(key PEM, certificate PEM) of a self-signed CA certificate (a cluster may hand only a CA to a peer)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(key, hashes.SHA256()))
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption()).decode("ascii")
     return key_pem, cert.public_bytes(serialization.Encoding.PEM).decode("ascii"), cert
@@ -501,3 +502,21 @@ def test_the_action_passes_a_node_failure_on_without_store_bytes(pems):
             "store_data": _encoded(_stores(pems))}
     result = _Action({"truststore_password": PASSWORD}, node).gather()
     assert result == {"failed": True, "msg": "/opt/mapr/conf/mapr-clusters.conf: does not exist"}
+
+
+def test_a_node_sets_no_variable_but_its_own_namespace_and_what_else_it_sent_is_named(pems):
+    # An altered interpreter or module on the node adds facts of its own: with fact injection on,
+    # mapr_cluster_name would shadow the inventory's, which every export is checked against.
+    node = _node_result(pems, _stores(pems))
+    node["ansible_facts"].update(mapr_cluster_name="evil.example", ansible_python_interpreter="/tmp/x")
+    node["ansible_facts"]["mapr_security"]["foreign_facts"] = []  # the node's word on it counts for nothing
+    result = _Action({"truststore_password": PASSWORD}, node).gather()
+    assert list(result["ansible_facts"]) == ["mapr_security"]
+    assert result["ansible_facts"]["mapr_security"]["foreign_facts"] == ["ansible_python_interpreter",
+                                                                        "mapr_cluster_name"]
+
+
+def test_a_failed_node_sets_no_variable_either(pems):
+    node = {"failed": True, "msg": "boom", "ansible_facts": {"mapr_cluster_name": "evil.example"}}
+    result = _Action({"truststore_password": PASSWORD}, node).gather()
+    assert result == {"failed": True, "msg": "boom", "dropped_variables": ["ansible_facts.mapr_cluster_name"]}

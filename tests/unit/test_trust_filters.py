@@ -100,17 +100,18 @@ def test_user_trust_plan_reads_the_facts_of_hosts_in_play_only():
     own = {"certificates": [{"sha256": SHA_B, "pem": "PEM-B"}], "error": None}
     facts = {"cluster_name": "b.ex", "conf_line": "b.ex secure=true nb1:7222", "own_ca": own,
              "conf_lines": ["b.ex secure=true nb1:7222"], "truststores": {}}
-    hostvars = {"a1": _host_with(dict(facts, cluster_name="a.ex", conf_line="a.ex secure=true na1:7222",
-                                     conf_lines=["a.ex secure=true na1:7222"])),
-                "b1": _host_with(facts), "b2": {}}
+    hostvars = {"a1": dict(_host_with(dict(facts, cluster_name="a.ex", conf_line="a.ex secure=true na1:7222",
+                                          conf_lines=["a.ex secure=true na1:7222"])), mapr_cluster_name="a.ex"),
+                "b1": dict(_host_with(facts), mapr_cluster_name="b.ex"), "b2": {"mapr_cluster_name": "b.ex"}}
     groups = {"cluster_a": ["a1"], "cluster_b": ["b1", "b2"]}
     plan = user_trust_plan([{"clusters": ["cluster_a", "cluster_b"], "type": "user"}], hostvars, groups,
                            ["a1", "b1", "b2"])
     assert sorted(plan) == ["a1", "b1"]
     assert plan["a1"]["conf_lines"] == ["b.ex secure=true nb1:7222"]
     assert plan["a1"]["certificates"] == [{"alias": "b.ex-f7ff1c3db0f3", "pem": "PEM-B", "sha256": SHA_B}]
-    with pytest.raises(AnsibleFilterError, match="cluster_b cannot hand its CA"):
-        hostvars["b1"] = _host_with(dict(facts, own_ca={"certificates": [], "error": "no chain"}))
+    with pytest.raises(AnsibleFilterError, match="cluster_b: b1 cannot hand its CA"):
+        hostvars["b1"] = dict(_host_with(dict(facts, own_ca={"certificates": [], "error": "no chain"})),
+                              mapr_cluster_name="b.ex")
         user_trust_plan([{"clusters": ["cluster_a", "cluster_b"], "type": "user"}], hostvars, groups, ["a1", "b1"])
 
 
@@ -177,6 +178,7 @@ def test_summary_names_the_nodes_not_done():
 def _gathered(name, cldb=False):
     facts = {"cluster_name": name, "secure": True, "fips": False, "owner": "mapr", "is_cldb": cldb,
              "mapr_home": "/opt/mapr", "cldb_hosts": ["n1:7222"], "cldb_https_port": 7443,
+             "conf_line": "%s secure=true n1:7222" % name,
              "stores": {"ssl_truststore": {"exists": True, "format": "jks"}},
              "truststores": {"ssl_truststore": {"exists": True, "store_type": "jks", "entries": [], "error": None}},
              "maprlogin": "/opt/mapr/bin/maprlogin", "users": {},
@@ -254,7 +256,10 @@ def test_preflight_report_filter_leaves_out_only_unreachable_hosts_not_in_play()
     hostvars["a5"]["__preflight_gathered"] = {"failed": True, "msg": "boom"}
     play.remove("a5")  # out of the play, but failed rather than unreachable: not "left out"
     report = preflight_report(PAIR, hostvars, groups, play, REQUIRED)
-    assert report["warnings"] == ["b2 is left out: it cannot be reached (preflight_skip_unreachable)"]
+    assert report["warnings"] == [
+        "b2 is left out: it cannot be reached (preflight_skip_unreachable)",
+        "cluster_b: its mapr-clusters.conf line and CA chain rest on one node's word (b1): no other node of the "
+        "cluster reported its facts to compare them with; set mapr_ca_sha256 to pin the CA"]
     [text] = report["problems"]
     assert text.startswith("b3 (cluster_b): cannot be reached (timed out)")
 
