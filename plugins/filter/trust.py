@@ -195,6 +195,15 @@ def preflight_report(trusts, hostvars, groups, play_hosts, required_vars, cldb_s
         login_vars=login_vars, ca_pins=ca_pins)
 
 
+def check_user_problems(trusts, hostvars, groups, login_vars):
+    """Why the checks cannot log in to a peer as its check user: the preflight gate's rule
+    (module_utils/_preflight.py login_problems), for verify.yml, which runs no gate."""
+    if trust_list.shape_problems(trusts):
+        return []
+    return preflight.login_problems(trusts, groups, lambda host, name: host_var(hostvars, host, name),
+                                    tuple(login_vars))
+
+
 def kerberos_peers(peers, hostvars, groups, play_hosts):
     """The peers that have a Kerberos realm, with what a client needs to reach it.
 
@@ -356,6 +365,7 @@ class FilterModule:
             "verify_targets": verify_targets,
             "cldb_targets": cldb_targets,
             "preflight_report": preflight_report,
+            "check_user_problems": check_user_problems,
             "kerberos_peers": kerberos_peers,
             "kerberos_topology": kerberos_topology,
             "krbtgt_principals": krbtgt_principals,

@@ -45,8 +45,7 @@ def _stopped_before_any_write(result, before, after):
     return failed
 
 
-def test_a_misspelt_crosscluster_user_stops_the_run_with_every_file_unchanged(lab_ssh, tmp_path):
-    lab = lab_ssh
+def _misspelt_inventory(lab, tmp_path):
     with open(lab.inventory_path) as handle:
         inventory = yaml.safe_load(handle)
     cluster_b = inventory["all"]["children"]["mapr_clusters"]["children"]["cluster_b"]["vars"]
@@ -54,18 +53,57 @@ def test_a_misspelt_crosscluster_user_stops_the_run_with_every_file_unchanged(la
     path = tmp_path / "inventory.yml"
     path.write_text(yaml.safe_dump(inventory))
     os.chmod(path, 0o600)
-    before = conf_state(lab)
-    # Preflight's look-up of the user on the nodes is off (preflight_check_users: false, as where the
-    # nodes' directory cannot be listed), so B's CLDB is the first to see the misspelling.
-    result = run_playbook(PLAYBOOK, inventory=str(path), connection=None,
-                          extra_vars={"crosscluster_trusts": ALL, "preflight_check_users": False})
-    failed = _stopped_before_any_write(result, before, conf_state(lab))
+    return str(path)
+
+
+def _misspelt_user_named(lab, result):
+    failed = [r for r in result.results if r["status"] in ("failed", "unreachable")]
     generator = lab.cluster("b").cldb_hosts[0]
     assert [r["host"] for r in failed] == [generator], result.describe()
     message = failed[0]["result"]["msg"]
     assert message.startswith("%s: could not generate its cluster's crosscluster ticket" % generator), message
     assert "xcsusr" in message and "no file was changed" in message, message
+    return message
+
+
+def test_a_misspelt_crosscluster_user_stops_the_run_with_every_file_unchanged(lab_ssh, tmp_path):
+    lab = lab_ssh
+    path = _misspelt_inventory(lab, tmp_path)
+    before = conf_state(lab)
+    # Preflight's look-up of the user on the nodes is off (preflight_check_users: false, as where the
+    # nodes' directory cannot be listed), so B's CLDB is the first to see the misspelling.
+    result = run_playbook(PLAYBOOK, inventory=path, connection=None,
+                          extra_vars={"crosscluster_trusts": ALL, "preflight_check_users": False})
+    _stopped_before_any_write(result, before, conf_state(lab))
+    message = _misspelt_user_named(lab, result)
     record("bad_input", "misspelt cross-cluster user", where="role", message=message[:200], files_identical=True)
+
+
+# A provisioning play of one's own (docs/examples/provisioning.yml without its own tasks): the roles
+# share one play, so nothing but any_errors_fatal keeps A's nodes from writing after B's CLDB fails.
+SINGLE_PLAY = """---
+- name: Cross-cluster trust from a play of one's own
+  hosts: mapr_clusters
+  gather_facts: false
+  tasks:
+    - name: Set up every trust in crosscluster_trusts
+      ansible.builtin.include_role:
+        name: datafabric.crosscluster.all_trust
+"""
+
+
+def test_the_all_trust_role_in_one_play_stops_on_a_misspelt_user_with_every_file_unchanged(lab_ssh, tmp_path):
+    lab = lab_ssh
+    path = _misspelt_inventory(lab, tmp_path)
+    playbook = tmp_path / "provision.yml"
+    playbook.write_text(SINGLE_PLAY)
+    before = conf_state(lab)
+    result = run_playbook(str(playbook), inventory=path, connection=None,
+                          extra_vars={"crosscluster_trusts": ALL, "preflight_check_users": False})
+    _stopped_before_any_write(result, before, conf_state(lab))
+    message = _misspelt_user_named(lab, result)
+    record("bad_input", "misspelt cross-cluster user (all_trust role)", where="role", message=message[:200],
+           files_identical=True)
 
 
 def test_a_ticket_for_another_cluster_is_refused_with_every_file_unchanged(lab_ssh):

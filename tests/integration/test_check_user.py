@@ -14,13 +14,15 @@ import pytest
 import yaml
 from ansible_run import run_playbook
 from lab.labkit import ssh_mode_unavailable
-from labplay import PLAYBOOK, VERIFY
+from labplay import PLAYBOOK, VERIFY, conf_state
 
 pytest_plugins = ["lab.fixtures"]
 
 pytestmark = pytest.mark.skipif(ssh_mode_unavailable() is not None, reason=str(ssh_mode_unavailable()))
 
 USER = [{"clusters": ["cluster_a", "cluster_b"], "type": "user"}]
+CHECK_USER_TASK = "datafabric.crosscluster.verify : Stop before any check if a peer cluster has no check user to " \
+    "log in as"
 LOGIN_TASK = "datafabric.crosscluster.verify : Log in to the peer cluster as a user would (a revoked peer must refuse)"
 
 
@@ -61,3 +63,28 @@ def test_the_checks_log_in_as_the_check_user_without_any_owner_password(lab_ssh,
     failed = [r["result"] for r in checked.results if r["task"] == LOGIN_TASK and r["host"] == "a1"][0]
     assert "checkuser" in str(failed), failed
     assert "not-the-password" not in checked.output
+
+
+def test_verify_without_a_check_user_stops_first_naming_the_group_and_the_fix(lab_ssh, tmp_path):
+    """verify.yml runs no preflight gate; a cluster with no check user is named before any check,
+    not met as an undefined variable in the middle of the logins."""
+    lab = lab_ssh
+    inventory = _inventory(lab, tmp_path / "nocheck.yml")
+    with open(inventory) as handle:
+        data = yaml.safe_load(handle)
+    del data["all"]["children"]["mapr_clusters"]["children"]["cluster_b"]["vars"]["mapr_check_user"]
+    with open(inventory, "w") as handle:
+        yaml.safe_dump(data, handle)
+    before = conf_state(lab)
+    checked = run_playbook(VERIFY, inventory=inventory, connection=None, extra_vars={"crosscluster_trusts": USER})
+    assert checked.rc != 0, checked.describe()
+    failed = [r for r in checked.results if r["status"] == "failed"]
+    assert [r["task"] for r in failed] == [CHECK_USER_TASK], checked.describe()
+    assert not _logins(checked), checked.describe()
+    message = " ".join(failed[0]["result"]["msg"])
+    assert "nothing was checked" in message, message
+    assert "cluster_b: variable mapr_check_user is not defined (its user-trust peers" in message, message
+    assert "set mapr_check_user and mapr_check_password in group_vars/cluster_b" in message, message
+    assert "cluster_a" not in message.split("nothing was checked.")[1], message
+    assert "is undefined" not in checked.output, checked.describe()
+    assert conf_state(lab) == before

@@ -10,7 +10,7 @@ on one side is repaired and both sides check the pair again.
 import json
 import secrets
 
-from labplay import run
+from labplay import conf_state, run
 from test_kerberos_trust import KNOWN, node_conf
 
 pytest_plugins = ["lab.fixtures", "kdc.fixtures"]
@@ -27,9 +27,9 @@ def kerberos_checks(result):
     return found
 
 
-def test_the_playbook_checks_kerberos_trust_only_for_the_pairs_it_changed(make_lab, two_realms, tmp_path):
-    lab = make_lab(clusters=2, nodes=2)
-    kdcs = two_realms
+def _inventory(lab, kdcs, tmp_path, kdc_profiles=None):
+    """The lab's clusters with a realm each (A's and B's KDC), as an inventory file; ``kdc_profiles``
+    replaces a cluster letter's kdc.conf."""
     realms = {"a": kdcs.a, "b": kdcs.b}
     children = {}
     for letter, realm in realms.items():
@@ -45,11 +45,22 @@ def test_the_playbook_checks_kerberos_trust_only_for_the_pairs_it_changed(make_l
             "kerberos_test_password": "{{ lookup('env', 'KRB_TEST_PW_%s') }}" % letter.upper(),
             "kerberos_test_service": realm.service}}
         children["cluster_%s_kdc" % letter] = {"hosts": {"kdc_" + letter: {
-            "ansible_connection": "local", "kerberos_kdc_profile": realm.kdc_conf,
+            "ansible_connection": "local", "kerberos_kdc_profile": (kdc_profiles or {}).get(letter, realm.kdc_conf),
             "kerberos_krb5_config": kdcs.krb5_config}}}
     inventory = tmp_path / "kerberos.json"
     inventory.write_text(json.dumps({"all": {"children": children}}), encoding="utf-8")
-    secret_env = {"KRB_TEST_PW_A": kdcs.a.user_password, "KRB_TEST_PW_B": kdcs.b.user_password}
+    return inventory
+
+
+def _secret_env(kdcs):
+    return {"KRB_TEST_PW_A": kdcs.a.user_password, "KRB_TEST_PW_B": kdcs.b.user_password}
+
+
+def test_the_playbook_checks_kerberos_trust_only_for_the_pairs_it_changed(make_lab, two_realms, tmp_path):
+    lab = make_lab(clusters=2, nodes=2)
+    kdcs = two_realms
+    inventory = _inventory(lab, kdcs, tmp_path)
+    secret_env = _secret_env(kdcs)
     speakers = {lab.cluster("a").hosts[0]: 1, lab.cluster("b").hosts[0]: 1}
 
     def play(**extra_vars):
@@ -70,3 +81,37 @@ def test_the_playbook_checks_kerberos_trust_only_for_the_pairs_it_changed(make_l
     repaired = play()
     assert kerberos_checks(repaired) == speakers, repaired.describe()
     assert kdcs.kvno_of(kdcs.a.name, KNOWN) == kdcs.kvno_of(kdcs.b.name, KNOWN)
+
+
+READ_TASK = "datafabric.crosscluster.kerberos_trust : Stop the run, before any file changes, if the cluster's KDC " \
+    "could not be read"
+
+
+def test_a_kdc_that_cannot_be_read_stops_the_run_before_any_write(make_lab, two_realms, tmp_path):
+    """B's KDC profile names a database that is not there (a wrong path in kdc.conf): kadmin.local
+    fails on the read, which runs before the first write, so no node gets user trust either."""
+    lab = make_lab(clusters=2, nodes=2)
+    kdcs = two_realms
+    broken = tmp_path / "b.kdc.conf"
+    broken.write_text(kdcs.b.kdc_conf_text().replace("/principal\n", "/no-such-dir/principal\n"), encoding="utf-8")
+    inventory = _inventory(lab, kdcs, tmp_path, kdc_profiles={"b": str(broken)})
+    confs = sorted(tmp_path.glob("*.krb5.conf"))
+    principals = dict((realm.name, kdcs.kadmin_local(realm.name, "listprincs").stdout) for realm in (kdcs.a, kdcs.b))
+    before = (conf_state(lab), [c.read_bytes() for c in confs])
+    result = run(lab, "all", extra_args=["-i", str(inventory)], secret_env=_secret_env(kdcs))
+    assert result.rc != 0, result.describe()
+    failed = [r for r in result.results if r["status"] in ("failed", "unreachable")]
+    speaker = lab.cluster("b").hosts[0]
+    assert [(r["host"], r["task"]) for r in failed] == [(speaker, READ_TASK)], result.describe()
+    assert not [r for r in result.results if r["action"] in (
+        "datafabric.crosscluster.peer_trust", "datafabric.crosscluster.crossclusterticket_merge",
+        "datafabric.crosscluster.krb5_principal", "datafabric.crosscluster.krb5_conf")], result.describe()
+    assert "PLAY [Build user trust" not in result.stdout
+    assert (conf_state(lab), [c.read_bytes() for c in confs]) == before
+    assert principals == dict((realm.name, kdcs.kadmin_local(realm.name, "listprincs").stdout)
+                              for realm in (kdcs.a, kdcs.b))
+    message = failed[0]["result"]["msg"]
+    assert message.startswith("%s: could not read the cross-realm principals in its cluster's KDC (kdc_b), so no "
+                              "file was changed on any node: kadmin.local getprinc failed" % speaker), message
+    assert "Cannot open DB2 database" in message and "Fix: " in message, message
+    assert kdcs.b.master_password not in result.output

@@ -6,6 +6,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.datafabric.crosscluster.plugins.filter.trust import (
+    check_user_problems,
     cldb_targets,
     cluster_group,
     exporter,
@@ -272,6 +273,26 @@ def test_preflight_report_filter_reads_the_probes_of_hosts_in_play():
     hostvars["b2"]["__preflight_reach"] = failed  # not in the play
     report = preflight_report(PAIR, hostvars, groups, play, REQUIRED)
     assert [p.split(" (")[0] for p in report["problems"]] == ["a1 cannot reach any CLDB of b.ex"]
+
+
+def test_check_user_problems_filter_names_the_group_the_variable_and_the_fix():
+    """verify.yml's early stop: the preflight gate's rule over the inventory, nothing gathered."""
+    hostvars, groups, _ = _adapter_world()
+    login = ["mapr_check_user", "mapr_check_password"]
+    for host in groups["cluster_a"] + groups["cluster_b"]:
+        hostvars[host].update(mapr_check_user="checker", mapr_check_password="pw")
+    assert check_user_problems(PAIR, hostvars, groups, login) == []
+    for host in groups["cluster_b"]:
+        del hostvars[host]["mapr_check_user"]
+    hostvars["a2"]["mapr_check_password"] = jinja2.StrictUndefined(name="vault_check_password")
+    problems = check_user_problems(PAIR, hostvars, groups, login)
+    assert [p.split(". Fix: ")[0] for p in problems] == [
+        "cluster_a: variable mapr_check_password is not defined on a2 (its user-trust peers check the trust by "
+        "logging in to it as its check user)",
+        "cluster_b: variable mapr_check_user is not defined (its user-trust peers check the trust by logging in "
+        "to it as its check user)"]
+    assert "set mapr_check_user and mapr_check_password in group_vars/cluster_b" in problems[1]
+    assert check_user_problems([{"clusters": "cluster_a"}], hostvars, groups, login) == []
 
 
 def test_preflight_report_filter_a_malformed_trust_list_is_reported_not_raised():
