@@ -417,15 +417,27 @@ def test_file_snapshot_writes_a_link_target_beside_it_and_refuses_a_link_out(nod
     with open(jks + ".jks", "rb") as handle:
         assert handle.read() == b"new store\n"
 
+    # A link out to a file with a store's name passes file_snapshot's check of names, so it is
+    # safe_write that refuses it; a link to the shadow stand-in is refused by that check first.
+    elsewhere = os.path.join(os.path.dirname(conf), "elsewhere")
+    os.makedirs(elsewhere, exist_ok=True)
+    outside_store = os.path.join(elsewhere, "ssl_truststore.p12")
+    with open(outside_store, "wb") as handle:
+        handle.write(b"another directory's store\n")
+    before_store = identity(outside_store)
     os.unlink(p12)
-    os.symlink(outside, p12)
     replace["expected"] = {}
     replace["contents"] = dict((path, base64.b64encode(b"newer store\n").decode()) for path in (jks, p12))
-    refused = run_playbook(play(dict(
-        {"name": "replace", "datafabric.crosscluster.file_snapshot": replace}, ignore_errors=True)))
-    msg = refused.task("replace")["msg"]
-    assert refused.task("replace")["failed"] and REFUSED_LINK in msg and p12 in msg, msg
-    assert "cp --remove-destination" in msg, msg
-    assert identity(outside) == before and os.readlink(p12) == outside
+    for target, refusal in ((outside_store, REFUSED_LINK), (outside, "which is not a file this collection manages")):
+        os.symlink(target, p12)
+        refused = run_playbook(play(dict(
+            {"name": "replace", "datafabric.crosscluster.file_snapshot": replace}, ignore_errors=True)))
+        msg = refused.task("replace")["msg"]
+        assert refused.task("replace")["failed"] and refusal in msg and p12 in msg, msg
+        if refusal == REFUSED_LINK:
+            assert "cp --remove-destination" in msg, msg
+        assert os.readlink(p12) == target
+        os.unlink(p12)
+    assert identity(outside) == before and identity(outside_store) == before_store
     with open(jks + ".jks", "rb") as handle:
         assert handle.read() == b"new store\n"

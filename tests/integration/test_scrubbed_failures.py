@@ -11,8 +11,9 @@ def test_a_ticket_that_cannot_be_generated_is_reported_with_the_cause(make_lab):
     result = run(lab, "server", verbosity=4, extra_args=["-e", "server_trust_crosscluster_user=nosuchuser"])
     assert result.rc != 0
     failed = [r for r in result.results if r["status"] == "failed"]
-    assert [r["task"] for r in failed] == ["datafabric.crosscluster.server_trust : Report why the ticket could "
-                                           "not be generated"] * len(failed), result.describe()
+    assert [r["task"] for r in failed] == ["datafabric.crosscluster.server_trust : Stop the run, before any file "
+                                           "changes, if the ticket could not be generated or is for another "
+                                           "cluster"] * len(failed), result.describe()
     message = "\n".join(r["result"]["msg"] for r in failed)
     assert "nosuchuser" in message and "no such user" in message
     assert "censored" not in message
