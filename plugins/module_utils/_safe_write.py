@@ -283,6 +283,38 @@ def read_snapshot(path, create=False):
     return Snapshot(path, data, st, name)
 
 
+def read_bytes(path):
+    """``path``'s bytes, read as root reads before a write, for what only reads (the facts): a link out
+    of its directory is refused, only a regular file is read, and no lock is taken. None when the
+    file or its directory does not exist.
+
+    The directory's owner could otherwise link a file it may not read (``/etc/shadow``) under a
+    name root reads, and have part of it reported back.
+    """
+    directory = _directory_of(path)
+    if not os.path.isdir(directory):
+        return None
+    dir_fd = _open_directory(directory, path)
+    try:
+        name = _managed_name(path, dir_fd)
+        try:
+            fd = os.open(name, _READ_FLAGS, dir_fd=dir_fd)
+        except FileNotFoundError:
+            return None
+        except OSError as err:
+            if err.errno != errno.ELOOP:
+                raise
+            raise _link_refused(path, _read_link(name, dir_fd))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise CrossclusterError(
+                    "is not a regular file (a FIFO, socket or device)", path=path,
+                    fix="replace it with the regular file it should be, then re-run")
+            return handle.read()
+    finally:
+        os.close(dir_fd)
+
+
 def _read_link(name, dir_fd):
     try:
         return os.readlink(name, dir_fd=dir_fd)

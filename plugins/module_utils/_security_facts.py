@@ -21,6 +21,7 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils._clusters_
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import decode_text, excerpt
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._properties import parse_properties
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._safe_write import read_bytes
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._ticket_file import TicketFile
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._truststore import store_format
 
@@ -41,10 +42,7 @@ _CERTIFICATE_BLOCK_RE = re.compile(
 
 def _read_bytes(path):
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
+        return read_bytes(path)
     except OSError as err:
         raise CrossclusterError("cannot be read: %s" % err.strerror, path=path,
                                 fix="run with become: true, or as the cluster owner")
@@ -56,10 +54,8 @@ def _read_text(path):
 
 
 def _store(path):
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
+    data = _read_bytes(path)
+    if data is None:
         return dict(exists=False, format=None)
     return dict(exists=True, format=store_format(data))
 
@@ -91,13 +87,12 @@ def keystore_certificates(conf_dir):
     path = os.path.join(conf_dir, KEYSTORE_PEM)
     found = dict(path=path, certificates=[], error=None)
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
-        found["error"] = "does not exist"
-        return found
+        data = read_bytes(path)
     except OSError as err:
         found["error"] = "cannot be read (%s)" % err.strerror
+        return found
+    if data is None:
+        found["error"] = "does not exist"
         return found
     found["certificates"] = _CERTIFICATE_BLOCK_RE.findall(data.decode("latin-1"))
     if not found["certificates"]:
@@ -119,12 +114,15 @@ def server_ticket(conf_dir):
     found.update(exists=True, mode="%04o" % stat.S_IMODE(st.st_mode),
                  owner=_name_of(pwd.getpwuid, st.st_uid), group=_name_of(grp.getgrgid, st.st_gid))
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-        text = decode_text(data, path)
+        data = read_bytes(path)
     except OSError as err:
         found["error"] = "cannot be read (%s)" % err.strerror
         return found
+    except CrossclusterError as err:  # a link out of conf/, or not a regular file
+        found["error"] = err.problem
+        return found
+    try:
+        text = decode_text(data or b"", path)
     except CrossclusterError as err:
         # The decoder names the line and column, never the content.
         found["error"] = "line %d: %s" % (err.line, err.problem)
@@ -157,11 +155,8 @@ def store_bytes(conf_dir):
     mapr-clusters.conf's, so that a write of both starts from them."""
     found = {}
     for name in TRUSTSTORES + (CLUSTERS_CONF,):
-        try:
-            with open(os.path.join(conf_dir, name), "rb") as handle:
-                found[name] = base64.b64encode(handle.read()).decode("ascii")
-        except FileNotFoundError:
-            found[name] = None
+        data = _read_bytes(os.path.join(conf_dir, name))
+        found[name] = None if data is None else base64.b64encode(data).decode("ascii")
     return found
 
 

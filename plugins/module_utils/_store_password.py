@@ -20,6 +20,7 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors im
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._hadoop_xml import parse_hadoop_xml
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import decode_text
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._properties import parse_properties
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._safe_write import read_bytes
 
 JKS_MAGIC = b"\xfe\xed\xfe\xed"
 # What Sun's JKS digest mixes in after the password (and pyjks and keytool check).
@@ -38,11 +39,11 @@ def read_truststore_password(conf_dir):
     for name, parse in SOURCES:
         path = os.path.join(conf_dir, name)
         try:
-            with open(path, "rb") as handle:
-                values = parse(decode_text(handle.read(), path), path=path)
-        except FileNotFoundError:
-            why.append("%s does not exist" % path)
-            continue
+            data = read_bytes(path)
+            if data is None:
+                why.append("%s does not exist" % path)
+                continue
+            values = parse(decode_text(data, path), path=path)
         except OSError as err:
             why.append("%s cannot be read (%s)" % (path, err.strerror))
             continue
@@ -76,8 +77,7 @@ def check_truststore_password(conf_dir, truststore="ssl_truststore"):
     is dropped here; CrossclusterError as read_truststore_password when there is none."""
     password, source = read_truststore_password(conf_dir)
     try:
-        with open(os.path.join(conf_dir, truststore), "rb") as handle:
-            data = handle.read()
-    except OSError:
+        data = read_bytes(os.path.join(conf_dir, truststore))
+    except (OSError, CrossclusterError):
         data = None
     return jks_password_opens(data, password), source

@@ -24,6 +24,7 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils import _se
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._properties import parse_properties
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._security_facts import gather
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._store_password import read_truststore_password
 
 JKS = b"\xfe\xed\xfe\xed" + b"\x00" * 16
 BCFKS = bytes([0x30, 0x06, 0x30, 0x02, 0x05, 0x00, 0x05, 0x00])
@@ -65,6 +66,29 @@ def test_facts_from_the_first_line_and_daemon_conf(node):
     assert facts["stores"]["ssl_truststore"] == {"exists": True, "format": "jks"}
     assert facts["stores"]["ssl_truststore.pem"]["format"] == "pem"
     assert facts["stores"]["ssl_truststore.p12"] == {"exists": False, "format": None}
+
+
+def test_a_file_linked_out_of_conf_is_refused_and_none_of_it_reported(node, tmp_path):
+    # The owner of conf/ links a file only root may read under a name root reads: its first line
+    # must not come back as the cluster's conf line, nor in a message.
+    home, flag = node
+    secret = tmp_path / "shadow"
+    secret.write_text("root:$6$not-for-your-eyes:19000:0:99999:7:::\n")
+    conf = home / "conf" / "mapr-clusters.conf"
+    conf.rename(home / "conf" / "mapr-clusters.conf.real")
+    conf.symlink_to(secret)
+    with pytest.raises(CrossclusterError) as err:
+        gather(str(home), str(flag))
+    assert "mapr-clusters.conf" in str(err.value) and "not-for-your-eyes" not in str(err.value)
+    # The same for the store password's sources and the keystore: nothing of the target is read.
+    (home / "conf" / "store-passwords.txt").symlink_to(secret)
+    with pytest.raises(CrossclusterError) as err:
+        read_truststore_password(str(home / "conf"))
+    assert "not-for-your-eyes" not in str(err.value)
+    # A link to a file beside it, as a node may have, is read as before.
+    conf.unlink()
+    conf.symlink_to("mapr-clusters.conf.real")
+    assert gather(str(home), str(flag))["cluster_name"] == "a.example"
 
 
 def test_cldb_role_and_maprlogin_are_seen(node):
