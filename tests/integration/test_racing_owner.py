@@ -65,6 +65,9 @@ MODULE_ITEMS = 12
 # The messages a write may end with while the owner races: both say what happened, neither followed a link.
 REFUSED_LINK = "is a symbolic link to"
 REPLACED = "was replaced by another process"
+# file_snapshot checks the name a link resolves to before safe_write opens anything: a link out to
+# the shadow stand-ins is refused there first, which is a refused link all the same.
+REFUSED_NAME = "which is not a file this collection manages"
 
 RACER = r"""
 import json, os, signal, stat, sys, time
@@ -229,7 +232,7 @@ class Racer:
 
 
 def outcome_of(message):
-    if REFUSED_LINK in message:
+    if REFUSED_LINK in message or REFUSED_NAME in message:
         return "refused_link"
     if REPLACED in message:
         return "replaced"
