@@ -226,7 +226,14 @@ def _managed_name(path, dir_fd):
         return name
     if not stat.S_ISLNK(st.st_mode):
         return name
-    target = os.readlink(name, dir_fd=dir_fd)
+    try:
+        target = os.readlink(name, dir_fd=dir_fd)
+    except (FileNotFoundError, OSError) as err:
+        if not isinstance(err, FileNotFoundError) and err.errno != errno.EINVAL:
+            raise
+        # No longer a link (swapped back since the lstat, or gone): the name itself, which every
+        # later step opens with O_NOFOLLOW, so a link put back in the meantime is still refused.
+        return name
     if "/" in target:
         # An absolute link (or ../conf/x) to this very directory is one too: compare the inodes.
         # Only the final name is used afterwards, relative to the locked descriptor, so a link
