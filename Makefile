@@ -15,18 +15,24 @@ NEWEST := .cache/venv-newest
 NEWEST_STAMP := $(NEWEST)/.installed
 # The newest of them: ls sorts by name, which put 3.12 before 3.13.
 PYTHON_NEWEST ?= $(shell ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -V | tail -1)
+# ansible-test sanity on the oldest ansible-core runs under Python 3.12, as in Automation Platform's
+# execution environments and Red Hat's certification; the newest runs it from $(NEWEST).
+PYTHON_312 ?= $(shell ls -d $$HOME/.pyenv/versions/3.12*/bin/python3 2>/dev/null | sort -V | tail -1)
+SANITY_OLDEST := .cache/venv-sanity-oldest
+SANITY_OLDEST_STAMP := $(SANITY_OLDEST)/.installed
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_HOME := $(CURDIR)/.cache/ansible-home
 export ANSIBLE_NOCOLOR := 1
 
-.PHONY: help deps system-deps link lint unit integration test newest docs demo bench changelog build clean
+.PHONY: help deps system-deps link lint sanity sanity-oldest sanity-newest unit integration test newest docs demo bench \
+	changelog build clean
 
 help:
 	@echo "make demo   build the lab, run the main playbook, verify, print a summary"
 	@echo "make test   lint and the whole test suite"
-	@echo "make lint | unit | integration | bench | build | clean"
+	@echo "make lint | sanity | unit | integration | newest | bench | build | clean"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +45,12 @@ $(NEWEST_STAMP): tests/requirements-newest.txt
 	$(PYTHON_NEWEST) -m venv $(NEWEST)
 	$(NEWEST)/bin/pip install -q --upgrade pip
 	$(NEWEST)/bin/pip install -q --upgrade -r tests/requirements-newest.txt
+	touch $@
+
+$(SANITY_OLDEST_STAMP): tests/requirements-sanity-oldest.txt
+	@[ -n "$(PYTHON_312)" ] || { echo "make sanity: no Python 3.12 found; set PYTHON_312" >&2; exit 1; }
+	$(PYTHON_312) -m venv $(SANITY_OLDEST)
+	$(SANITY_OLDEST)/bin/pip install -q --upgrade -r tests/requirements-sanity-oldest.txt
 	touch $@
 
 system-deps:
@@ -56,6 +68,18 @@ lint: deps
 	cd $(COLLECTION_LINK) && $(CURDIR)/$(BIN)/ansible-lint --offline --profile production
 	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs $(COLLECTION_LINK)
 
+# ansible-test sanity, every test it runs by default, on the oldest and the newest ansible-core, side
+# by side (each is mostly one process at a time). tests/tools/sanity.py copies the checkout into the
+# ansible_collections/ tree ansible-test wants and writes the offline pip bootstrap it needs.
+sanity:
+	$(MAKE) --no-print-directory -j2 --output-sync=target sanity-oldest sanity-newest
+
+sanity-oldest: $(SANITY_OLDEST_STAMP)
+	$(SANITY_OLDEST)/bin/python tests/tools/sanity.py
+
+sanity-newest: $(NEWEST_STAMP)
+	$(NEWEST)/bin/python tests/tools/sanity.py
+
 unit: deps
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) tests/unit
 
@@ -65,7 +89,7 @@ integration: deps
 # pytest exits 5 when it collects nothing; with -e and pipefail that fails the target loudly.
 # The tests record what they tried; the report writes docs/reliability.md and fails the target
 # when the run fell short (a leak, a changed file, too few bad inputs or kill points).
-test: lint docs
+test: lint docs sanity
 	rm -rf .cache/reliability
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) tests/unit tests/integration
 	$(MAKE) --no-print-directory newest
