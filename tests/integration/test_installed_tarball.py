@@ -134,7 +134,9 @@ def test_the_execution_environment_context_installs_the_collection_and_its_needs
     src.mkdir()
     subprocess.run(command + [str(collections)], cwd=build, check=True, capture_output=True,
                    stdin=subprocess.DEVNULL)
-    python = [line.split("#")[0].strip() for line in (src / "requirements.txt").read_text().splitlines()]
+    # Introspection writes no file for a kind of requirement no collection has.
+    pip = src / "requirements.txt"
+    python = [line.split("#")[0].strip() for line in (pip.read_text() if pip.exists() else "").splitlines()]
     assert sorted(Requirement(line).name for line in python if line) == ["cryptography", "pyjks"], python
     system = (src / "bindep.txt").read_text()
     # ssh in the final image; gcc and the interpreter's headers only where pip compiles twofish.
