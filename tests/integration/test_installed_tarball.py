@@ -2,34 +2,46 @@
 path, and its main playbook run from there against the ssh-mode lab (this checkout is not on the
 collections path). The trust is checked with the lab's own tools, which share no code with the
 collection. And as an execution environment gets it: ansible-builder makes the build context of
-docs/examples/execution-environment.yml, and the context's own introspection step, run on the
-installed copy, finds the controller's Python and system packages (no container engine needed)."""
+each definition in docs/examples (ansible-core 2.16 for Automation Platform 2.5 and 2.6, and the
+newest), with the tarball supplied through a requirements.yml as a user does; then the context's own
+galaxy and introspection steps, run here as the build runs them, install the collection and find its
+Python and system packages (no container engine needed)."""
 
 import os
+import re
+import shlex
 import subprocess
 import sys
 import tarfile
 
+import pytest
 import yaml
 from ansible_run import BIN, ROOT, run_playbook
+from bindep.depends import Depends
 from lab.labkit import checks
+from packaging.requirements import Requirement
 
 pytest_plugins = ["lab.fixtures"]
 
-EE_EXAMPLE = os.path.join(str(ROOT), "docs", "examples", "execution-environment.yml")
+EXAMPLES = ROOT / "docs" / "examples"
 TRUSTS = {"crosscluster_trusts": [{"clusters": ["cluster_a", "cluster_b"], "type": "all"}]}
 
 
-def galaxy(*args, home):
+def galaxy(*args, home, cwd=None):
     # Nothing of this checkout's own set-up: its collections path already holds the collection.
     env = dict((k, v) for k, v in os.environ.items() if not k.startswith("ANSIBLE_"))
     return subprocess.run([os.path.join(BIN, "ansible-galaxy")] + list(args), capture_output=True, text=True,
-                          env=dict(env, ANSIBLE_HOME=str(home)), stdin=subprocess.DEVNULL, check=True)
+                          env=dict(env, ANSIBLE_HOME=str(home)), stdin=subprocess.DEVNULL, check=True, cwd=cwd)
+
+
+def build_tarball(output, home):
+    galaxy("collection", "build", "--output-path", str(output), str(ROOT), home=home)
+    [tarball] = output.glob("datafabric-crosscluster-*.tar.gz")
+    return tarball
 
 
 def test_the_built_tarball_installs_and_its_playbook_builds_the_trust(make_lab, tmp_path):
-    galaxy("collection", "build", "--output-path", str(tmp_path / "dist"), str(ROOT), home=tmp_path / "home")
-    [tarball] = (tmp_path / "dist").glob("datafabric-crosscluster-*.tar.gz")
+    tarball = build_tarball(tmp_path / "dist", tmp_path / "home")
     with tarfile.open(tarball) as archive:
         names = archive.getnames()
     assert "LICENSE" in names and "CHANGELOG.rst" in names and "meta/execution-environment.yml" in names
@@ -55,26 +67,90 @@ def test_the_built_tarball_installs_and_its_playbook_builds_the_trust(make_lab, 
         assert checks.server_call(lab, lab.cluster(local).cldb_hosts[0], remote).returncode == 0, local
 
 
-def test_the_execution_environment_context_finds_the_collections_needs(tmp_path):
-    galaxy("collection", "build", "--output-path", str(tmp_path / "dist"), str(ROOT), home=tmp_path / "home")
-    [tarball] = (tmp_path / "dist").glob("datafabric-crosscluster-*.tar.gz")
-    install = tmp_path / "install"
-    galaxy("collection", "install", "--offline", "-p", str(install), str(tarball), home=tmp_path / "home")
+
+
+# Each execution environment definition, with ansible-core releases its pin must take and refuse.
+EE_LINES = {
+    "execution-environment-2.16.yml": (["2.16.0", "2.16.19"], ["2.15.13", "2.17.0", "2.21.0"]),
+    "execution-environment.yml": (["2.21.0", "2.21.5"], ["2.16.19", "2.19.0", "2.20.0"]),
+}
+# What bindep sees in the examples' base image, CentOS Stream 9 (the profiles it detects there).
+CENTOS9 = ["platform:centos", "platform:centos-9", "platform:dnf", "platform:redhat", "platform:rpm"]
+
+
+def build_args(containerfile):
+    return dict(re.findall(r'^ARG (\w+)="(.*)"$', containerfile, re.MULTILINE))
+
+
+def packages(bindep_text, profile):
+    # What ansible-builder's scripts ask bindep for: the default profile for the final image
+    # (install-from-bindep), the compile profile for the builder stage (assemble).
+    return sorted(rule[0] for rule in Depends(bindep_text).active_rules([profile] + CENTOS9))
+
+
+@pytest.mark.parametrize("definition", sorted(EE_LINES))
+def test_the_execution_environment_context_installs_the_collection_and_its_needs(definition, tmp_path):
+    # A user's directory: the definition, the tarball they built beside it, and their requirements.yml.
+    user = tmp_path / "ee"
+    user.mkdir()
+    (user / definition).write_bytes((EXAMPLES / definition).read_bytes())
+    tarball = build_tarball(user, tmp_path / "home")
+    requirements = {"collections": [{"name": "collections/" + tarball.name, "type": "file"}]}
+    (user / "requirements.yml").write_text(yaml.safe_dump(requirements), encoding="utf-8")
 
     context = tmp_path / "context"
-    subprocess.run([os.path.join(BIN, "ansible-builder"), "create", "-f", EE_EXAMPLE, "--context", str(context)],
-                   check=True, capture_output=True, stdin=subprocess.DEVNULL)
-    with open(context / "_build" / "requirements.yml", encoding="utf-8") as handle:
-        assert yaml.safe_load(handle) == {"collections": [{"name": "datafabric.crosscluster"}]}
+    subprocess.run([os.path.join(BIN, "ansible-builder"), "create", "-f", str(user / definition),
+                    "--context", str(context)], check=True, capture_output=True, stdin=subprocess.DEVNULL)
+    build = context / "_build"
     containerfile = (context / "Dockerfile").read_text(encoding="utf-8")
-    assert "ansible-core>=2.19" in containerfile and "introspect" in containerfile
+    args = build_args(containerfile)
+    # The intended ansible-core line, installed by pip on Python 3.12.
+    assert (args["PYPKG"], args["PYCMD"]) == ("python3.12", "/usr/bin/python3.12"), args
+    assert "RUN $PYCMD -m pip install --no-cache-dir $ANSIBLE_INSTALL_REFS" in containerfile
+    [core] = [Requirement(ref) for ref in args["ANSIBLE_INSTALL_REFS"].split() if ref.startswith("ansible-core")]
+    takes, refuses = EE_LINES[definition]
+    assert [v for v in takes if v not in core.specifier] == [], core
+    assert [v for v in refuses if v in core.specifier] == [], core
 
-    # What the build's introspection stage runs, here on the installed tarball.
-    pip, bindep = tmp_path / "requirements.txt", tmp_path / "bindep.txt"
-    subprocess.run([sys.executable, str(context / "_build" / "scripts" / "introspect.py"), "introspect",
-                    "--write-pip", str(pip), "--write-bindep", str(bindep), str(install)],
-                   check=True, capture_output=True, stdin=subprocess.DEVNULL)
-    python = [line.split("#")[0].strip() for line in pip.read_text().splitlines() if line.strip()]
-    assert sorted(python) == ["cryptography>=45", "pyjks>=20.0.0"], python
-    system = bindep.read_text()
-    assert "openssh-client [platform:dpkg]" in system and "openssh-clients [platform:rpm]" in system
+    # The galaxy stage, as the Containerfile runs it (from /build, the context's _build): it installs
+    # the collection from the tarball the definition copied in.
+    assert "WORKDIR /build" in containerfile and (build / "collections" / tarball.name).is_file()
+    collections = tmp_path / "collections"
+    galaxy("collection", "install", "--offline", "-r", "requirements.yml", "-p", str(collections),
+           home=tmp_path / "home", cwd=build)
+    installed = collections / "ansible_collections" / "datafabric" / "crosscluster"
+    with open(ROOT / "galaxy.yml", encoding="utf-8") as handle:
+        version = yaml.safe_load(handle)["version"]
+    with open(installed / "MANIFEST.json", encoding="utf-8") as handle:
+        assert yaml.safe_load(handle)["collection_info"]["version"] == version
+
+    # The builder stage's introspection, its own command line with the container's paths mapped to
+    # tmp dirs (it runs in /build too), over the installed collection.
+    [step] = [line for line in containerfile.splitlines() if "introspect.py introspect" in line]
+    src = tmp_path / "src"
+    command = [sys.executable if word == "$PYCMD" else
+               word.replace("/output/scripts/", str(build / "scripts") + "/").replace("/tmp/src/", str(src) + "/")
+               for word in shlex.split(step[len("RUN "):])]
+    src.mkdir()
+    subprocess.run(command + [str(collections)], cwd=build, check=True, capture_output=True,
+                   stdin=subprocess.DEVNULL)
+    # Introspection writes no file for a kind of requirement no collection has.
+    pip = src / "requirements.txt"
+    python = [line.split("#")[0].strip() for line in (pip.read_text() if pip.exists() else "").splitlines()]
+    assert sorted(Requirement(line).name for line in python if line) == ["cryptography", "pyjks"], python
+    system = (src / "bindep.txt").read_text()
+    # ssh in the final image; gcc and the interpreter's headers only where pip compiles twofish.
+    assert packages(system, "default") == ["openssh-clients"], system
+    assert packages(system, "compile") == ["gcc", "openssh-clients", "python3.12-devel"], system
+
+
+def test_the_execution_environments_differ_only_in_the_ansible_core_line():
+    definitions = {}
+    for name in EE_LINES:
+        with open(EXAMPLES / name, encoding="utf-8") as handle:
+            definitions[name] = yaml.safe_load(handle)
+        del definitions[name]["dependencies"]["ansible_core"]
+    assert definitions["execution-environment.yml"] == definitions["execution-environment-2.16.yml"]
+    # The requirements.yml they read as shipped: the collection from Galaxy or a private hub.
+    with open(EXAMPLES / "requirements.yml", encoding="utf-8") as handle:
+        assert yaml.safe_load(handle) == {"collections": [{"name": "datafabric.crosscluster"}]}
