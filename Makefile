@@ -13,6 +13,9 @@ PYTEST_WORKERS ?= 2
 # The newest ansible-core, in a venv of its own: it needs Python 3.12 or later (pyenv's, on this image).
 NEWEST := .cache/venv-newest
 NEWEST_STAMP := $(NEWEST)/.installed
+# The Galaxy importer pins its own ansible-core and ansible-lint: a venv of its own too.
+IMPORTER := .cache/venv-importer
+IMPORTER_STAMP := $(IMPORTER)/.installed
 # The newest of them: ls sorts by name, which put 3.12 before 3.13.
 PYTHON_NEWEST ?= $(shell ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -V | tail -1)
 # ansible-test sanity on the oldest ansible-core runs under Python 3.12, as in Automation Platform's
@@ -53,6 +56,12 @@ $(SANITY_OLDEST_STAMP): tests/requirements-sanity-oldest.txt
 	$(SANITY_OLDEST)/bin/pip install -q --upgrade -r tests/requirements-sanity-oldest.txt
 	touch $@
 
+$(IMPORTER_STAMP): tests/requirements-importer.txt
+	$(PYTHON) -m venv $(IMPORTER)
+	$(IMPORTER)/bin/pip install -q --upgrade pip
+	$(IMPORTER)/bin/pip install -q --upgrade -r tests/requirements-importer.txt
+	touch $@
+
 system-deps:
 	bash tests/tools/system-deps.sh
 
@@ -89,7 +98,7 @@ integration: deps
 # pytest exits 5 when it collects nothing; with -e and pipefail that fails the target loudly.
 # The tests record what they tried; the report writes docs/reliability.md and fails the target
 # when the run fell short (a leak, a changed file, too few bad inputs or kill points).
-test: lint docs sanity
+test: lint docs sanity $(IMPORTER_STAMP)
 	rm -rf .cache/reliability
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) tests/unit tests/integration
 	$(MAKE) --no-print-directory newest
