@@ -71,7 +71,7 @@ attributes:
   facts:
     support: full
 author:
-  - datafabric.crosscluster developers
+  - Seed 617f9c48 maintainers (@maintainers)
 """
 
 EXAMPLES = r"""
