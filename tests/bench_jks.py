@@ -113,6 +113,6 @@ def markdown(figures):
         SECTION, "",
         "A JKS of %d trusted certificates (%d bytes), one more certificate in; median of %d, every result read "
         "back with keytool. `make bench` (tests/bench_jks.py)." % (figures["entries"], figures["store_bytes"],
-                                                                    figures["repeats"]), "",
+                                                                   figures["repeats"]), "",
         "| way | seconds | keytool / this |", "| --- | --- | --- |"]
         + ["| %s | %.3f | %.2fx |" % (name, secs, ratio) for name, secs, ratio in rows]) + "\n"

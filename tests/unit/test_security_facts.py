@@ -537,7 +537,7 @@ def test_a_node_sets_no_variable_but_its_own_namespace_and_what_else_it_sent_is_
     result = _Action({"truststore_password": PASSWORD}, node).gather()
     assert list(result["ansible_facts"]) == ["mapr_security"]
     assert result["ansible_facts"]["mapr_security"]["foreign_facts"] == ["ansible_python_interpreter",
-                                                                        "mapr_cluster_name"]
+                                                                         "mapr_cluster_name"]
 
 
 def test_a_failed_node_sets_no_variable_either(pems):
