@@ -418,7 +418,7 @@ def test_the_action_opens_the_stores_here_and_never_hands_on_bytes_keys_or_the_p
     action = _Action({"truststore_password": PASSWORD, "users": ["xcsuser"]}, _node_result(pems, _stores(pems)))
     result = action.gather()
     [(module, module_args)] = action.calls
-    assert module == "datafabric.crosscluster.security_facts"
+    assert module == "datafabric.crosscluster.security_facts_node"
     assert module_args == {"mapr_home": "/opt/mapr", "users": ["xcsuser"], "read_stores": True,
                            "check_password": False}
     facts = result["ansible_facts"]["mapr_security"]
