@@ -21,12 +21,12 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_HOME := $(CURDIR)/.cache/ansible-home
 export ANSIBLE_NOCOLOR := 1
 
-.PHONY: help deps system-deps link lint unit integration test newest docs demo bench changelog build clean
+.PHONY: help deps system-deps link lint unit integration test newest sanity docs demo bench changelog build clean
 
 help:
 	@echo "make demo   build the lab, run the main playbook, verify, print a summary"
 	@echo "make test   lint and the whole test suite"
-	@echo "make lint | unit | integration | bench | build | clean"
+	@echo "make lint | unit | integration | sanity | bench | build | clean"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,25 @@ test: lint docs
 newest: deps $(NEWEST_STAMP)
 	$(NEWEST)/bin/python -m pytest -q -n $(PYTEST_WORKERS) -p no:cacheprovider tests/integration/test_newest_core.py \
 		tests/integration/test_argspec_leaks.py tests/integration/test_module_*.py
+
+# ansible-test sanity, what Galaxy's import and Red Hat's certification run, on the oldest ansible-core
+# (on SANITY_PYTHON) and on the newest (on its own Python). ansible-test wants the collection at
+# ansible_collections/<namespace>/<name>/ in a git work tree, so it runs in a copy of the last commit
+# (tests/sanity/README.md). SANITY_ARGS picks tests, e.g. SANITY_ARGS="--test pylint". Each run
+# installs its test requirements into venvs under ~/.ansible/test; the variables above are Ansible's
+# own settings for this tree and must not reach it.
+SANITY_COPY := $(CURDIR)/.cache/sanity/ansible_collections/datafabric/crosscluster
+SANITY_PYTHON ?= 3.12
+SANITY_ENV := env -u ANSIBLE_COLLECTIONS_PATH -u ANSIBLE_HOME
+sanity: deps $(NEWEST_STAMP)
+	rm -rf .cache/sanity && mkdir -p $(SANITY_COPY)
+	git archive HEAD | tar -x -C $(SANITY_COPY)
+	cd $(SANITY_COPY) && git init -q && git add -A && git -c user.name=sanity -c user.email=sanity@localhost commit -qm sanity
+	cd $(SANITY_COPY) && $(SANITY_ENV) $(CURDIR)/$(BIN)/ansible-test sanity --venv --python $(SANITY_PYTHON) \
+		--color no $(SANITY_ARGS)
+	cd $(SANITY_COPY) && $(SANITY_ENV) $(CURDIR)/$(NEWEST)/bin/ansible-test sanity --venv \
+		--python $$($(CURDIR)/$(NEWEST)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])') \
+		--color no $(SANITY_ARGS)
 
 demo: deps
 	$(BIN)/python tests/demo.py $(DEMO_ARGS)
