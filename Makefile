@@ -86,7 +86,10 @@ newest: deps $(NEWEST_STAMP)
 # own settings for this tree and must not reach it.
 SANITY_COPY := $(CURDIR)/.cache/sanity/ansible_collections/datafabric/crosscluster
 SANITY_PYTHON ?= 3.12
-SANITY_ENV := env -u ANSIBLE_COLLECTIONS_PATH -u ANSIBLE_HOME
+# ansible-test looks for python$(SANITY_PYTHON) on PATH; pyenv's shim of it fails unless that version
+# is pyenv's global one, so its own bin directory goes first when pyenv has it.
+SANITY_PYTHON_DIR ?= $(shell ls -d $$HOME/.pyenv/versions/$(SANITY_PYTHON).*/bin 2>/dev/null | sort -V | tail -1)
+SANITY_ENV := env -u ANSIBLE_COLLECTIONS_PATH -u ANSIBLE_HOME PATH=$(if $(SANITY_PYTHON_DIR),$(SANITY_PYTHON_DIR):)$(PATH)
 sanity: deps $(NEWEST_STAMP)
 	rm -rf .cache/sanity && mkdir -p $(SANITY_COPY)
 	git archive HEAD | tar -x -C $(SANITY_COPY)
