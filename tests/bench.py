@@ -158,7 +158,7 @@ def run_mesh(lab, label, log_dir, forks=None, timeout=3600):
         failed = sorted(set("%s: %s" % (r["host"], r["task"]) for r in result.results if r["status"] == "failed"))
         raise BenchFailure("the mesh %s failed after %.0f s (rc %s); failed tasks: %s\n--- last output\n%s\n"
                            "(the whole run: %s)" % (label, seconds, result.rc, failed[:20] or "none",
-                                                     "\n".join(result.output.splitlines()[-30:]), path))
+                                                    "\n".join(result.output.splitlines()[-30:]), path))
     return seconds, result
 
 
@@ -247,7 +247,7 @@ def keytool_certificates(store, store_type, password):
     env = dict(os.environ, BENCH_STORE_PASSWORD=password)
     run = subprocess.run(["keytool", "-list", "-rfc", "-keystore", store, "-storetype", store_type,
                           "-storepass:env", "BENCH_STORE_PASSWORD"], env=env, capture_output=True, text=True,
-                         timeout=120)
+                         timeout=120, check=False)
     if run.returncode != 0:
         raise BenchFailure("keytool -list %s failed: %s" % (store, (run.stdout + run.stderr).strip()))
     aliases = re.findall(r"^Alias name: (.+)$", run.stdout, re.M)
@@ -309,7 +309,7 @@ def check_mesh(lab, workers=None):
                 counted["peer_cas_" + name] += sum(1 for p in peers if cas[p] in held.values())
             if info.cldb:
                 lines = read_ticket_lines(lab.node_path(host, "conf/maprserverticket"))
-                held = [name for name, _ in lines]
+                held = [name for name, _line in lines]
                 if held[:1] != [cluster.name] or sorted(held[1:]) != peers:
                     problems.append("%s: maprserverticket holds tickets of %s, wanted %s then %s"
                                     % (host, held, cluster.name, peers))
@@ -345,7 +345,7 @@ def measure_mesh(directory, clusters=16, nodes=2, mode="ssh", forks=None, timeou
     with Lab(directory, clusters=clusters, nodes=nodes, mode=mode).up() as lab:
         figures["lab_up_seconds"] = round(time.monotonic() - started, 1)
         say("  mesh: lab of %d x %d (%s) up in %.1f s; first run ..." % (clusters, nodes, mode,
-                                                                        figures["lab_up_seconds"]))
+                                                                         figures["lab_up_seconds"]))
         first_seconds, first = run_mesh(lab, "first-run", log_dir, forks, timeout)
         figures["first_run_seconds"] = round(first_seconds, 1)
         figures["first_run_phases"] = first.phases
@@ -365,7 +365,7 @@ def measure_mesh(directory, clusters=16, nodes=2, mode="ssh", forks=None, timeou
                            "or moved? update bench.FILE_MODULES): %s" % ", ".join(idle))
         over = repeated_file_calls(calls)
         _require(not over, "the first run called a file module more than once on a node (the issue wants one call "
-                            "per file and node): %s" % over)
+                 "per file and node): %s" % over)
         figures["first_run_changed_hosts"] = len(changed_hosts(first))
         checks = verify_checks(first)
         figures["first_run_verify"] = dict(checks)
@@ -382,7 +382,7 @@ def measure_mesh(directory, clusters=16, nodes=2, mode="ssh", forks=None, timeou
 
         state = conf_state(lab)
         say("  mesh: %d nodes hold %d peer lines, CAs and tickets as wanted; re-run ..." % (len(lab.hosts),
-                                                                                              clusters - 1))
+                                                                                            clusters - 1))
         rerun_seconds, rerun = run_mesh(lab, "re-run", log_dir, forks, timeout)
         figures["rerun_seconds"] = round(rerun_seconds, 1)
         figures["rerun_phases"] = rerun.phases
@@ -484,8 +484,8 @@ def mesh_markdown(f):
         "",
         "Machine: %d CPUs (nproc), Linux %s, Python %s, ansible-core %s; load average (1/5/15 min) %s before, "
         "%s after%s." % (before["nproc"], before["kernel"], before["python"], before["ansible_core"], load[0], load[1],
-                        " (above nproc: other work shared the machine, so the seconds are inflated)"
-                        if _busiest_load(f) > before["nproc"] else ""),
+                         " (above nproc: other work shared the machine, so the seconds are inflated)"
+                         if _busiest_load(f) > before["nproc"] else ""),
         "",
         "| figure | value |", "| --- | --- |"] + ["| %s | %s |" % row for row in rows] + [
         "",

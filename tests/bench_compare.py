@@ -104,8 +104,8 @@ def measure_side(directory, nodes, side, forks=25, mode="ssh", timeout=3600):
         # The checker must see a fresh lab as untrusted, or its verdict after the run says nothing.
         if len(trust_problems(lab)) != len(lab.hosts) + 4:
             raise CompareFailure("the fresh lab already passes some trust checks: %s" % trust_problems(lab))
-        floor, _, _ = timed(lab, PING, forks, timeout=timeout)
-        first, first_cpu, _ = timed(lab, playbook, forks, extra_vars, timeout)
+        floor, _floor_cpu, _floor_result = timed(lab, PING, forks, timeout=timeout)
+        first, first_cpu, _first_result = timed(lab, playbook, forks, extra_vars, timeout)
         problems = trust_problems(lab)
         if problems:
             raise CompareFailure("the %s did not build the trust on %d nodes:\n  %s"

@@ -28,7 +28,8 @@ from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.node_call 
 )
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.store_cache import remember
 
-MODULE = "datafabric.crosscluster.security_facts"
+# The node half: it reads the files; the stores are opened here.
+MODULE = "datafabric.crosscluster.security_facts_node"
 ARGUMENT_SPEC = dict(
     mapr_home=dict(type="path", default="/opt/mapr"),
     users=dict(type="list", elements="str", default=[]),

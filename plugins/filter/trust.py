@@ -328,7 +328,7 @@ def trust_summary(trusts, hostvars, groups, play_hosts):
                                 "no longer reach or trust" if revoked else "can reach and verify", remote,
                                 len(changed)))
             realms = [hostvars[h].get("kerberos_realm") for h in (nodes[:1] + [h for h in groups.get(remote, [])
-                                                                           if h in play_hosts][:1])]
+                                                                               if h in play_hosts][:1])]
             if len(realms) == 2 and all(realms):
                 changed = [h for h in nodes if _changed_kind(hostvars, h, "kerberos")]
                 lines.append("kerberos     %s -> %s: %s users %s tickets for %s services (krbtgt/%s@%s); "

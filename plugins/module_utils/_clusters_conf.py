@@ -430,7 +430,6 @@ class ClustersConf(KeyedLineFile):
         del self._lines[index]
         return True
 
-
     def update(self, entries=(), remove=(), allow_first=False):
         """Make the file hold every one of ``entries`` and none of the clusters named in ``remove``:
         a build and a revoke in one edit, so a node of a mesh changes the file once per run."""

@@ -268,7 +268,6 @@ def _read_all(fd):
 SBIN = ["/usr/sbin", "/usr/local/sbin", "/sbin"]
 
 
-
 def runner(module):
     def run(argv, data=None, environ_update=None, pass_fds=None):
         # binary_data: the data already ends with the newlines kadmin and ktutil expect.

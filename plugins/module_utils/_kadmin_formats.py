@@ -232,7 +232,7 @@ def _keytab_entry(record):
     (components,) = struct.unpack_from(">H", record, pos)
     pos += 2
     realm = counted().decode("utf-8", "replace")
-    names = [counted().decode("utf-8", "replace") for _ in range(components)]
+    names = [counted().decode("utf-8", "replace") for _component in range(components)]
     _name_type, _timestamp, vno8, enctype = struct.unpack_from(">IIBH", record, pos)
     pos += 11
     key = counted()

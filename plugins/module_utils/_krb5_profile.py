@@ -105,12 +105,10 @@ class Node:
         return self.heads[0].indent if self.heads else ""
 
     def lines(self):
-        for line in self.heads:
-            yield line
+        yield from self.heads
         for item in self.items:
             if isinstance(item, Node):
-                for line in item.lines():
-                    yield line
+                yield from item.lines()
             else:
                 yield item
         if self.closer is not None:

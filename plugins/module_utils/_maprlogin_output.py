@@ -70,7 +70,7 @@ def parse_java_date(text, source="maprlogin print"):
         raise CrossclusterError(
             "printed the date %s in the time zone %s, whose offset from UTC cannot be known for sure "
             "(a short zone name is ambiguous), so the ticket's expiry is unknown" % (excerpt(text.strip()),
-                                                                                      excerpt(zone)),
+                                                                                     excerpt(zone)),
             path=source,
             fix="let maprlogin's JVM take its zone from the TZ=UTC the collection runs it with: remove the "
                 "-Duser.timezone option from the Java options maprlogin starts with on this node (its launcher "

@@ -222,7 +222,7 @@ def _collection_entries(facts):
     found = []
     for entry in store.get("entries") or []:
         alias, sha256 = entry.get("alias") or "", entry.get("sha256") or ""
-        head, _, digest = alias.rpartition("-")
+        head, _dash, digest = alias.rpartition("-")
         if head and digest and sha256.startswith(digest) and alias == preflight.trust_alias(head, sha256):
             found.append((head, alias, sha256))
     return found

@@ -56,7 +56,7 @@ def inventory_problems(trusts, groups, defined, required_vars, cldb_suffix="_cld
         if "server" in kinds and not groups.get(group + cldb_suffix):
             problems.append("%s has server trust, but its group %s%s is missing or empty. Fix: list the "
                             "cluster's CLDB nodes in a child group %s%s" % (group, group, cldb_suffix, group,
-                                                                           cldb_suffix))
+                                                                            cldb_suffix))
         for kind in kinds:
             for name in required_vars.get(kind, []):
                 lacking = [h for h in hosts if not defined(h, name)]
@@ -286,7 +286,7 @@ def cluster_inventory(group, per_host):
         if len(values) > 1:
             differ[var] = ("%s: %s differs between its hosts (%s). Fix: set it once, in group_vars/%s"
                            % (group, var, "; ".join("%s on %s" % (_excerpt(v, 80), ", ".join(h))
-                                                     for v, h in values.values()), group))
+                                                    for v, h in values.values()), group))
         found[var] = next(iter(values.values()))[0] if len(values) == 1 else None
     pins, bad_pins = None, []
     raw = found[PIN_VAR]

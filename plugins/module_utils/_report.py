@@ -263,7 +263,7 @@ def _user_absent(world, findings, host, group, peer, plan):
                 detail["kept"].append(info)
                 findings.add(WARNING, "user", "still trusts %s's CA %s (sha256 %s) under alias %s, which this "
                              "collection did not add and leaves alone" % (peer, info["subject"], _short(sha),
-                                                                        info["alias"]), group, peer, host)
+                                                                          info["alias"]), group, peer, host)
     if conf != "missing" or detail["held"]:
         detail["status"] = DRIFT
     return detail
@@ -396,7 +396,7 @@ def _clusters(world, findings):
         if export:
             chain = dict((c["sha256"], c) for c in world.facts[world.speaking[group]]["own_ca"]["certificates"])
             certificates = [_cert(chain[c["sha256"]]) for c in export["certificates"]]
-        trusted_by = [g for g in trust_list.peers_of(world.trusts, group, "user")]
+        trusted_by = list(trust_list.peers_of(world.trusts, group, "user"))
         for cert in certificates if trusted_by else []:
             end = datetime.datetime.fromisoformat(cert["not_after"])
             days = (end - world.now).total_seconds() / 86400
@@ -590,7 +590,7 @@ def _plan_text(change):
                                                  if user["conf_remove"] else ""))
         if user["truststore_changes"]:
             parts.append("truststores" + (" (remove %s)" % ", ".join("`%s`" % _md(c["alias"])
-                                                                   for c in user["certificates_remove"])
+                                                                     for c in user["certificates_remove"])
                                           if user["certificates_remove"] else ""))
     if server and server["wanted_from"]:
         parts.append("maprserverticket (merge from %s)" % ", ".join(server["wanted_from_clusters"]))
@@ -610,7 +610,7 @@ def markdown(report):
                                      counts["warning"]))
     lines += ["", "Certificates expiring within %d days are warnings; a ticket counts as expiring with less than %s "
               "left (what the main playbook renews)." % (report["settings"]["expiry_days"],
-                                                          report["settings"]["ticket_min_validity"]), ""]
+                                                         report["settings"]["ticket_min_validity"]), ""]
     lines += ["## Trust matrix", "",
               "Each cell is *row to column*: user / server / Kerberos. User: the row's nodes hold the column's "
               "conf line and CA chain. Server: the row's CLDB nodes hold the column's crosscluster ticket. "
@@ -651,7 +651,7 @@ def markdown(report):
         for direction in pair["directions"]:
             arrow = "%s to %s" % (_md(direction["from"]), _md(direction["to"]))
             hosts = list(direction["user"]["nodes"]) + [h for h in direction["server"]["nodes"]
-                                                         if h not in direction["user"]["nodes"]]
+                                                        if h not in direction["user"]["nodes"]]
             for host in hosts:
                 user = direction["user"]["nodes"].get(host)
                 server = direction["server"]["nodes"].get(host)

@@ -462,7 +462,7 @@ def _stage(dir_fd, name, data, mode, uid, gid):
     """Write ``data`` to a new file beside ``name`` and give it its mode and owner, all through its
     descriptor. Created 0600, so a secret is never readable by others, not even briefly."""
     for _attempt in range(100):
-        tmp = "%s%s.tmp" % (_staging_prefix(name), "".join(_RANDOM.choice(_NAME_CHARS) for _ in range(8)))
+        tmp = "%s%s.tmp" % (_staging_prefix(name), "".join(_RANDOM.choice(_NAME_CHARS) for _char in range(8)))
         try:
             fd = os.open(tmp, _STAGE_FLAGS, 0o600, dir_fd=dir_fd)
             break

@@ -48,7 +48,7 @@ def read_truststore_password(conf_dir):
             why.append("%s cannot be read (%s)" % (path, err.strerror))
             continue
         except CrossclusterError as err:
-            why.append(str(err).split(" Fix: ")[0])
+            why.append(str(err).split(" Fix: ", maxsplit=1)[0])
             continue
         for key in KEYS:
             if values.get(key):

@@ -87,7 +87,7 @@ notes:
 seealso:
   - module: datafabric.crosscluster.clusters_conf_entry
 author:
-  - datafabric.crosscluster developers
+  - Seed 617f9c48 maintainers (@maintainers)
 """
 
 EXAMPLES = r"""

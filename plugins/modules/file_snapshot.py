@@ -73,7 +73,7 @@ attributes:
   diff_mode:
     support: none
 author:
-  - datafabric.crosscluster developers
+  - Seed 617f9c48 maintainers (@maintainers)
 """
 
 EXAMPLES = r"""

@@ -198,7 +198,7 @@ seealso:
     link: https://web.mit.edu/kerberos/krb5-latest/doc/admin/conf_files/krb5_conf.html
   - module: datafabric.crosscluster.clusters_conf_entry
 author:
-  - datafabric.crosscluster developers
+  - Seed 617f9c48 maintainers (@maintainers)
 """
 
 EXAMPLES = r"""

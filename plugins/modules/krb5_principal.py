@@ -113,7 +113,7 @@ seealso:
     description: How cross-realm krbtgt principals work.
     link: https://web.mit.edu/kerberos/krb5-latest/doc/admin/realm_config.html#cross-realm-authentication
 author:
-  - datafabric.crosscluster developers
+  - Seed 617f9c48 maintainers (@maintainers)
 """
 
 EXAMPLES = r"""

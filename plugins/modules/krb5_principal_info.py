@@ -42,7 +42,7 @@ notes:
 seealso:
   - module: datafabric.crosscluster.krb5_principal
 author:
-  - datafabric.crosscluster developers
+  - Seed 617f9c48 maintainers (@maintainers)
 """
 
 EXAMPLES = r"""

@@ -107,7 +107,7 @@ notes:
 seealso:
   - module: datafabric.crosscluster.crossclusterticket_merge
 author:
-  - datafabric.crosscluster developers
+  - Seed 617f9c48 maintainers (@maintainers)
 """
 
 EXAMPLES = r"""

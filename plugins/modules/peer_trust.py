@@ -124,7 +124,7 @@ seealso:
   - module: datafabric.crosscluster.clusters_conf_entry
   - module: datafabric.crosscluster.security_facts
 author:
-  - datafabric.crosscluster developers
+  - Seed 617f9c48 maintainers (@maintainers)
 """
 
 EXAMPLES = r"""

@@ -71,7 +71,7 @@ attributes:
   facts:
     support: full
 author:
-  - datafabric.crosscluster developers
+  - Seed 617f9c48 maintainers (@maintainers)
 """
 
 EXAMPLES = r"""
@@ -222,44 +222,3 @@ ansible_facts:
           type: list
           elements: str
 """
-
-import os
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._security_facts import gather, store_bytes
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._store_password import check_truststore_password
-
-
-def main():
-    # The node half; the action plugin of the same name opens the stores and does the rest.
-    module = AnsibleModule(
-        argument_spec=dict(
-            mapr_home=dict(type="path", default="/opt/mapr"),
-            users=dict(type="list", elements="str", default=[]),
-            read_stores=dict(type="bool", default=False),
-            # Whether the password MapR keeps here opens ssl_truststore; the password stays here.
-            check_password=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
-    )
-    home = module.params["mapr_home"]
-    try:
-        facts = gather(home, fips_flag_path="/proc/sys/crypto/fips_enabled", users=module.params["users"])
-    except CrossclusterError as err:
-        module.fail_json(msg=str(err))
-    extra = {}
-    if module.params["read_stores"]:
-        extra["store_data"] = store_bytes(os.path.join(home, "conf"))
-    if module.params["check_password"]:
-        try:
-            facts["truststore_password_ok"], facts["truststore_password_source"] = check_truststore_password(
-                os.path.join(home, "conf"))
-        except CrossclusterError as err:
-            facts["truststore_password_error"] = str(err)
-    module.exit_json(changed=False, ansible_facts=dict(mapr_security=facts), **extra)
-
-
-if __name__ == "__main__":
-    main()

@@ -35,7 +35,7 @@ extends_documentation_fragment:
 seealso:
   - module: ansible.builtin.wait_for
 author:
-  - datafabric.crosscluster developers
+  - Seed 617f9c48 maintainers (@maintainers)
 """
 
 EXAMPLES = r"""

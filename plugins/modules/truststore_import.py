@@ -144,7 +144,7 @@ seealso:
   - module: datafabric.crosscluster.truststore_info
   - module: datafabric.crosscluster.file_snapshot
 author:
-  - datafabric.crosscluster developers
+  - Seed 617f9c48 maintainers (@maintainers)
 """
 
 EXAMPLES = r"""

@@ -50,7 +50,7 @@ requirements:
 seealso:
   - module: datafabric.crosscluster.truststore_import
 author:
-  - datafabric.crosscluster developers
+  - Seed 617f9c48 maintainers (@maintainers)
 """
 
 EXAMPLES = r"""

@@ -198,7 +198,7 @@ class NodeFiles:
             return report, backups
         raise AnsibleActionFail("%s kept changing while this task ran (%d attempts). Fix: re-run when "
                                 "no other job writes them" % (", ".join([item[0] for item in layout] + list(extra)),
-                                                            ATTEMPTS))
+                                                              ATTEMPTS))
 
     def replace(self, files, contents, backup, file_args, create):
         # Files are written in the order of ``files``: a caller lists first what must land first.

@@ -17,8 +17,9 @@ class ProcessWatch(threading.Thread):
 
     def run(self):
         while not self.done.is_set():
-            self.ps_samples.append(subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout)
-            for _ in range(20):
+            self.ps_samples.append(subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True,
+                                                  check=False).stdout)
+            for _sweep in range(20):
                 for entry in os.listdir("/proc"):
                     if entry.isdigit():
                         try:

@@ -163,10 +163,10 @@ def keytool(*args, password, check=True):
     env = dict(os.environ)
     env[PASSWORD_ENV] = password
     proc = subprocess.run([KEYTOOL, *args], env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, check=False)
     if check and proc.returncode != 0:
         raise AssertionError("keytool %s failed (%d):\n%s%s" % (" ".join(args), proc.returncode,
-                                                               proc.stdout, proc.stderr))
+                                                                proc.stdout, proc.stderr))
     return proc
 
 

@@ -257,7 +257,7 @@ SCENARIOS = [
     ("maprserverticket garbage", "role", lambda w: w.write(_cldb(w, "a"), "conf/maprserverticket", b"garbage\n"),
      ["(cluster_a)", "maprserverticket does not parse", "Fix:"]),
     ("maprserverticket world-readable", "role", lambda w: os.chmod(w.path(_cldb(w, "b"), "conf/maprserverticket"),
-                                                                    0o644),
+                                                                   0o644),
      ["(cluster_b)", "maprserverticket has mode 0644", "chmod 0600"]),
     ("maprserverticket of another cluster", "role",
      lambda w: w.edit(_cldb(w, "a"), "conf/maprserverticket", w.cluster_name("a") + " ", "other.example "),

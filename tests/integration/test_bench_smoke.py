@@ -38,7 +38,7 @@ def test_mesh_smoke_converges_and_reruns_without_change(tmp_path):
     # The outputs: the JSON, and a mesh section that a second write replaces instead of repeating.
     markdown = tmp_path / "performance.md"
     markdown.write_text("# Performance\n\n## Other\n\nkept\n", encoding="utf-8")
-    for _ in range(2):
+    for _run in range(2):
         bench.write_mesh_outputs(figures, str(tmp_path / "out" / "mesh.json"), str(markdown))
     text = markdown.read_text(encoding="utf-8")
     assert text.count(bench.MESH_SECTION) == 1 and "## Other\n\nkept\n" in text
@@ -79,7 +79,7 @@ def test_a_rerun_that_changes_anything_is_named():
 
 def test_a_second_call_per_file_is_named():
     calls = {"a1": dict.fromkeys(bench.FILE_MODULES, 1), "b1": dict(dict.fromkeys(bench.FILE_MODULES, 1),
-                                                                   peer_trust=2)}
+                                                                    peer_trust=2)}
     assert bench.repeated_file_calls(calls) == {"b1": {"peer_trust": 2}}
 
 
@@ -100,13 +100,12 @@ def test_compare_smoke_builds_checks_and_reruns_without_change(tmp_path):
     markdown.write_text("# Performance\n\n## Other\n\nkept\n", encoding="utf-8")
     row = dict(nodes_per_cluster=2, baseline=figures, collection=figures, first_ratio=1.0, rerun_ratio=1.0,
                rerun_cpu_ratio=1.0, rerun_over_floor=round(figures["rerun"] / figures["floor"], 2))
-    for _ in range(2):
+    for _run in range(2):
         bench.replace_section(str(markdown), bench_compare.SECTION,
                               bench_compare.markdown([row], bench.machine_facts()))
     text = markdown.read_text(encoding="utf-8")
     assert text.count(bench_compare.SECTION) == 1 and "## Other\n\nkept\n" in text
     assert "\n| 2 | " in text
-
 
 
 def test_jks_smoke_imports_one_certificate_three_ways_and_checks_each(tmp_path):

@@ -138,7 +138,7 @@ def test_alias_conflict_fails_and_replace_swaps(tmp_path):
     original = snapshot(paths)
 
     refused = run(tmp_path, password, importing("c under b's alias", paths[0], certificate=CA_C.pem,
-                                                 alias="CLUSTER-B-CA"))
+                                                alias="CLUSTER-B-CA"))
     msg = failed(refused, "c under b's alias")
     assert msg.startswith("%s: alias 'cluster-b-ca' already holds another certificate" % paths[0]), msg
     assert CA_B.sha256 in msg and CA_C.sha256 in msg and "on_alias_conflict: replace" in msg

@@ -65,14 +65,15 @@ def test_molecule_default_scenario():
     })
     try:
         proc = subprocess.run([str(MOLECULE), "test", "--scenario-name", "default"], cwd=str(ROOT), env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=TIMEOUT)
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=TIMEOUT, check=False)
         output = ANSI.sub("", proc.stdout)
         # Namespaces that appeared during the run and are named after this run's lab.
         prefix = Lab(lab_dir, mode="ssh").prefix + "-"
         leftover = set(ns for ns in lab_namespaces() - before if ns.startswith(prefix))
     finally:
         # Molecule destroys after a failure too; this is for a run that timed out or crashed.
-        subprocess.run([sys.executable, str(LAB_SCRIPT), "down", "--dir", lab_dir], capture_output=True, timeout=120)
+        subprocess.run([sys.executable, str(LAB_SCRIPT), "down", "--dir", lab_dir], capture_output=True, timeout=120,
+                       check=False)
         shutil.rmtree(home, ignore_errors=True)
 
     assert proc.returncode == 0, output[-6000:]

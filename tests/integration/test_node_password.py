@@ -81,7 +81,7 @@ def test_a_node_whose_password_does_not_open_its_truststore_stops_the_run(make_l
     assert result.rc != 0 and conf_state(lab) == state
     gate = [r["result"]["msg"] for r in result.results if r["action"] == "ansible.builtin.fail"]
     assert len(gate) == 1, result.describe()
-    [problem] = [line for line in gate[0][1:]]
+    [problem] = gate[0][1:]
     conf = lab.mapr_home("b2") + "/conf"
     assert problem == ("b2 (cluster_b): %s/ssl_truststore: fails its JKS integrity check with the truststore password "
                        "of %s/store-passwords.txt (checked on the node): the password is wrong or the store is "

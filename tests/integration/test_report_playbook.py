@@ -39,13 +39,14 @@ FAIL_TASK = ("datafabric.crosscluster.report : Fail when the trust has drifted o
              "(for cron and CI)")
 
 
-def play(lab, playbook, out_dir, trusts=MESH, **kwargs):
-    extra = {"crosscluster_trusts": trusts, "report_dir": str(out_dir), "all_trust_verify": False}
+def play(lab, playbook, out_dir, trusts=None, **kwargs):
+    extra = {"crosscluster_trusts": MESH if trusts is None else trusts, "report_dir": str(out_dir),
+             "all_trust_verify": False}
     return start_playbook(playbook, inventory=lab.inventory_path, connection=None, extra_vars=extra,
                           **kwargs).wait(300)
 
 
-def report(lab, out_dir, trusts=MESH, **kwargs):
+def report(lab, out_dir, trusts=None, **kwargs):
     """Run the report playbook; (its Result, the JSON report, the Markdown report)."""
     for name in ("drift-report.json", "drift-report.md"):
         (out_dir / name).unlink(missing_ok=True)  # a report left from the run before must not pass for this one

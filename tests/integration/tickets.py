@@ -36,7 +36,8 @@ def kadmin(kdcs, realm):
 
     def run(argv, data=None, environ_update=None, pass_fds=None):
         env = kdcs.env(realm, **(environ_update or {}))
-        proc = subprocess.run(argv, input=data, env=env, capture_output=True, text=True, pass_fds=pass_fds or ())
+        proc = subprocess.run(argv, input=data, env=env, capture_output=True, text=True,
+                              pass_fds=pass_fds or (), check=False)
         return proc.returncode, proc.stdout, proc.stderr
 
     return KC.Kadmin(run, "kadmin.local", realm=realm)

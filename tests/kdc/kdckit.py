@@ -47,7 +47,7 @@ def missing_tools():
 
 def free_port():
     """A port free on 127.0.0.1 for both TCP and UDP (a KDC listens on both)."""
-    for _ in range(50):
+    for _attempt in range(50):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
             tcp.bind(("127.0.0.1", 0))
             port = tcp.getsockname()[1]
@@ -65,7 +65,7 @@ def _wait_for_port(port, proc, log, timeout=START_TIMEOUT):
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise KdcError("%s exited with %s before listening; log:\n%s" % (proc.args[0], proc.returncode,
-                                                                              _tail(log)))
+                                                                             _tail(log)))
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
@@ -183,10 +183,10 @@ class TwoRealms:
     def _run(self, argv, realm=None, data=None, env=None, check=True):
         full_env = self.env(realm, **(env or {}))
         proc = subprocess.run(argv, input=data, env=full_env, capture_output=True, text=True,
-                              start_new_session=True, timeout=60)
+                              start_new_session=True, timeout=60, check=False)
         if check and proc.returncode != 0:
             raise KdcError("%s failed (rc %d): %s" % (" ".join(argv[:3]), proc.returncode,
-                                                       proc.stderr.strip() or proc.stdout.strip()))
+                                                      proc.stderr.strip() or proc.stdout.strip()))
         return proc
 
     # -- set up ------------------------------------------------------------------------------

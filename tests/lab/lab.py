@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Command line of the test lab: `lab.py up|down|status` (see README.md beside this file)."""
 
 import os

@@ -84,7 +84,7 @@ def mutated(draw, base):
     """``base`` (a strategy of valid text or bytes) with a few near-miss edits."""
     value = draw(base)
     is_bytes = isinstance(value, bytes)
-    for _ in range(draw(st.integers(1, 4))):
+    for _item in range(draw(st.integers(1, 4))):
         op = draw(st.sampled_from(["insert", "delete", "replace", "duplicate", "truncate"]))
         pos = draw(st.integers(0, len(value)))
         end = draw(st.integers(pos, min(len(value), pos + 20)))
@@ -120,7 +120,7 @@ PORT = st.integers(1, 65535)
 @st.composite
 def hosts(draw):
     parts = []
-    for _ in range(draw(st.integers(1, 3))):
+    for _item in range(draw(st.integers(1, 3))):
         address = draw(ADDRESS)
         port = draw(st.none() | PORT)
         parts.append(address if port is None else "%s:%d" % (address, port))
@@ -140,7 +140,7 @@ def cluster_entries(draw):
 
 
 COMMENT = st.one_of(st.just(""), st.just("   "), st.text(alphabet=string.printable.strip("\r\n\x0b\x0c"),
-                                                        max_size=20).map(lambda t: "# " + t))
+                                                         max_size=20).map(lambda t: "# " + t))
 
 
 def _joined(draw, lines):
@@ -214,7 +214,7 @@ def java_fields(line):
 
 @fuzz("clusters_conf: fields as MapR's Java reader splits them", 200,
       clusters_conf_files().map(lambda c: c[0]), st.lists(st.tuples(st.integers(0, 10 ** 6), ODD_SPACES),
-                                                         min_size=1, max_size=2))
+                                                          min_size=1, max_size=2))
 def test_clusters_conf_fields_are_java_fields(text, insertions):
     for position, char in insertions:
         position %= len(text) + 1
@@ -328,9 +328,9 @@ USER = st.from_regex(r"[a-z_][a-z0-9_.-]{0,15}", fullmatch=True)
 @st.composite
 def printed_tickets(draw):
     tickets = []
-    for _ in range(draw(st.integers(0, 4))):
+    for _item in range(draw(st.integers(0, 4))):
         zone = draw(st.sampled_from(sorted(ZONES)))
-        created, expires, renewal = (draw(MOMENT) for _ in range(3))
+        created, expires, renewal = (draw(MOMENT) for _moment in range(3))
         tickets.append(dict(cluster=draw(NAME), user=draw(USER), uid=draw(st.integers(0, 2 ** 32 - 1)),
                             gids=draw(st.lists(st.integers(0, 2 ** 32 - 1), min_size=1, max_size=4)),
                             can_impersonate=draw(st.booleans()),
@@ -400,7 +400,7 @@ VALUE = st.text(max_size=20)
 def profiles(draw):
     """{(section, path, tag): [values]} written through the codec's own edit API."""
     wanted = {}
-    for _ in range(draw(st.integers(0, 6))):
+    for _item in range(draw(st.integers(0, 6))):
         path = tuple(draw(st.lists(TAG, max_size=2)))
         wanted[(draw(SECTION), path, draw(TAG))] = draw(st.lists(VALUE, min_size=1, max_size=3))
     # A name cannot be a value in one place and a subsection in another.
@@ -591,7 +591,7 @@ def test_truststore_any_bytes(store_type, data):
 
 @fuzz("truststore: PEM bundles given to truststore_import", 300,
       st.one_of(st.text(), mutated(st.lists(st.integers(0, 3), min_size=1, max_size=3).map(
-    lambda picks: "".join(certificates()[i].pem for i in picks)))))
+          lambda picks: "".join(certificates()[i].pem for i in picks)))))
 def test_pem_bundle_any_text(text):
     certs = survives(ts.load_certificates, text, "/c/ca.pem")
     if certs is not None:

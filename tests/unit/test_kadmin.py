@@ -108,7 +108,7 @@ def test_ktutil_list_keys():
 
 def test_ktutil_script_puts_the_password_on_its_own_lines_only():
     script = KC.ktutil_script("krbtgt/B.TEST@A.TEST", 3, ["aes256-cts-hmac-sha1-96", "aes128-cts-hmac-sha1-96"],
-                             PASSWORD)
+                              PASSWORD)
     lines = script.splitlines()
     assert lines == [
         "addent -password -p krbtgt/B.TEST@A.TEST -k 3 -e aes256-cts-hmac-sha1-96", PASSWORD,
@@ -131,13 +131,13 @@ class Recorder:
 
 def test_local_and_remote_argv():
     local = KC.Kadmin(Recorder(), "/usr/sbin/kadmin.local", realm="B.TEST", kdc_profile="/k/kdc.conf",
-                     krb5_config="/k/krb5.conf")
+                      krb5_config="/k/krb5.conf")
     assert local.argv("getprinc", "-terse", "p") == ["/usr/sbin/kadmin.local", "-r", "B.TEST", "getprinc", "-terse",
                                                      "p"]
     assert local.environ == {"KRB5CCNAME": "MEMORY:datafabric-crosscluster", "KRB5_KDC_PROFILE": "/k/kdc.conf",
                              "KRB5_CONFIG": "/k/krb5.conf"}
     remote = KC.Kadmin(Recorder(), "/usr/bin/kadmin", remote=True, admin_principal="adm/admin@B",
-                      admin_keytab="/k/adm.keytab")
+                       admin_keytab="/k/adm.keytab")
     assert remote.argv("delprinc", "-force", "p") == ["/usr/bin/kadmin", "-p", "adm/admin@B", "-k", "-t",
                                                       "/k/adm.keytab", "delprinc", "-force", "p"]
     with pytest.raises(CrossclusterError, match="admin_principal and admin_keytab"):

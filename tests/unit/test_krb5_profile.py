@@ -412,9 +412,15 @@ def test_capaths_set_replace_and_remove():
     # A client subsection left empty goes, and so does a section left empty.
     _changed, out = edited(CAPATHS, lambda p: p.remove_capath("TEST.ANL.GOV", "PNL.GOV")
                            | p.remove_capath("TEST.ANL.GOV", "ANL.GOV"))
-    assert out == CAPATHS.split("    TEST.ANL.GOV = {")[0]
+    assert out == CAPATHS.split("    TEST.ANL.GOV = {", maxsplit=1)[0]
     everything = [(path["client_realm"], path["server_realm"]) for path in parse(CAPATHS).capaths()]
-    _changed, out = edited(CAPATHS, lambda p: any([p.remove_capath(*pair) for pair in everything]))
+
+    def remove_every_capath(profile):
+        # A list, not a generator: any() must not stop at the first removal, every path has to go.
+        removed = [profile.remove_capath(*pair) for pair in everything]
+        return any(removed)
+
+    _changed, out = edited(CAPATHS, remove_every_capath)
     assert out == ""
 
 
@@ -540,8 +546,8 @@ def test_one_edit_keeps_one_peer_realm_and_removes_another():
     assert profile.realm("B.TEST") is None and profile.realm("C.TEST")["kdc"] == ["kdc.c:88"]
     assert ".b.test" not in out and "B.TEST" not in out
     assert [(f["realm_entry"]["realm"], f["realm_entry"]["present"]) for f in facts] == [("C.TEST", True),
-                                                                                        ("B.TEST", False)]
+                                                                                         ("B.TEST", False)]
     assert edit_realms(out, "krb5.conf", both[1:], capaths=paths[1:], remove=remove)[0] == out
     only_remove, _facts = edit_realms(out, "krb5.conf", [], remove=dict(realms=[dict(realm="C.TEST")],
-                                                                       capaths=paths[1:]))
+                                                                        capaths=paths[1:]))
     assert only_remove == text

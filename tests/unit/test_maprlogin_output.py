@@ -111,7 +111,7 @@ def test_impossible_dates_are_unknown_not_a_crash(text):
 def test_ids_longer_than_32_bits_are_a_layout_error_not_a_crash():
     # int() of a 5000-digit run raises ValueError (Python's int-from-string limit).
     for field in ("uid = 5000", "gids = 5000, 0"):
-        line = SAMPLE.splitlines()[1].replace(field, field.split("=")[0] + "= " + "9" * 5000)
+        line = SAMPLE.splitlines()[1].replace(field, field.split("=", maxsplit=1)[0] + "= " + "9" * 5000)
         with pytest.raises(CrossclusterError) as caught:
             parse_print(line)
         assert "expected layout" in caught.value.problem and len(str(caught.value)) < 300

@@ -196,7 +196,7 @@ def test_every_node_gives_the_same_chain(pki):
     entries = [("peer", pki["peer"]), ("root", pki["root"]), ("corp", pki["handmade"]), ("inter", pki["inter"])]
     expected = own_ca(_keystore(pki["leaf"]), _trusted(*entries))
     shuffler = random.Random(7)
-    for _ in range(6):
+    for _round in range(6):
         node = list(entries) + [("extra%d" % n, Issued("Extra %d" % n)) for n in range(shuffler.randint(0, 2))]
         shuffler.shuffle(node)
         assert own_ca(_keystore(pki["leaf"]), _trusted(*node)) == expected

@@ -52,7 +52,7 @@ def test_each_node_gets_every_peers_line_and_own_chain_under_the_alias_rule():
     plan = user_trust_plan(trusts, GROUPS, _world(c1=_facts("c", chain="ce")))
     assert plan["a1"]["conf_lines"] == [LINES["b"], LINES["c"]]
     assert [c["alias"] for c in plan["a1"]["certificates"]] == ["b.ex-bbbbbbbbbbbb", "c.ex-cccccccccccc",
-                                                               "c.ex-eeeeeeeeeeee"]
+                                                                "c.ex-eeeeeeeeeeee"]
     assert plan["b1"]["conf_lines"] == [LINES["a"]] and plan["c1"]["conf_lines"] == [LINES["a"]]
     assert plan["a1"]["truststore_changes"] and plan["a1"]["conf_changes"]
 

@@ -41,7 +41,7 @@ def _store(entries=(), exists=True, error=None):
     return {"exists": exists, "store_type": "jks" if exists else None, "entries": list(entries), "error": error}
 
 
-def _facts(name, cldb=False, ca=CA_A, **over):
+def _facts(name, cldb=False, ca=None, **over):
     facts = {
         "cluster_name": name, "secure": True, "fips": False, "owner": "mapr", "group": "mapr",
         "is_cldb": cldb, "mapr_home": HOME, "cldb_hosts": ["n%s:7222" % name[0]], "cldb_https_port": 7443,
@@ -53,7 +53,7 @@ def _facts(name, cldb=False, ca=CA_A, **over):
         "server_ticket": {"path": TICKET, "exists": True, "mode": "0600", "owner": "mapr", "group": "mapr",
                           "cluster": name, "error": None},
         "users": {"xcsuser": True},
-        "own_ca": {"certificates": [ca], "error": None},
+        "own_ca": {"certificates": [CA_A if ca is None else ca], "error": None},
     }
     facts.update(over)
     return facts
@@ -358,7 +358,7 @@ def test_a_ca_expiring_soon_is_a_warning_only_and_later_is_nothing():
 def test_every_certificate_of_the_exported_chain_is_checked():
     world = World()
     world.facts["b1"]["own_ca"]["certificates"] = [_ca("i", "2026-01-01", "2026-06-05"), _ca("r", "2020-01-01",
-                                                                                              "2026-01-01")]
+                                                                                             "2026-01-01")]
     report = world.report()
     assert "CN=CA r (valid 2020-01-01 to 2026-01-01) has expired" in _only(report)
     assert "CN=CA i" in _doubts(report)[0] and "expires in 4 days" in _doubts(report)[0]
@@ -490,11 +490,11 @@ def test_a_group_whose_nodes_are_all_left_out_is_a_problem():
     ([{"clusters": ["cluster_a", "cluster_b"], "type": "all", 1: "x", None: "y", "kind": "user"}],
      ["crosscluster_trusts[1] has unknown keys 1, None, kind"]),
     ([{"clusters": ["cluster_a", "cluster_b"], "type": "user"}, {"clusters": ["cluster_a", "cluster_b"],
-                                                                  "type": "server"}],
+                                                                 "type": "server"}],
      ["crosscluster_trusts[2] lists cluster_a and cluster_b again (first in crosscluster_trusts[1])",
       "type all gives both"]),
     ([{"clusters": ["cluster_a", "cluster_b"], "type": "user"}, {"clusters": ["cluster_c", "cluster_a"],
-                                                                  "type": "user"},
+                                                                 "type": "user"},
       {"clusters": ["cluster_b", "cluster_a"], "type": "server"}],
      ["crosscluster_trusts[3] lists cluster_a and cluster_b again (first in crosscluster_trusts[1])"]),
 ])
@@ -520,7 +520,7 @@ def test_every_malformed_entry_is_named_and_the_report_stops_there():
     world = World(trusts)
     world.left_out = ["a2"]
     assert _quiet(world.report()) == {"problems": problems, "notes": [],
-                              "warnings": ["a2 is left out: it cannot be reached (preflight_skip_unreachable)"]}
+                                      "warnings": ["a2 is left out: it cannot be reached (preflight_skip_unreachable)"]}
 
 
 def test_peers_of_runs_both_directions_and_all_counts_for_both_kinds():
@@ -718,10 +718,10 @@ def test_a_node_without_a_password_of_its_own_is_named_once_and_sources_are_note
 LOGIN = ("mapr_check_user", "mapr_check_password")
 
 
-def _logins(values, trusts=PAIR, groups=None, owners=None):
+def _logins(values, trusts=None, groups=None, owners=None):
     groups = groups or {"cluster_a": ["a1", "a2"], "cluster_b": ["b1"]}
-    return preflight.login_problems(trusts, groups, lambda host, name: values.get((host, name)), LOGIN,
-                                    owners=owners)
+    return preflight.login_problems(PAIR if trusts is None else trusts, groups,
+                                    lambda host, name: values.get((host, name)), LOGIN, owners=owners)
 
 
 def _check_users(**per_host):

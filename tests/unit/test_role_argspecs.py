@@ -15,7 +15,7 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ROLES = sorted(path.split(os.sep)[-3] for path in glob.glob(os.path.join(ROOT, "roles", "*", "meta",
-                                                                          "argument_specs.yml")))
+                                                                         "argument_specs.yml")))
 JINJA = ("{{", "{%", "{#")
 
 

@@ -126,7 +126,7 @@ def test_a_writer_removes_what_a_killed_writer_of_the_same_file_staged(tmp_path)
     # The very names a writer killed between staging and rename leaves (see _stage), and mkstemp's.
     dir_fd = os.open(str(tmp_path), os.O_RDONLY)
     try:
-        stale = [left_staged(dir_fd, "mapr-clusters.conf") for _ in range(2)]
+        stale = [left_staged(dir_fd, "mapr-clusters.conf") for _attempt in range(2)]
     finally:
         os.close(dir_fd)
     stale.append(os.path.basename(
@@ -193,7 +193,7 @@ def test_missing_directory_is_named(tmp_path):
 
 
 def _append(path, line, rounds):
-    for _ in range(rounds):
+    for _round in range(rounds):
         TextEdit(path, Attributes()).run(lambda text: text + line + "\n")
 
 
@@ -398,7 +398,7 @@ def test_a_linked_directory_is_followed_only_when_nobody_else_can_change_the_lin
 def test_staged_names_have_the_shape_the_stale_cleanup_removes(tmp_path):
     dir_fd = os.open(str(tmp_path), os.O_RDONLY)
     try:
-        names = set(left_staged(dir_fd, "ssl_truststore.p12") for _ in range(20))
+        names = set(left_staged(dir_fd, "ssl_truststore.p12") for _attempt in range(20))
         assert all(safe_write._is_staging_name(n, "ssl_truststore.p12") for n in names) and len(names) == 20
         assert sorted(safe_write._remove_stale(dir_fd, "ssl_truststore.p12")) == sorted(names)
     finally:

@@ -418,7 +418,7 @@ def test_the_action_opens_the_stores_here_and_never_hands_on_bytes_keys_or_the_p
     action = _Action({"truststore_password": PASSWORD, "users": ["xcsuser"]}, _node_result(pems, _stores(pems)))
     result = action.gather()
     [(module, module_args)] = action.calls
-    assert module == "datafabric.crosscluster.security_facts"
+    assert module == "datafabric.crosscluster.security_facts_node"
     assert module_args == {"mapr_home": "/opt/mapr", "users": ["xcsuser"], "read_stores": True,
                            "check_password": False}
     facts = result["ansible_facts"]["mapr_security"]
@@ -537,7 +537,7 @@ def test_a_node_sets_no_variable_but_its_own_namespace_and_what_else_it_sent_is_
     result = _Action({"truststore_password": PASSWORD}, node).gather()
     assert list(result["ansible_facts"]) == ["mapr_security"]
     assert result["ansible_facts"]["mapr_security"]["foreign_facts"] == ["ansible_python_interpreter",
-                                                                        "mapr_cluster_name"]
+                                                                         "mapr_cluster_name"]
 
 
 def test_a_failed_node_sets_no_variable_either(pems):

@@ -42,7 +42,7 @@ def test_silent_targets_are_waited_for_together_not_one_after_another():
     server.listen(0)
     port = server.getsockname()[1]
     fillers = []
-    for _ in range(4):
+    for _round in range(4):
         filler = socket.socket()
         filler.setblocking(False)
         filler.connect_ex(("127.0.0.1", port))

@@ -102,7 +102,7 @@ def test_user_trust_plan_reads_the_facts_of_hosts_in_play_only():
     facts = {"cluster_name": "b.ex", "conf_line": "b.ex secure=true nb1:7222", "own_ca": own,
              "conf_lines": ["b.ex secure=true nb1:7222"], "truststores": {}}
     hostvars = {"a1": dict(_host_with(dict(facts, cluster_name="a.ex", conf_line="a.ex secure=true na1:7222",
-                                          conf_lines=["a.ex secure=true na1:7222"])), mapr_cluster_name="a.ex"),
+                                           conf_lines=["a.ex secure=true na1:7222"])), mapr_cluster_name="a.ex"),
                 "b1": dict(_host_with(facts), mapr_cluster_name="b.ex"), "b2": {"mapr_cluster_name": "b.ex"}}
     groups = {"cluster_a": ["a1"], "cluster_b": ["b1", "b2"]}
     plan = user_trust_plan([{"clusters": ["cluster_a", "cluster_b"], "type": "user"}], hostvars, groups,
@@ -277,7 +277,7 @@ def test_preflight_report_filter_reads_the_probes_of_hosts_in_play():
 
 def test_check_user_problems_filter_names_the_group_the_variable_and_the_fix():
     """verify.yml's early stop: the preflight gate's rule over the inventory, nothing gathered."""
-    hostvars, groups, _ = _adapter_world()
+    hostvars, groups, _hosts = _adapter_world()
     login = ["mapr_check_user", "mapr_check_password"]
     for host in groups["cluster_a"] + groups["cluster_b"]:
         hostvars[host].update(mapr_check_user="checker", mapr_check_password="pw")
@@ -334,7 +334,10 @@ def test_kerberos_topology_gives_each_node_its_realm_peers_and_kdc_once():
               {"clusters": ["cluster_b", "cluster_c"], "type": "user"},
               {"clusters": ["cluster_b", "cluster_c"], "type": "server", "state": "absent"}]
     groups = {"cluster_a": ["a1", "a2"], "cluster_b": ["b1"], "cluster_c": ["c1"], "cluster_a_kdc": ["kdc-a"]}
-    realm = lambda name: {"kerberos_realm": name, "kerberos_kdcs": ["kdc.%s:88" % name.lower()]}  # noqa: E731
+
+    def realm(name):
+        return {"kerberos_realm": name, "kerberos_kdcs": ["kdc.%s:88" % name.lower()]}
+
     hostvars = {"a1": realm("A.TEST"), "a2": realm("A.TEST"), "b1": realm("B.TEST"), "c1": realm("C.TEST")}
     play = ["a1", "a2", "b1", "c1"]
     who = kerberos_topology(trust_topology(trusts, groups, play), hostvars, groups, play)

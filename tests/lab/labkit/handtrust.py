@@ -47,7 +47,7 @@ def import_ca_by_keytool(lab, host: str, remote, alias: str) -> None:
     jvm.keytool_import(os.path.join(conf, "ssl_truststore"), alias, remote.ca_pem, password, "JKS")
     jvm.keytool_import(os.path.join(conf, "ssl_truststore.p12"), alias, remote.ca_pem, password, "PKCS12")
     with open(remote.ca_pem, encoding="ascii") as src, open(os.path.join(conf, "ssl_truststore.pem"), "a",
-                                                             encoding="ascii") as dst:
+                                                            encoding="ascii") as dst:
         dst.write(src.read())
 
 

@@ -20,7 +20,7 @@ def keytool_list(store: str, password: str) -> dict:
     """alias -> entry type ('trustedCertEntry', 'PrivateKeyEntry') as keytool reads the store."""
     result = subprocess.run(
         ["keytool", "-list", "-keystore", store, "-storepass:env", _PASSWORD_ENV],
-        env=_env(password), capture_output=True, text=True, timeout=60)
+        env=_env(password), capture_output=True, text=True, timeout=60, check=False)
     if result.returncode != 0:
         raise RuntimeError("keytool -list %s failed: %s" % (store, result.stdout + result.stderr))
     entries = dict(re.findall(r"^([^,\n]+), [^,\n]+, [^,\n]+, (\w+),\s*$", result.stdout, re.M))
@@ -36,7 +36,7 @@ def keytool_import(store: str, alias: str, pem_path: str, password: str, store_t
     result = subprocess.run(
         ["keytool", "-importcert", "-noprompt", "-alias", alias, "-file", pem_path, "-keystore", store,
          "-storetype", store_type, "-storepass:env", _PASSWORD_ENV],
-        env=_env(password), capture_output=True, text=True, timeout=60)
+        env=_env(password), capture_output=True, text=True, timeout=60, check=False)
     if result.returncode != 0:
         raise RuntimeError("keytool -importcert %s failed: %s" % (store, result.stdout + result.stderr))
 
@@ -45,4 +45,4 @@ def tls_probe(address: str, port: int, store: str, password: str,
               store_type: str = "JKS") -> subprocess.CompletedProcess:
     """Connect a Java TLS client that trusts only `store`; returncode 0 ok, 2 handshake refused."""
     return subprocess.run(["java", TLS_PROBE, address, str(port), store, store_type],
-                          env=_env(password), capture_output=True, text=True, timeout=120)
+                          env=_env(password), capture_output=True, text=True, timeout=120, check=False)

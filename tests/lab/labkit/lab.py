@@ -92,7 +92,7 @@ class Cluster:
 
 def _password(length: int = 20) -> str:
     alphabet = string.ascii_letters + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(length))
+    return "".join(secrets.choice(alphabet) for _char in range(length))
 
 
 @contextlib.contextmanager

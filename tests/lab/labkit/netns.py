@@ -55,7 +55,7 @@ def unavailable() -> str | None:
 
 
 def ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(["ip", *args], capture_output=True, text=True)
+    result = subprocess.run(["ip", *args], capture_output=True, text=True, check=False)
     if check and result.returncode != 0:
         raise RuntimeError("ip %s: %s" % (" ".join(args), result.stderr.strip()))
     return result
@@ -125,7 +125,7 @@ def start_host(ns: str, hostname: str, root: str, etc: dict, keep: list, zone: s
     result = subprocess.run(
         ["ip", "netns", "exec", ns, "unshare", "--uts", "sh", "-c", NODE_INIT, "node-init",
          hostname, root, etc["hosts"], etc["passwd"], etc["group"], zone, *keep],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
     if result.returncode != 0:
         raise RuntimeError("starting node %s failed: %s" % (hostname, result.stderr.strip()))
 
@@ -168,7 +168,7 @@ def list_links(prefix: str) -> list:
 
 def stop_netns(ns: str) -> None:
     """End every process in the namespace (session sshds too, or they linger) and delete it."""
-    for _ in range(3):
+    for _attempt in range(3):
         pids = netns_pids(ns)
         if not pids:
             break

@@ -95,11 +95,11 @@ def parse_clusters_conf(text: str) -> list:
         options, cldbs = {}, []
         for field in fields[1:]:
             if "=" in field:
-                key, _, value = field.partition("=")
+                key, _equals, value = field.partition("=")
                 options[key] = value
                 continue
             for hostport in field.split(";"):
-                host, _, port = hostport.rpartition(":")
+                host, _colon, port = hostport.rpartition(":")
                 if not host:
                     host, port = port, str(DEFAULT_CLDB_PORT)
                 cldbs.append((host, int(port)))

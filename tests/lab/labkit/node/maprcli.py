@@ -41,7 +41,7 @@ def dashboard_info(node, args) -> int:
     rows = [("cluster", data["cluster"]["name"]), ("id", data["cluster"]["id"]),
             ("secure", str(data["cluster"]["secure"]).lower()), ("version", data["version"]),
             ("nodesUsed", str(data["cluster"]["nodesUsed"]))]
-    width = max(len(k) for k, _ in rows)
+    width = max(len(k) for k, _value in rows)
     for key, value in rows:
         print("%s  %s" % (key.ljust(width), value))
     return 0
