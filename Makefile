@@ -80,14 +80,15 @@ lint: deps
 # ansible-test sanity, every test it runs by default, on the oldest and the newest ansible-core, side
 # by side (each is mostly one process at a time). tests/tools/sanity.py copies the checkout into the
 # ansible_collections/ tree ansible-test wants and writes the offline pip bootstrap it needs.
+# SANITY_ARGS passes options to ansible-test, e.g. SANITY_ARGS="--test pylint".
 sanity:
 	$(MAKE) --no-print-directory -j2 --output-sync=target sanity-oldest sanity-newest
 
 sanity-oldest: $(SANITY_OLDEST_STAMP)
-	$(SANITY_OLDEST)/bin/python tests/tools/sanity.py
+	$(SANITY_OLDEST)/bin/python tests/tools/sanity.py $(SANITY_ARGS)
 
 sanity-newest: $(NEWEST_STAMP)
-	$(NEWEST)/bin/python tests/tools/sanity.py
+	$(NEWEST)/bin/python tests/tools/sanity.py $(SANITY_ARGS)
 
 unit: deps
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) tests/unit
