@@ -69,8 +69,6 @@ def test_the_built_tarball_installs_and_its_playbook_builds_the_trust(make_lab, 
         assert checks.server_call(lab, lab.cluster(local).cldb_hosts[0], remote).returncode == 0, local
 
 
-
-
 # Each execution environment definition, with ansible-core releases its pin must take and refuse.
 EE_LINES = {
     "execution-environment-2.16.yml": (["2.16.0", "2.16.19"], ["2.15.13", "2.17.0", "2.21.0"]),
