@@ -84,7 +84,8 @@ class ActionModule(TruststoreAction):
         conf_dir = os.path.join(args["mapr_home"], "conf")
         node = NodeFiles(self, task_vars)
         layout = []
-        password, source = args["password"], None
+        # Empty is not given: ansible-core 2.16 templates a role's ``default(none)`` to "".
+        password, source = args["password"] or None, None
         if (requests or removals) and password is None:
             # One more call on the node than with a password given: the write needs it on the controller.
             password, source = node.truststore_password(conf_dir)

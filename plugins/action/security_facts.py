@@ -98,7 +98,8 @@ class ActionModule(ActionBase):
     def _gather(self, task_vars):
         result = {}
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        password = args["truststore_password"]
+        # Empty is not given: ansible-core 2.16 templates a role's ``default(none)`` to "".
+        password = args["truststore_password"] or None
         from_node = password is None and args["read_truststore_password"]
         # The node's own password stays there: it says only whether that opens its ssl_truststore.
         module_args = dict(mapr_home=args["mapr_home"], users=args["users"],

@@ -11,6 +11,7 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
     _trust_list as trust_list,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.compat import undefined_fails
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.hostvars import cluster_inventory
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.hostvars import host_var as _var
 
@@ -94,8 +95,8 @@ def drift_markdown(data):
 
 class FilterModule:
     def filters(self):
-        return {
+        return dict((name, undefined_fails(function)) for name, function in {
             "drift_report": drift_report,
             "drift_markdown": drift_markdown,
             "drift_principals": drift_principals,
-        }
+        }.items())

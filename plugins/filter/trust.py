@@ -22,6 +22,7 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
     _trust_list as trust_list,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.compat import undefined_fails
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.hostvars import (
     cluster_inventory,
     gathered_facts,
@@ -349,7 +350,7 @@ def trust_summary(trusts, hostvars, groups, play_hosts):
 
 class FilterModule:
     def filters(self):
-        return {
+        return dict((name, undefined_fails(function)) for name, function in {
             "trust_peers": trust_peers,
             "trust_groups": trust_groups,
             "cluster_group": cluster_group,
@@ -371,4 +372,4 @@ class FilterModule:
             "krbtgt_principals": krbtgt_principals,
             "krb5_conf_edit": krb5_conf_edit,
             "krbtgt_plan": krbtgt_plan,
-        }
+        }.items())

@@ -42,20 +42,26 @@ def secrets_in(module_args, secrets):
 
 def why_not_pipelined(connection, wrap_async=False):
     """Why ``connection`` would write the module into a file on the node, in words; None when it pipelines."""
-    # The same conditions as ansible-core's ConnectionBase.is_pipelining_enabled, told apart.
+    # The conditions of ansible-core's ActionBase._is_pipelining_enabled, told apart. 2.16 decides there,
+    # 2.19 asks the connection (ConnectionBase.is_pipelining_enabled), and where they differ a plugin
+    # that always pipelines (winrm, psrp, ssh to Windows) must pass the checks of both: a call is never
+    # taken for pipelined when the running core would write the module into a file. ansible-core's own
+    # connection plugins can all pipeline and set always_pipeline_modules and has_native_async together:
+    # for them the answer is the running core's.
     from ansible import constants as C
 
-    if wrap_async and not connection.has_native_async:
+    if wrap_async and not (connection.has_native_async and connection.always_pipeline_modules):
         return "the task runs with async, which never pipelines"
     if C.DEFAULT_KEEP_REMOTE_FILES:
         return "ANSIBLE_KEEP_REMOTE_FILES is on, which turns pipelining off"
-    if connection.always_pipeline_modules:
-        return None
     if not connection.has_pipelining:
         return "its connection plugin cannot pipeline"
     become = connection.become
-    if become is not None and not become.pipelining:
+    # 2.16 has no become plugin attribute for it and refuses su alone, by name.
+    if become is not None and not getattr(become, "pipelining", getattr(become, "name", None) != "su"):
         return "its become method (%s) cannot pipeline" % getattr(become, "name", "?")
+    if connection.always_pipeline_modules:
+        return None
     try:
         enabled = connection.get_option("pipelining")
     except KeyError:

@@ -339,8 +339,8 @@ def run_playbook(playbook, check=False, diff=False, verbosity=0, env=None, extra
 
 
 def assert_arguments_censored(output):
-    """At -vvvv ansible-core 2.19 logs each module's arguments, a no_log one masked: the output of a
-    leak test must show the mask, or the test proved nothing. 2.20 and later no longer log them."""
+    """At -vvvv ansible-core up to 2.19 logs each module's arguments, a no_log one masked: the output of
+    a leak test must show the mask, or the test proved nothing. 2.20 and later no longer log them."""
     from ansible.release import __version__
 
     if tuple(int(part) for part in __version__.split(".")[:2]) < (2, 20):

@@ -20,6 +20,7 @@ from ansible_run import BIN, ROOT, run_playbook
 from bindep.depends import Depends
 from lab.labkit import checks
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 
 pytest_plugins = ["lab.fixtures"]
 
@@ -111,6 +112,10 @@ def test_the_execution_environment_context_installs_the_collection_and_its_needs
     takes, refuses = EE_LINES[definition]
     assert [v for v in takes if v not in core.specifier] == [], core
     assert [v for v in refuses if v in core.specifier] == [], core
+    # Every release the pin takes is one the collection supports (meta/runtime.yml's requires_ansible).
+    with open(ROOT / "meta" / "runtime.yml", encoding="utf-8") as handle:
+        supported = SpecifierSet(yaml.safe_load(handle)["requires_ansible"])
+    assert [v for v in takes if v not in supported] == [], supported
 
     # The galaxy stage, as the Containerfile runs it (from /build, the context's _build): it installs
     # the collection from the tarball the definition copied in.

@@ -317,7 +317,8 @@ def test_crlf_line_ends_are_kept_and_named_in_a_warning(tmp_path):
     warning = ("%s: %s ends 5 of its 5 lines with CRLF (Windows line ends); they are kept as they are, and any "
                "line added here ends with CRLF too" % (platform.node(), conf))
     assert any(warning in w for w in added.result["warnings"]), added.result.get("warnings")
-    assert "[WARNING]" in added.output and warning in " ".join(added.output.split())
+    # ansible-core 2.16 wraps a warning at the terminal width, breaking a long path at a hyphen too.
+    assert "[WARNING]" in added.output and "".join(warning.split()) in "".join(added.output.split())
     # An LF file gives no warning.
     plain = write_conf(tmp_path, name="lf.conf")
     quiet = run_module("clusters_conf_entry", {"path": str(plain), "line": LINE_C}, tmp_dir=tmp_path).expect_ok()

@@ -177,4 +177,5 @@ def test_a_crlf_conf_is_kept_and_the_warning_names_the_host_and_the_file(tmp_pat
     warning = ("localhost: %s ends 2 of its 2 lines with CRLF (Windows line ends); they are kept as they are"
                % files[3])
     assert [w for w in done["warnings"] if warning in w], done.get("warnings")
-    assert "[WARNING]" in result.output and warning in " ".join(result.output.split())
+    # ansible-core 2.16 wraps a warning at the terminal width, breaking a long path at a hyphen too.
+    assert "[WARNING]" in result.output and "".join(warning.split()) in "".join(result.output.split())

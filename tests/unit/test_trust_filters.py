@@ -409,3 +409,18 @@ def test_trust_topology_counts_a_node_whose_facts_say_cldb_as_a_ticket_reader():
     assert [h for h, me in trust_topology(trusts, groups, play).items() if me["reads_tickets"]] == ["a1", "b1"]
     who = trust_topology(trusts, groups, play, "_cldb", hostvars)
     assert [h for h, me in who.items() if me["reads_tickets"]] == ["a1", "a2", "b1"]
+
+
+@pytest.mark.parametrize("template", ["{{ crosscluster_trusts | trust_groups }}",
+                                      "{{ crosscluster_trusts | drift_principals('cluster_a', {}, {}) }}"])
+def test_an_undefined_argument_fails_as_undefined_not_as_a_wrong_type(template):
+    """ansible-core 2.16 hands a filter Jinja's Undefined (2.19 fails before the call): either way Ansible's
+    undefined error names the variable, rather than the filter calling it a value of the wrong type."""
+    from ansible_collections.datafabric.crosscluster.plugins.filter import report, trust
+
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    env.filters.update(trust.FilterModule().filters())
+    env.filters.update(report.FilterModule().filters())
+    with pytest.raises(jinja2.UndefinedError, match="is undefined"):
+        env.from_string(template).render()
+    assert env.from_string("{{ [] | trust_groups }}").render() == "[]"
