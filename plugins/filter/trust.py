@@ -29,44 +29,11 @@ from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.hostvars i
     host_var,
 )
 
-# The alias rule ties every imported certificate to its cluster, so a later revoke finds exactly
-# what this collection added and never a certificate an administrator imported by hand.
-ALIAS_DIGEST_LENGTH = 12
-
 
 def _check_trusts(trusts):
     problems = trust_list.shape_problems(trusts)
     if problems:
         raise AnsibleFilterError(problems[0])
-
-
-def trust_peers(trusts, group, kind, state="present"):
-    """The cluster groups ``group`` trusts (or, with ``state`` absent, stops trusting) for ``kind``."""
-    _check_trusts(trusts)
-    return trust_list.peers_of(trusts, group, kind, state)
-
-
-def trust_groups(trusts):
-    """Every cluster group named in ``trusts``, in first-mention order."""
-    _check_trusts(trusts)
-    return trust_list.groups_in(trusts)
-
-
-def cluster_group(group_names, trusts, strict=True):
-    """The one trust group a host belongs to (its cluster), or None.
-
-    Not ``strict`` (preflight): the first of several, so the host stays in the play and the gate
-    reports it with everything else instead of the host silently dropping out.
-    """
-    mine = [g for g in trust_groups(trusts) if g in group_names]
-    if len(mine) > 1 and strict:
-        raise AnsibleFilterError("a host is in two cluster groups named in crosscluster_trusts (%s); a node "
-                                 "belongs to one cluster" % ", ".join(mine))
-    return mine[0] if mine else None
-
-
-def trust_alias(cluster_name, sha256):
-    return preflight.trust_alias(cluster_name, sha256, ALIAS_DIGEST_LENGTH)
 
 
 def trust_topology(trusts, groups, play_hosts, cldb_suffix="_cldb", hostvars=None):
@@ -106,11 +73,6 @@ def server_trust_plan(trusts, hostvars, groups, play_hosts, min_validity, cldb_s
         raise AnsibleFilterError(str(err))
 
 
-def trusts_valid(trusts):
-    """Whether ``crosscluster_trusts`` is well formed (the preflight gate says what is wrong)."""
-    return not trust_list.shape_problems(trusts)
-
-
 def _in_play(group, groups, play_hosts):
     """Whether any node of ``group`` is still in the play. Kerberos trust runs after the file work;
     a cluster whose nodes all failed or went unreachable by then has nothing to pair with, and its
@@ -118,32 +80,13 @@ def _in_play(group, groups, play_hosts):
     return any(h in play_hosts for h in groups.get(group, []))
 
 
-def exporter(group, groups, play_hosts, required=True):
-    """The node that speaks for ``group``: its first host still in the play (reachable).
-
-    None, when not ``required``, for a group none of whose hosts is left: a check that needs it is
-    skipped rather than failing every other node after that group's own failure was reported.
-    """
+def _exporter(group, groups, play_hosts):
+    """The node that speaks for ``group``: its first host still in the play (reachable)."""
     hosts = [h for h in groups.get(group, []) if h in play_hosts]
-    if not hosts and not required:
-        return None
     if not hosts:
         raise AnsibleFilterError("no host of inventory group %r is in the play (none defined, or all "
                                  "unreachable); check the group in crosscluster_trusts" % group)
     return hosts[0]
-
-
-def trust_exports(peers, hostvars, groups, play_hosts, fact):
-    """What each peer group's exporter published in fact ``fact``, in ``peers`` order."""
-    exports = []
-    for group in peers:
-        host = exporter(group, groups, play_hosts)
-        export = hostvars[host].get(fact)
-        if not export:
-            raise AnsibleFilterError("%s (exporter of %s) has no %s fact; the export step did not run there"
-                                     % (host, group, fact))
-        exports.append(export)
-    return exports
 
 
 def cldb_targets(peers, hostvars, groups, play_hosts):
@@ -205,7 +148,7 @@ def check_user_problems(trusts, hostvars, groups, login_vars):
                                     tuple(login_vars))
 
 
-def kerberos_peers(peers, hostvars, groups, play_hosts):
+def _kerberos_peers(peers, hostvars, groups, play_hosts):
     """The peers that have a Kerberos realm, with what a client needs to reach it.
 
     Read from the peer exporter's inventory variables: ``kerberos_realm``, ``kerberos_kdcs``,
@@ -215,7 +158,7 @@ def kerberos_peers(peers, hostvars, groups, play_hosts):
     for group in peers:
         if not _in_play(group, groups, play_hosts):
             continue
-        peer = hostvars[exporter(group, groups, play_hosts)]
+        peer = hostvars[_exporter(group, groups, play_hosts)]
         if not peer.get("kerberos_realm"):
             continue
         if not peer.get("kerberos_kdcs"):
@@ -237,7 +180,7 @@ def kerberos_topology(who, hostvars, groups, play_hosts, kdc_suffix="_kdc"):
     def realms(peers):
         key = tuple(peers)
         if key not in found:
-            found[key] = kerberos_peers(peers, hostvars, groups, play_hosts)
+            found[key] = _kerberos_peers(peers, hostvars, groups, play_hosts)
         return found[key]
 
     result = {}
@@ -270,7 +213,7 @@ def kerberos_held(trusts, hostvars, groups, play_hosts, fact="__kerberos_trust_h
     for trust in trust_list.pairs_any_kind(trusts):
         if not all(_in_play(group, groups, play_hosts) for group in trust["clusters"]):
             continue
-        exporters = [hostvars[exporter(group, groups, play_hosts)] for group in trust["clusters"]]
+        exporters = [hostvars[_exporter(group, groups, play_hosts)] for group in trust["clusters"]]
         if not all(node.get("kerberos_realm") for node in exporters):
             continue
         held = {}
@@ -316,6 +259,7 @@ def generated_ticket_problem(generated, host, cluster):
 
 def trust_summary(trusts, hostvars, groups, play_hosts):
     """One line per direction and kind: who trusts whom now (or no more), and on how many nodes it changed."""
+    _check_trusts(trusts)
     lines = []
     for trust in trust_list.pairs(trusts):
         kind = trust["type"]
@@ -341,7 +285,7 @@ def trust_summary(trusts, hostvars, groups, play_hosts):
                 lines.append("server trust %s -> %s: %d CLDB nodes of %s %s %s's servers; changed on %d"
                              % (local, remote, len(cldbs), local, "no longer accept" if revoked else "accept",
                                 remote, len(changed)))
-    missing = [h for group in trust_groups(trusts) for h in groups.get(group, []) if h not in play_hosts]
+    missing = [h for group in trust_list.groups_in(trusts) for h in groups.get(group, []) if h not in play_hosts]
     if missing:
         lines.append("nodes not done: %s (unreachable, failed or left out); run again when they are back"
                      % ", ".join(sorted(set(missing))))
@@ -351,23 +295,15 @@ def trust_summary(trusts, hostvars, groups, play_hosts):
 class FilterModule:
     def filters(self):
         return dict((name, undefined_fails(function)) for name, function in {
-            "trust_peers": trust_peers,
-            "trust_groups": trust_groups,
-            "cluster_group": cluster_group,
-            "trust_alias": trust_alias,
-            "trusts_valid": trusts_valid,
             "trust_topology": trust_topology,
             "user_trust_plan": user_trust_plan,
             "server_trust_plan": server_trust_plan,
             "generated_ticket_problem": generated_ticket_problem,
-            "exporter": exporter,
-            "trust_exports": trust_exports,
             "trust_summary": trust_summary,
             "verify_targets": verify_targets,
             "cldb_targets": cldb_targets,
             "preflight_report": preflight_report,
             "check_user_problems": check_user_problems,
-            "kerberos_peers": kerberos_peers,
             "kerberos_topology": kerberos_topology,
             "krbtgt_principals": krbtgt_principals,
             "krb5_conf_edit": krb5_conf_edit,

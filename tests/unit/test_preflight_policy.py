@@ -622,7 +622,7 @@ def test_one_answering_cldb_is_enough_and_skipped_probes_count_for_nothing():
         "connections"]
 
 
-def test_the_alias_rule_matches_the_filter():
+def test_the_alias_rule():
     assert preflight.trust_alias("B.Example.COM", "f7ff1c3db0f3" + "0" * 52) == "b.example.com-f7ff1c3db0f3"
 
 

@@ -1,4 +1,4 @@
-"""The pairing rules behind the roles: peers, groups, exporters, aliases, own certificates."""
+"""The filters the roles call: adapters from hostvars and groups to the planner, preflight and Kerberos plans."""
 
 
 import jinja2
@@ -6,39 +6,21 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.datafabric.crosscluster.plugins.filter.trust import (
+    _exporter,
+    _kerberos_peers,
     check_user_problems,
     cldb_targets,
-    cluster_group,
-    exporter,
-    kerberos_peers,
     kerberos_topology,
     krb5_conf_edit,
     krbtgt_plan,
     krbtgt_principals,
     preflight_report,
-    trust_alias,
-    trust_exports,
-    trust_groups,
-    trust_peers,
     trust_summary,
     trust_topology,
-    trusts_valid,
     user_trust_plan,
 )
 
-MESH = [
-    {"clusters": ["cluster_a", "cluster_b"], "type": "all"},
-    {"clusters": ["cluster_c", "cluster_a"], "type": "user"},
-    {"clusters": ["cluster_b", "cluster_c"], "type": "server"},
-]
 SHA_B = "f7ff1c3db0f3" + "0" * 52
-
-
-def test_peers_run_both_directions_and_all_counts_for_each_kind():
-    assert trust_peers(MESH, "cluster_a", "user") == ["cluster_b", "cluster_c"]
-    assert trust_peers(MESH, "cluster_a", "server") == ["cluster_b"]
-    assert trust_peers(MESH, "cluster_c", "server") == ["cluster_b"]
-    assert trust_peers(MESH, "cluster_z", "user") == []
 
 
 @pytest.mark.parametrize("bad, words", [
@@ -51,44 +33,15 @@ def test_peers_run_both_directions_and_all_counts_for_each_kind():
 ])
 def test_a_malformed_trust_list_is_named(bad, words):
     with pytest.raises(AnsibleFilterError, match=words):
-        trust_peers(bad, "cluster_a", "user")
-    assert trusts_valid(bad) is False
-
-
-def test_trusts_valid_accepts_a_well_formed_list():
-    assert trusts_valid(MESH) is True
-    assert trusts_valid([]) is True
-    assert trusts_valid(MESH + [{"clusters": ["cluster_b", "cluster_a"], "type": "user"}]) is False
-    assert trusts_valid([{"clusters": ["cluster_a", "cluster_b"], "type": "all", "typo": 1}]) is False
-
-
-def test_groups_and_a_hosts_cluster():
-    assert trust_groups(MESH) == ["cluster_a", "cluster_b", "cluster_c"]
-    assert cluster_group(["mapr_clusters", "cluster_b", "cluster_b_cldb"], MESH) == "cluster_b"
-    assert cluster_group(["other"], MESH) is None
-    with pytest.raises(AnsibleFilterError, match="two cluster groups"):
-        cluster_group(["cluster_a", "cluster_b"], MESH)
+        trust_summary(bad, {}, {}, [])
 
 
 def test_exporter_skips_hosts_no_longer_in_the_play():
     groups = {"cluster_a": ["a1", "a2", "a3"]}
-    assert exporter("cluster_a", groups, ["a1", "a2", "a3"]) == "a1"
-    assert exporter("cluster_a", groups, ["a2", "a3"]) == "a2"
+    assert _exporter("cluster_a", groups, ["a1", "a2", "a3"]) == "a1"
+    assert _exporter("cluster_a", groups, ["a2", "a3"]) == "a2"
     with pytest.raises(AnsibleFilterError, match="unreachable"):
-        exporter("cluster_a", groups, [])
-
-
-def test_exports_are_collected_in_peer_order_and_a_missing_one_is_named():
-    groups = {"cluster_b": ["b1"], "cluster_c": ["c1"]}
-    hostvars = {"b1": {"x": {"cluster_name": "b"}}, "c1": {"x": {"cluster_name": "c"}}}
-    got = trust_exports(["cluster_c", "cluster_b"], hostvars, groups, ["b1", "c1"], "x")
-    assert [e["cluster_name"] for e in got] == ["c", "b"]
-    with pytest.raises(AnsibleFilterError, match="c1 .exporter of cluster_c. has no y fact"):
-        trust_exports(["cluster_c"], hostvars, groups, ["c1"], "y")
-
-
-def test_alias_rule():
-    assert trust_alias("B.Example.COM", SHA_B) == "b.example.com-f7ff1c3db0f3"
+        _exporter("cluster_a", groups, [])
 
 
 def _host_with(facts):
@@ -321,11 +274,11 @@ def test_kerberos_peers_skip_plain_clusters_and_need_kdcs():
     groups = {"cluster_b": ["b1"], "cluster_c": ["c1"]}
     hostvars = {"b1": {"kerberos_realm": "B.TEST", "kerberos_kdcs": ["kdc.b:88"], "kerberos_domains": [".b.test"]},
                 "c1": {}}
-    [peer] = kerberos_peers(["cluster_b", "cluster_c"], hostvars, groups, ["b1", "c1"])
+    [peer] = _kerberos_peers(["cluster_b", "cluster_c"], hostvars, groups, ["b1", "c1"])
     assert peer == {"group": "cluster_b", "realm": "B.TEST", "kdcs": ["kdc.b:88"], "admin_server": None,
                     "domains": [".b.test"]}
     with pytest.raises(AnsibleFilterError, match="no kerberos_kdcs"):
-        kerberos_peers(["cluster_b"], {"b1": {"kerberos_realm": "B.TEST"}}, groups, ["b1"])
+        _kerberos_peers(["cluster_b"], {"b1": {"kerberos_realm": "B.TEST"}}, groups, ["b1"])
 
 
 def test_kerberos_topology_gives_each_node_its_realm_peers_and_kdc_once():
@@ -360,11 +313,11 @@ def test_a_cluster_with_no_node_left_in_the_play_is_left_out_of_kerberos_work():
                 "b1": {"kerberos_realm": "B.TEST", "kerberos_kdcs": ["k:88"]}}
     # Every node of cluster_a failed or went unreachable: cluster_b's nodes carry on without it.
     assert krbtgt_plan(trusts, hostvars, groups, ["b1"]) == []
-    assert kerberos_peers(["cluster_a"], hostvars, groups, ["b1"]) == []
-    assert [p["realm"] for p in kerberos_peers(["cluster_b"], hostvars, groups, ["a2", "b1"])] == ["B.TEST"]
+    assert _kerberos_peers(["cluster_a"], hostvars, groups, ["b1"]) == []
+    assert [p["realm"] for p in _kerberos_peers(["cluster_b"], hostvars, groups, ["a2", "b1"])] == ["B.TEST"]
     # A group no host was ever in is still a mistake worth naming: the earlier roles name it.
     with pytest.raises(AnsibleFilterError, match="no host of inventory group"):
-        exporter("cluster_x", groups, ["b1"])
+        _exporter("cluster_x", groups, ["b1"])
 
 
 def test_summary_has_a_kerberos_line_only_for_pairs_with_realms():
@@ -411,7 +364,7 @@ def test_trust_topology_counts_a_node_whose_facts_say_cldb_as_a_ticket_reader():
     assert [h for h, me in who.items() if me["reads_tickets"]] == ["a1", "a2", "b1"]
 
 
-@pytest.mark.parametrize("template", ["{{ crosscluster_trusts | trust_groups }}",
+@pytest.mark.parametrize("template", ["{{ crosscluster_trusts | trust_summary({}, {}, []) }}",
                                       "{{ crosscluster_trusts | drift_principals('cluster_a', {}, {}) }}"])
 def test_an_undefined_argument_fails_as_undefined_not_as_a_wrong_type(template):
     """ansible-core 2.16 hands a filter Jinja's Undefined (2.19 fails before the call): either way Ansible's
@@ -423,4 +376,4 @@ def test_an_undefined_argument_fails_as_undefined_not_as_a_wrong_type(template):
     env.filters.update(report.FilterModule().filters())
     with pytest.raises(jinja2.UndefinedError, match="is undefined"):
         env.from_string(template).render()
-    assert env.from_string("{{ [] | trust_groups }}").render() == "[]"
+    assert env.from_string("{{ [] | trust_summary({}, {}, []) }}").render() == "[]"

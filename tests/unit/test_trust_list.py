@@ -43,6 +43,22 @@ def test_one_kind_kept_and_the_other_revoked_for_one_pair():
     assert peers_of(trusts, "b", "server", "absent") == ["a"]
 
 
+def test_peers_run_both_directions_and_all_counts_for_each_kind():
+    trusts = [{"clusters": ["a", "b"], "type": "all"}, {"clusters": ["c", "a"], "type": "user"},
+              {"clusters": ["b", "c"], "type": "server"}]
+    assert peers_of(trusts, "a", "user") == ["b", "c"]
+    assert peers_of(trusts, "a", "server") == ["b"]
+    assert peers_of(trusts, "c", "server") == ["b"]
+    assert peers_of(trusts, "z", "user") == []
+    assert groups_in(trusts) == ["a", "b", "c"]
+
+
+def test_a_pair_listed_twice_or_an_unknown_key_is_malformed():
+    assert shape_problems([]) == []
+    assert shape_problems([{"clusters": ["a", "b"], "type": "all"}, {"clusters": ["b", "a"], "type": "user"}])
+    assert shape_problems([{"clusters": ["a", "b"], "type": "all", "typo": 1}])
+
+
 def test_groups_in_a_revoked_pair_are_still_in_scope():
     trusts = [{"clusters": ["a", "b"], "type": "all", "state": "absent"}, {"clusters": ["c", "d"], "type": "all"}]
     assert groups_in(trusts) == ["a", "b", "c", "d"]
