@@ -8,17 +8,19 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: file_snapshot
-short_description: Read files with their checksums, or replace them only if unchanged since read
+short_description: "Internal: the node half of the truststore actions - read files, replace them if unchanged"
 version_added: 0.1.0
 description:
-  - Plumbing, not meant for playbooks - the node half of the controller-side file editors of this collection
-    (M(datafabric.crosscluster.truststore_import), M(datafabric.crosscluster.truststore_info)).
-    The controller reads the files, computes their new content with libraries the node does not
+  - "Internal: the node half of the controller-side file editors of this collection
+    (M(datafabric.crosscluster.peer_trust), M(datafabric.crosscluster.truststore_import),
+    M(datafabric.crosscluster.truststore_info)). Not for playbooks; its options and return values are the
+    interface between those actions and the node, and may change without deprecation. Use the actions."
+  - The controller reads the files, computes their new content with libraries the node does not
     need, and sends it back; this module writes it only when every file still has the content it
     had when it was read (compare-and-swap), so a concurrent change is never overwritten.
   - Both reading and replacing happen under the advisory directory lock every module of this
     collection takes, so sibling files are read and replaced as one consistent set.
-  - Contents travel base64-encoded. Use it directly only for files that are not secret.
+  - Contents travel base64-encoded.
   - It reads and replaces only the files this collection manages - C(mapr-clusters.conf), Java's
     C(cacerts) and C(jssecacerts), and truststores by name (one holding C(truststore) or C(keystore),
     or ending in C(.jks), C(.p12), C(.pfx), C(.pem), C(.crt), C(.cer), C(.bcfks), C(.jceks), C(.ks) or C(.ts)).
@@ -77,6 +79,8 @@ author:
 """
 
 EXAMPLES = r"""
+# Internal: playbooks use datafabric.crosscluster.peer_trust, truststore_import or truststore_info,
+# which run this on the node.
 - name: Read the three truststore siblings as one set
   datafabric.crosscluster.file_snapshot:
     paths:

@@ -112,8 +112,11 @@ attributes:
 notes:
   - The files keep their mode and owner. C(mapr-clusters.conf) and the primary store must exist; a
     missing sibling store is left missing.
-  - The truststore password never goes to the node. O(password) stays on the controller, and a
-    node's own password (without O(password)) comes to the controller only as O(password) describes.
+  - O(password), when given, never leaves the controller - the node hands over the stores' bytes and
+    the controller edits them. Without O(password), the node reads its own password (C(conf/store-passwords.txt),
+    else C(conf/ssl-server.xml)) in one M(datafabric.crosscluster.file_snapshot) call run with C(no_log), and
+    that call's reply brings it to the controller, which opens and edits the stores with it; it is never sent
+    back to the node and never returned.
   - A C(mapr-clusters.conf) whose lines end with CRLF (Windows line ends) keeps them, and a line added ends
     with CRLF too; the task then warns, naming the inventory host and the file, so it can be converted with
     C(dos2unix).

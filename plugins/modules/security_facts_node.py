@@ -8,12 +8,12 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: security_facts_node
-short_description: The node half of security_facts - read a MapR node's files once
+short_description: "Internal: the node half of security_facts - read a MapR node's files once"
 version_added: 0.1.0
 description:
-  - Plumbing, not meant for playbooks - use M(datafabric.crosscluster.security_facts), whose action runs
-    this module on the node and does the rest on the controller. Its options and return values are
-    the collection's own interface between the two and may change without notice.
+  - "Internal: the node half of M(datafabric.crosscluster.security_facts), whose action runs this module on the
+    node and does the rest on the controller. Not for playbooks; its options and return values are the
+    interface between the two, and may change without deprecation. Use M(datafabric.crosscluster.security_facts)."
   - Reads, never changes, the node's C(mapr-clusters.conf), C(daemon.conf), C(roles/cldb),
     C(MapRBuildVersion), the FIPS flag of the kernel, the store formats in C(conf/), C(maprserverticket)'s
     attributes, the named users and the certificate blocks of C(ssl_keystore.pem) (never its key).
@@ -58,7 +58,7 @@ author:
 """
 
 EXAMPLES = r"""
-# Plumbing: playbooks use datafabric.crosscluster.security_facts, which runs this on the node.
+# Internal: playbooks use datafabric.crosscluster.security_facts, which runs this on the node.
 - name: What the gather reads on the node, without the stores
   datafabric.crosscluster.security_facts_node:
     mapr_home: /opt/mapr
