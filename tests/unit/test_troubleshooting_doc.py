@@ -11,8 +11,9 @@ What counts as a message:
 - a literal stored as ``...["error"] = ...`` (why a file or store could not be read, in facts that
   the preflight gate reports);
 - the first argument of ``AnsibleActionFail(...)`` and ``AnsibleFilterError(...)``;
-- every string literal of ``plugins/module_utils/_preflight.py`` outside docstrings (the gate's
-  problems, warnings and the pieces they are built from);
+- every string literal of ``plugins/module_utils/_preflight.py`` and ``_trust_list.py`` outside
+  docstrings (the gate's problems, warnings and the pieces they are built from, and what is wrong
+  with ``crosscluster_trusts`` itself);
 - the literal text of ``msg`` of each ``ansible.builtin.fail`` task in ``roles/*/tasks/*.yml``.
 
 A message given as a variable is followed to its literals: assignments in the same function
@@ -28,6 +29,12 @@ page may wrap; it writes placeholders as ``<host>``, ``<path>``, ``<cluster>``.
 
 Not read from the sources, and kept on the page by hand: ``module.warn`` texts, Ansible's own
 argument validation messages, and the messages of the tools the verify role runs.
+
+The other way round, every line of the page's ``text`` blocks must still be given somewhere: an
+extracted message is found in it, or its longest literal piece is in a string of the plugins or the
+roles (warnings and returned problems count too), or it is one of Ansible's own messages
+(``ANSIBLE_OWN``). A message whose code was removed then fails, naming the line, instead of staying
+on the page.
 """
 
 import ast
@@ -41,6 +48,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "troubleshooting.md"
 SOURCE_DIRS = ("plugins/module_utils", "plugins/modules", "plugins/action", "plugins/plugin_utils", "plugins/filter")
 PREFLIGHT = "plugins/module_utils/_preflight.py"
+# Sources whose every literal of a few words is a message: they return problems rather than raise them.
+LITERAL_SOURCES = (PREFLIGHT, "plugins/module_utils/_trust_list.py")
 ROLE_TASKS = "roles/*/tasks/*.yml"
 
 # The longest fragment must have this many words to stand for the message on its own.
@@ -266,7 +275,7 @@ class Sources:
                 found.setdefault(message.key(), message)
 
         for source, tree in self.trees.items():
-            if source == PREFLIGHT:
+            if source in LITERAL_SOURCES:
                 continue
             for node in ast.walk(tree):
                 if not isinstance(node, ast.Call):
@@ -284,8 +293,9 @@ class Sources:
                 # found["error"] = "...": why a file or store could not be read, which preflight reports.
                 if isinstance(node, ast.Assign) and any(is_error_slot(t) for t in node.targets):
                     add("problem", self.literals(node.value, source, self.enclosing(node)))
-        if PREFLIGHT in self.trees:
-            add("preflight", preflight_literals(self.trees[PREFLIGHT]))
+        for source in LITERAL_SOURCES:
+            if source in self.trees:
+                add("preflight", preflight_literals(self.trees[source], source))
         return [m for m in found.values() if m.checked]
 
 
@@ -326,9 +336,9 @@ def docstrings(tree):
     return found
 
 
-def preflight_literals(tree):
+def preflight_literals(tree, source=PREFLIGHT):
     skip = docstrings(tree)
-    return [(PREFLIGHT, node.lineno, node.value) for node in ast.walk(tree)
+    return [(source, node.lineno, node.value) for node in ast.walk(tree)
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and node not in skip
             and sum(words(p) for p in fragments(node.value)) >= MIN_PREFLIGHT_WORDS]
 
@@ -385,11 +395,61 @@ def messages():
     return Sources().messages() + role_messages()
 
 
+# Ansible's own messages (role argument validation), which no source of this collection writes.
+ANSIBLE_OWN = ("Validation of arguments failed:", "missing required arguments:", "Supported parameters include:",
+               "value of type must be one of:", "is of type dict and we were unable to convert",
+               "is of type str and we were unable to convert")
+# Pieces of a documented line: placeholders, and the ". Fix: " between a problem and its fix (two literals).
+DOC_PIECE_RE = re.compile(r"<[^<>]*>|\. Fix: |\.\.\.")
+
+
+def documented_lines(doc_text):
+    """Every line of the page's ```text blocks: the messages as the page writes them."""
+    return [line for block in re.findall(r"```text\n(.*?)```", doc_text, re.S) for line in block.splitlines()
+            if line.strip()]
+
+
+def source_literals(sources, root=ROOT):
+    """Every string of the plugins, and the role task files whole, normalised: where a documented line may live."""
+    found = [normalise(node.value) for tree in sources.trees.values() for node in ast.walk(tree)
+             if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    found += [normalise(path.read_text(encoding="utf-8")) for path in sorted(root.glob(ROLE_TASKS))]
+    return "\n".join(found)
+
+
+def gone_from(doc_text, messages, literals):
+    """The documented lines that no source gives any more."""
+    gone = []
+    for line in documented_lines(doc_text):
+        text = normalise(line)
+        if any(own in text for own in ANSIBLE_OWN) or any(m.found_in(text) for m in messages):
+            continue
+        pieces = [p.strip(" .:;,()") for p in DOC_PIECE_RE.split(text)]
+        longest = max(pieces, key=lambda p: (words(p), len(p)))
+        if words(longest) >= MIN_WORDS and longest not in literals:
+            gone.append(text)
+    return gone
+
+
 def test_every_message_is_on_the_troubleshooting_page(doc, messages):
     missing = missing_from(doc, messages)
     assert not missing, (
         "docs/troubleshooting.md lacks %d message(s); add an entry (the message with <placeholders>, what "
         "it means, the fix) for each:\n%s" % (len(missing), "\n".join(m.describe() for m in missing)))
+
+
+def test_every_message_on_the_page_is_still_given(doc, messages):
+    gone = gone_from(doc, messages, source_literals(Sources()))
+    assert not gone, (
+        "docs/troubleshooting.md documents %d message(s) that no source gives any more; remove each entry:\n%s"
+        % (len(gone), "\n".join(gone)))
+
+
+def test_a_message_whose_code_is_gone_fails_naming_the_line(doc, messages):
+    """The export step's message stayed on the page after its filter (trust_exports) was removed."""
+    removed = "<host> (exporter of <group>) has no <fact> fact; the export step did not run there"
+    page = doc + "\n```text\n%s\n```\n" % removed
+    assert gone_from(page, messages, source_literals(Sources())) == [removed]
 
 
 # Each way a message is written in the plugins, in a made-up module: what the extractor must find.
