@@ -189,3 +189,34 @@ def test_an_expired_peer_ca_stops_the_run_and_one_expiring_soon_warns(make_lab):
                         ["msg"])
     assert "cluster_b's CA CN=%s renewed CA" % b.name in warning and "expires in 9 days" in warning
     assert b.name in open(lab.node_path(a.hosts[1], "conf/mapr-clusters.conf")).read()
+
+
+DEPRECATION_TASK = ("datafabric.crosscluster.preflight : Warn about deprecated variable names "
+                    "(they still work until release 1.0.0)")
+
+
+def _gathered_under(result):
+    """The mapr_home each node was read under, from the gate's message (every path here is missing)."""
+    [failure] = [r["result"] for r in result.results if r["status"] == "failed"]
+    missing = re.findall(r"(/nonexistent/\w+)/conf/mapr-clusters.conf: does not exist", "\n".join(failure["msg"]))
+    return sorted(set(missing))
+
+
+def test_a_deprecated_per_role_name_still_wins_and_warns_once_the_shared_name_does_not_warn(make_lab):
+    lab = make_lab(mode="local")
+    before = conf_state(lab)
+
+    # An upgrading user's inventory still sets the old name, and the new one too: the old one is read.
+    old = run(lab, "user", extra_args=["-e", "preflight_mapr_home=/nonexistent/old",
+                                       "-e", "crosscluster_mapr_home=/nonexistent/new"])
+    assert old.rc != 0 and conf_state(lab) == before
+    assert _gathered_under(old) == ["/nonexistent/old"]
+    warned = [r for r in old.results if r["task"] == DEPRECATION_TASK and r["status"] == "ok"]
+    assert len(warned) == 1, "once per run, not per host"
+    assert "preflight_mapr_home -> crosscluster_mapr_home" in warned[0]["result"]["msg"]
+    assert "1.0.0" in warned[0]["result"]["msg"][0]
+
+    new = run(lab, "user", extra_args=["-e", "crosscluster_mapr_home=/nonexistent/new"])
+    assert new.rc != 0 and conf_state(lab) == before
+    assert _gathered_under(new) == ["/nonexistent/new"]
+    assert [r["status"] for r in new.results if r["task"] == DEPRECATION_TASK] == ["skipped"]

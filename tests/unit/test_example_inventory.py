@@ -134,7 +134,7 @@ def doc():
 
 def test_a_group_per_cluster_with_its_cldb_group_under_mapr_clusters(inventory):
     with open(os.path.join(ROOT, "roles", "server_trust", "defaults", "main.yml")) as handle:
-        suffix = yaml.safe_load(handle)["server_trust_cldb_group_suffix"]
+        suffix = yaml.safe_load(handle)["crosscluster_cldb_group_suffix"]
     assert "mapr_clusters" in inventory["all"]["children"]
     assert sorted(inventory["mapr_clusters"]["children"]) == sorted(CLUSTERS)
     members = {}
@@ -166,7 +166,7 @@ def test_group_vars_per_cluster_and_for_all(inventory, hostvars):
                 assert name in variables, "%s: %s missing" % (host, name)
             names.setdefault(cluster, set()).add(variables["mapr_cluster_name"])
             assert variables["crosscluster_trusts"] == [{"clusters": list(CLUSTERS), "type": "all"}]
-            assert variables["mapr_home"] == "/opt/mapr"
+            assert variables["crosscluster_mapr_home"] == "/opt/mapr"
             assert variables["ansible_pipelining"] is True
             assert variables["ansible_user"]
             assert isinstance(variables.get("ansible_port", 22), int)
