@@ -77,11 +77,22 @@ class _Findings:
 
     def __init__(self):
         self.items = []
+        # Indexes, so a fleet's thousands of findings are never scanned once per host or per cell.
+        self._seen = set()
+        self.by_host = {}
+        self.by_cell = {}
 
     def add(self, severity, kind, message, group=None, peer=None, host=None):
+        key = (severity, kind, group, peer, host, message)
+        if key in self._seen:
+            return
+        self._seen.add(key)
         item = dict(severity=severity, kind=kind, group=group, peer=peer, host=host, message=message)
-        if item not in self.items:
-            self.items.append(item)
+        self.items.append(item)
+        if host is None:
+            self.by_cell.setdefault((kind, group, peer), []).append(item)
+        else:
+            self.by_host.setdefault(host, []).append(item)
 
     def hosts(self, severity):
         return sorted(set(f["host"] for f in self.items if f["severity"] == severity and f["host"]))
@@ -102,8 +113,12 @@ class _World(planner.Clusters):
         self.needed = parse_validity(validity)
         self.validity = "%d seconds" % validity if isinstance(validity, int) else str(validity)
         self.scope = []
+        seen = set()
         for group in trust_list.groups_in(trusts):
-            self.scope += [h for h in groups.get(group) or [] if h not in self.scope]
+            for host in groups.get(group) or []:
+                if host not in seen:
+                    seen.add(host)
+                    self.scope.append(host)
         self._known = {}
 
     def export(self, group):
@@ -459,8 +474,8 @@ def build(trusts, groups, nodes, kerberos=None, now=None, expiry_days=30, min_va
     for host in world.scope:
         would = _would_change(changes[host])
         for kind in ("user", "server"):
-            if would[kind] and not any(f["host"] == host and f["kind"] == kind and f["severity"] == DRIFT
-                                       for f in findings.items):
+            if would[kind] and not any(f["kind"] == kind and f["severity"] == DRIFT
+                                       for f in findings.by_host.get(host, ())):
                 # A rule of the planner the checks above do not mirror still counts: the run would change it.
                 findings.add(DRIFT, kind, "a run of the main playbook would change its %s here" % (
                     "mapr-clusters.conf or truststores" if kind == "user" else "maprserverticket"),
@@ -470,8 +485,7 @@ def build(trusts, groups, nodes, kerberos=None, now=None, expiry_days=30, min_va
         cells = {}
         for kind in KINDS:
             section = direction[kind]
-            extra = [f["severity"] for f in findings.items if f["kind"] == kind and f["group"] == group
-                     and f["peer"] == peer and f["host"] is None]
+            extra = [f["severity"] for f in findings.by_cell.get((kind, group, peer), ())]
             cells[kind] = _cell(list(section["nodes"].values()) if kind != "kerberos" else
                                 ([section["detail"]] if section.get("detail") else []), section["state"], extra)
             section["cell"] = cells[kind]
@@ -479,7 +493,7 @@ def build(trusts, groups, nodes, kerberos=None, now=None, expiry_days=30, min_va
     report_nodes = {}
     for host in world.scope:
         group = trust_list.group_of(trusts, groups, host)
-        mine = [f["severity"] for f in findings.items if f["host"] == host]
+        mine = [f["severity"] for f in findings.by_host.get(host, ())]
         status = DRIFT if DRIFT in mine else UNKNOWN if UNKNOWN in mine else OK
         report_nodes[host] = dict(group=group, cluster=world.name(group), status=status,
                                   error=world.node_error(host), would_change=changes[host])
