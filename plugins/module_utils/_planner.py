@@ -52,8 +52,9 @@ def topology(trusts, groups, play_hosts, cldb_suffix="_cldb", cldb_hosts=()):
         return next((h for h in groups.get(group) or [] if h in in_play), None)
 
     result = {}
+    group_of = trust_list.group_index(trusts, groups)
     for host in play_hosts:
-        group = trust_list.group_of(trusts, groups, host)
+        group = group_of.get(host)
         peers = dict((kind, trust_list.peers_of(trusts, group, kind) if group else []) for kind in KINDS)
         revoked = dict((kind, trust_list.peers_of(trusts, group, kind, "absent") if group else []) for kind in KINDS)
         every = trust_list.peers_of(trusts, group, "any", "any") if group else []
@@ -192,6 +193,7 @@ class Clusters:
         self.inventory = inventory or {}
         self.speaking = exporters(trusts, groups, facts)
         self._exports = {}
+        self._names = {}
 
     def name(self, group):
         """The cluster's name: the inventory's mapr_cluster_name, else what its speaking node says. A revoke
@@ -199,8 +201,11 @@ class Clusters:
         host = self.speaking.get(group)
         if not host:
             return None
-        return preflight.cluster_inventory(group, self.inventory.get(group) or {})["name"] or \
-            self.facts[host]["cluster_name"]
+        # Asked per node and peer; reading the group's inventory is O(its nodes), so once per group.
+        if group not in self._names:
+            self._names[group] = preflight.cluster_inventory(group, self.inventory.get(group) or {})["name"] or \
+                self.facts[host]["cluster_name"]
+        return self._names[group]
 
     def export(self, group):
         if group not in self._exports:
@@ -275,8 +280,9 @@ def user_trust_plan(trusts, groups, facts, inventory=None):
         raise CrossclusterError("user trust refuses what a cluster would hand its peers (nothing was changed): "
                                 + "; ".join(refused))
     plan = {}
+    group_of = trust_list.group_index(trusts, groups)
     for host, node in facts.items():
-        group = trust_list.group_of(trusts, groups, host)
+        group = group_of.get(host)
         present = [p for p in trust_list.peers_of(trusts, group, "user") if p in clusters.speaking] if group else []
         absent = [p for p in trust_list.peers_of(trusts, group, "user", "absent")
                   if p in clusters.speaking and p not in present] if group else []
@@ -342,10 +348,11 @@ def server_trust_plan(trusts, groups, nodes, min_validity, cldb_suffix="_cldb", 
         if host is not None:
             generators[group] = host
     plan = dict((host, dict(generate=False, wanted_from=[], remove=[])) for host in nodes)
+    group_of = trust_list.group_index(trusts, groups)
     for host, node in nodes.items():
         if node.get("held") is None or not node.get("facts", {}).get("is_cldb"):
             continue
-        group = trust_list.group_of(trusts, groups, host)
+        group = group_of.get(host)
         if group is None:
             continue
         peers = [p for p in trust_list.peers_of(trusts, group, "server") if p in generators]

@@ -459,10 +459,11 @@ def build(trusts, groups, nodes, kerberos=None, now=None, expiry_days=30, min_va
     _check_days(expiry_days)
     world = _World(trusts, groups, nodes, kerberos, _now(now), expiry_days, min_validity, cldb_suffix, inventory)
     findings = _Findings()
+    group_of = trust_list.group_index(trusts, groups)
     for host in world.scope:
         why = world.node_error(host)
         if why:
-            findings.add(UNKNOWN, "node", why, trust_list.group_of(trusts, groups, host), host=host)
+            findings.add(UNKNOWN, "node", why, group_of.get(host), host=host)
     changes, user_plan = _plan(world, findings)
     clusters = _clusters(world, findings)
     order = trust_list.groups_in(trusts)
@@ -479,7 +480,7 @@ def build(trusts, groups, nodes, kerberos=None, now=None, expiry_days=30, min_va
                 # A rule of the planner the checks above do not mirror still counts: the run would change it.
                 findings.add(DRIFT, kind, "a run of the main playbook would change its %s here" % (
                     "mapr-clusters.conf or truststores" if kind == "user" else "maprserverticket"),
-                    trust_list.group_of(trusts, groups, host), host=host)
+                    group_of.get(host), host=host)
     matrix = {}
     for (group, peer), direction in directions.items():
         cells = {}
@@ -492,7 +493,7 @@ def build(trusts, groups, nodes, kerberos=None, now=None, expiry_days=30, min_va
         matrix.setdefault(group, {})[peer] = cells
     report_nodes = {}
     for host in world.scope:
-        group = trust_list.group_of(trusts, groups, host)
+        group = group_of.get(host)
         mine = [f["severity"] for f in findings.by_host.get(host, ())]
         status = DRIFT if DRIFT in mine else UNKNOWN if UNKNOWN in mine else OK
         report_nodes[host] = dict(group=group, cluster=world.name(group), status=status,
