@@ -317,6 +317,7 @@ def generated_ticket_problem(generated, host, cluster):
 def trust_summary(trusts, hostvars, groups, play_hosts):
     """One line per direction and kind: who trusts whom now (or no more), and on how many nodes it changed."""
     lines = []
+    play_hosts = set(play_hosts)  # looked up per node and pair: a list made the summary O(nodes^2)
     for trust in trust_list.pairs(trusts):
         kind = trust["type"]
         revoked = trust["state"] == "absent"

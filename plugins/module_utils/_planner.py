@@ -194,6 +194,7 @@ class Clusters:
         self.speaking = exporters(trusts, groups, facts)
         self._exports = {}
         self._names = {}
+        self._all_reported = {}
 
     def name(self, group):
         """The cluster's name: the inventory's mapr_cluster_name, else what its speaking node says. A revoke
@@ -215,7 +216,10 @@ class Clusters:
 
     def all_reported(self, group):
         """Whether every node of ``group`` reported its chain: only then is a CA it no longer shows stale."""
-        return all(h in self.facts for h in self.groups.get(group) or [])
+        # Asked per node and peer; a scan of the group's nodes each time made a plan O(nodes^2).
+        if group not in self._all_reported:
+            self._all_reported[group] = all(h in self.facts for h in self.groups.get(group) or [])
+        return self._all_reported[group]
 
     def chain(self, group):
         return _chain(self.facts[self.speaking[group]])
