@@ -18,6 +18,7 @@ import contextlib
 import copy
 import datetime
 import gc
+import os
 import resource
 import sys
 import time
@@ -30,6 +31,7 @@ CLDBS_PER_CLUSTER = 3
 STORES = ("ssl_truststore", "ssl_truststore.p12", "ssl_truststore.pem")
 SECTION = "## Controller cost of a large fleet"
 STATES = ("first", "converged")
+INTEGRATION = os.path.join(os.path.dirname(os.path.abspath(__file__)), "integration")
 
 
 def _collection():
@@ -52,6 +54,8 @@ def group_name(index):
 
 def _cluster_cas(clusters):
     """One real CA per cluster, described as security_facts describes a truststore entry."""
+    if INTEGRATION not in sys.path:
+        sys.path.insert(0, INTEGRATION)
     from stores import Ca
 
     _trust, _report, _preflight, truststore = _collection()
@@ -251,8 +255,8 @@ def measure_lab(directory, sizes, mode="local", forks=None, timeout=7200):
     seconds and controller CPU seconds (ansible-playbook and its children) of the first run and of a
     re-run, per node. Verification is off (all_trust_verify: false): its logins cost the lab, not the
     controller. In local mode the modules run as the controller's children, so their CPU counts too."""
-    import os
-
+    if INTEGRATION not in sys.path:
+        sys.path.insert(0, INTEGRATION)
     from ansible_run import run_playbook
     from lab.labkit import Lab
     from labplay import PLAYBOOK, changed_hosts, conf_state
@@ -321,8 +325,5 @@ def parse_size(text):
 
 if __name__ == "__main__":
     import json
-    import os
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "integration"))
     for size in sys.argv[1:] or ["16x250"]:
         print(json.dumps(measure(*parse_size(size)), indent=1))
