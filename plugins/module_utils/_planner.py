@@ -144,23 +144,38 @@ def cluster_export(group, reports, inventory):
                                    sha256=cert["sha256"]) for cert in own_ca["certificates"]])
 
 
+# Every node of a cluster reports the same lines and every peer's line is wanted on every node: parsed
+# once per text, not once per node and peer (a node's held lines were parsed anew for each peer, which
+# cost O(nodes x peers^2)). Only the planner's readers use it; a ClusterEntry here is never changed.
+_PARSED = {}
+
+
+def _parse(line):
+    entry = _PARSED.get(line)
+    if entry is None:
+        if len(_PARSED) >= 4096:
+            _PARSED.clear()
+        entry = _PARSED[line] = parse_line(line)
+    return entry
+
+
 def conf_line_state(facts, name, line=None):
     """``(state, held line)`` of cluster ``name`` in the node's mapr-clusters.conf: ``ok`` (the same as
     ``line`` by meaning, or present when ``line`` is None), ``differs`` or ``missing``."""
-    wanted = parse_line(line) if line else None
+    wanted = _parse(line) if line else None
     for held in (facts.get("conf_lines") or [])[1:]:
-        entry = parse_line(held)
+        entry = _parse(held)
         if entry.name == name:
             return ("ok" if wanted is None or entry.same_as(wanted) else "differs"), held
     return "missing", None
 
 
 def _holds_line(facts, line):
-    return conf_line_state(facts, parse_line(line).name, line)[0] == "ok"
+    return conf_line_state(facts, _parse(line).name, line)[0] == "ok"
 
 
 def _held_names(facts):
-    return [parse_line(line).name for line in (facts.get("conf_lines") or [])[1:]]
+    return [_parse(line).name for line in (facts.get("conf_lines") or [])[1:]]
 
 
 def _holds_certificates(facts, certificates):
