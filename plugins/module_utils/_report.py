@@ -120,6 +120,7 @@ class _World(planner.Clusters):
                     seen.add(host)
                     self.scope.append(host)
         self._known = {}
+        self._held = {}
 
     def export(self, group):
         """(export, why it is unknown): the peer's first line and own CA chain, as the planner takes them."""
@@ -146,6 +147,18 @@ class _World(planner.Clusters):
         if node is None:
             return "not in the play (left out with --limit or crosscluster_hosts, or failed before the report)"
         return node.get("error") or "its security facts could not be gathered"
+
+    def held(self, host, stores):
+        """Once per node (``stores`` its _store_entries): the sha256 set of each store, and ssl_truststore's
+        entries by the cluster part of their alias; each peer's check scanned every entry again, which
+        cost O(nodes x peers^2)."""
+        if host not in self._held:
+            by_cluster = {}
+            for entry in stores["ssl_truststore"]:
+                by_cluster.setdefault((entry.get("alias") or "").rpartition("-")[0], []).append(entry)
+            self._held[host] = (dict((name, set(e["sha256"] for e in entries)) for name, entries in stores.items()),
+                                by_cluster)
+        return self._held[host]
 
     def user_of(self, group):
         host = next((h for h in self.groups.get(group) or [] if h in self.facts and self.nodes[h].get("user")), None)
@@ -218,8 +231,9 @@ def _user_present(world, findings, host, group, peer):
     if stores is None:
         return detail
     chain = dict((c["sha256"], c) for c in (world.facts[world.speaking[peer]]["own_ca"]["certificates"]))
+    shas, by_cluster = world.held(host, stores)
     for cert in export["certificates"]:
-        missing = [s for s, entries in stores.items() if cert["sha256"] not in [e["sha256"] for e in entries]]
+        missing = [s for s in stores if cert["sha256"] not in shas[s]]
         info = _cert(chain[cert["sha256"]])
         info["missing_from"] = missing
         detail["certificates"].append(info)
@@ -228,11 +242,12 @@ def _user_present(world, findings, host, group, peer):
                 ", ".join(missing), "lacks" if len(missing) == 1 else "lack", peer, info["subject"],
                 _short(cert["sha256"])), group, peer, host)
     wanted = set(chain)
-    for entry in stores["ssl_truststore"]:
+    # Only entries whose alias starts with the peer's name can follow its alias rule.
+    for entry in by_cluster.get(name.lower(), ()):
         if entry["sha256"] in wanted or entry.get("alias") != preflight.trust_alias(name, entry["sha256"]):
             continue
         # Under the peer's alias rule but not in its chain: the peer's CA changed since it was imported.
-        held_in = [s for s, entries in stores.items() if entry["sha256"] in [e["sha256"] for e in entries]]
+        held_in = [s for s in stores if entry["sha256"] in shas[s]]
         detail["stale"].append(dict(alias=entry["alias"], sha256=entry["sha256"], subject=entry.get("subject"),
                                     stores=held_in))
         findings.add(DRIFT, "user", "ssl_truststore holds %s, an old CA of %s (sha256 %s) no longer in its chain"
