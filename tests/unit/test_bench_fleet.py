@@ -51,8 +51,8 @@ def test_each_cluster_generates_once_and_every_cldb_node_wants_both_peers_ticket
 
 
 def test_the_topology_summary_and_report_cover_every_node(first):
-    assert first["topology"]["c0004"]["peers"] == {"user": ["cluster_a", "cluster_b"],
-                                                     "server": ["cluster_a", "cluster_b"]}
+    peers = ["cluster_a", "cluster_b"]
+    assert first["topology"]["c0004"]["peers"] == {"user": peers, "server": peers}
     assert len([line for line in first["summary"] if line.startswith("user trust")]) == CLUSTERS * (CLUSTERS - 1)
     assert first["drift_report"]["status"] == "drift"
     assert len(first["drift_report"]["drifted_nodes"]) == CLUSTERS * NODES
