@@ -1,5 +1,8 @@
 """`make bench`: the main playbook against the playbook administrators write today, and a 16-cluster mesh.
 
+``--fleet 16x250,16x1000`` and ``--fleet-lab 16x10,16x30`` (tests/bench_fleet.py): the controller's
+planning of a large fleet in pure Python, and its CPU per node on local-mode labs of two sizes.
+
 Absolute seconds depend on the machine and its load, so the report leads with ratios measured in
 the same run. The side-by-side runs (``--compare 3,10,25``, tests/bench_compare.py) time the
 collection and ``tests/baseline/crosscluster.yml`` on 2 clusters of N nodes each and report the
