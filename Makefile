@@ -119,7 +119,9 @@ demo: deps
 # run puts the main playbook side by side with tests/baseline/crosscluster.yml at 3, 10 and 25 nodes
 # per cluster, then builds the 16-cluster mesh, both on the ssh-mode lab (root; writes
 # docs/performance.md, .cache/bench/compare.json and mesh.json; fetches community.general for the
-# baseline from PyPI once). BENCH_ARGS passes options, e.g. BENCH_ARGS="--compare 3 --mesh 0".
+# baseline from PyPI once); it also plans 16-cluster meshes of 250 and 1,000 nodes in pure Python
+# (--fleet, fleet.json) and compares the controller CPU per node of local-mode labs of 16 x 10 and
+# 16 x 30 (--fleet-lab, fleet-lab.json). BENCH_ARGS passes options, e.g. BENCH_ARGS="--compare 3 --mesh 0".
 bench: deps
 	$(BIN)/python tests/bench.py $(BENCH_ARGS)
 

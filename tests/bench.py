@@ -1,5 +1,8 @@
 """`make bench`: the main playbook against the playbook administrators write today, and a 16-cluster mesh.
 
+``--fleet 16x250,16x1000`` and ``--fleet-lab 16x10,16x30`` (tests/bench_fleet.py): the controller's
+planning of a large fleet in pure Python, and its CPU per node on local-mode labs of two sizes.
+
 Absolute seconds depend on the machine and its load, so the report leads with ratios measured in
 the same run. The side-by-side runs (``--compare 3,10,25``, tests/bench_compare.py) time the
 collection and ``tests/baseline/crosscluster.yml`` on 2 clusters of N nodes each and report the
@@ -524,6 +527,12 @@ def report_mesh(f):
     print("  independent check: %s" % f["independent_check"])
 
 
+def _sizes(text):
+    """"16x10,16x30" -> [(16, 10), (16, 30)]; "" or "0" -> []."""
+    import bench_fleet
+    return [bench_fleet.parse_size(size) for size in (text or "").split(",") if size.strip() not in ("", "0")]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dir", default=os.path.join(ROOT, ".cache", "bench"))
@@ -539,6 +548,12 @@ def main():
     parser.add_argument("--jks", type=int, default=200, metavar="N",
                         help="entries of the JKS one certificate is imported into, by keytool and by the "
                              "collection (0 leaves it out; --mesh-only does too)")
+    parser.add_argument("--fleet", default="16x250,16x1000", metavar="CxN,...",
+                        help="sizes (clusters x nodes) of the pure-Python fleet benchmark of the controller's "
+                             "planning (tests/bench_fleet.py; empty or 0 leaves it out; --mesh-only does too)")
+    parser.add_argument("--fleet-lab", default="16x10,16x30", metavar="CxN,...",
+                        help="sizes of the local-mode lab runs whose controller CPU per node is compared "
+                             "(empty or 0 leaves them out; --mesh-only does too)")
     args = parser.parse_args()
     if args.mesh and args.mesh_mode == "ssh" and ssh_mode_unavailable():
         parser.error("the mesh runs on the ssh-mode lab, which cannot run here (%s); use --mesh-mode local or "
@@ -571,6 +586,28 @@ def main():
         write_json(figures, os.path.join(args.dir, "jks.json"))
         section = bench_jks.markdown(figures)
         replace_section(PERFORMANCE_MD, bench_jks.SECTION, section)
+        print(section)
+    if not args.mesh_only and _sizes(args.fleet):
+        import bench_fleet
+        machine = machine_facts()
+        rows = [bench_fleet.measure(*size) for size in _sizes(args.fleet)]
+        json_path = os.path.join(args.dir, "fleet.json")
+        write_json(dict(machine=machine, rows=rows), json_path)
+        section = bench_fleet.markdown(rows, machine)
+        replace_section(PERFORMANCE_MD, bench_fleet.SECTION, section)
+        print(section)
+    if not args.mesh_only and _sizes(args.fleet_lab):
+        import bench_fleet
+        machine = machine_facts()
+        try:
+            rows = bench_fleet.measure_lab(os.path.join(args.dir, "fleet-lab"), _sizes(args.fleet_lab))
+        except bench_fleet.FleetFailure as exc:
+            print("\nBENCH FAILED: %s" % exc, file=sys.stderr)
+            return 1
+        write_json(dict(machine=machine, rows=rows, growth=bench_fleet.lab_growth(rows)),
+                   os.path.join(args.dir, "fleet-lab.json"))
+        section = bench_fleet.lab_markdown(rows, machine)
+        replace_section(PERFORMANCE_MD, bench_fleet.LAB_SECTION, section)
         print(section)
     if args.mesh:
         try:

@@ -261,6 +261,7 @@ def trust_summary(trusts, hostvars, groups, play_hosts):
     """One line per direction and kind: who trusts whom now (or no more), and on how many nodes it changed."""
     _check_trusts(trusts)
     lines = []
+    play_hosts = set(play_hosts)  # looked up per node and pair: a list made the summary O(nodes^2)
     for trust in trust_list.pairs(trusts):
         kind = trust["type"]
         revoked = trust["state"] == "absent"

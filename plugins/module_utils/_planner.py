@@ -52,8 +52,9 @@ def topology(trusts, groups, play_hosts, cldb_suffix="_cldb", cldb_hosts=()):
         return next((h for h in groups.get(group) or [] if h in in_play), None)
 
     result = {}
+    group_of = trust_list.group_index(trusts, groups)
     for host in play_hosts:
-        group = trust_list.group_of(trusts, groups, host)
+        group = group_of.get(host)
         peers = dict((kind, trust_list.peers_of(trusts, group, kind) if group else []) for kind in KINDS)
         revoked = dict((kind, trust_list.peers_of(trusts, group, kind, "absent") if group else []) for kind in KINDS)
         every = trust_list.peers_of(trusts, group, "any", "any") if group else []
@@ -143,23 +144,38 @@ def cluster_export(group, reports, inventory):
                                    sha256=cert["sha256"]) for cert in own_ca["certificates"]])
 
 
+# Every node of a cluster reports the same lines and every peer's line is wanted on every node: parsed
+# once per text, not once per node and peer (a node's held lines were parsed anew for each peer, which
+# cost O(nodes x peers^2)). Only the planner's readers use it; a ClusterEntry here is never changed.
+_PARSED = {}
+
+
+def _parse(line):
+    entry = _PARSED.get(line)
+    if entry is None:
+        if len(_PARSED) >= 4096:
+            _PARSED.clear()
+        entry = _PARSED[line] = parse_line(line)
+    return entry
+
+
 def conf_line_state(facts, name, line=None):
     """``(state, held line)`` of cluster ``name`` in the node's mapr-clusters.conf: ``ok`` (the same as
     ``line`` by meaning, or present when ``line`` is None), ``differs`` or ``missing``."""
-    wanted = parse_line(line) if line else None
+    wanted = _parse(line) if line else None
     for held in (facts.get("conf_lines") or [])[1:]:
-        entry = parse_line(held)
+        entry = _parse(held)
         if entry.name == name:
             return ("ok" if wanted is None or entry.same_as(wanted) else "differs"), held
     return "missing", None
 
 
 def _holds_line(facts, line):
-    return conf_line_state(facts, parse_line(line).name, line)[0] == "ok"
+    return conf_line_state(facts, _parse(line).name, line)[0] == "ok"
 
 
 def _held_names(facts):
-    return [parse_line(line).name for line in (facts.get("conf_lines") or [])[1:]]
+    return [_parse(line).name for line in (facts.get("conf_lines") or [])[1:]]
 
 
 def _holds_certificates(facts, certificates):
@@ -192,6 +208,8 @@ class Clusters:
         self.inventory = inventory or {}
         self.speaking = exporters(trusts, groups, facts)
         self._exports = {}
+        self._names = {}
+        self._all_reported = {}
 
     def name(self, group):
         """The cluster's name: the inventory's mapr_cluster_name, else what its speaking node says. A revoke
@@ -199,8 +217,11 @@ class Clusters:
         host = self.speaking.get(group)
         if not host:
             return None
-        return preflight.cluster_inventory(group, self.inventory.get(group) or {})["name"] or \
-            self.facts[host]["cluster_name"]
+        # Asked per node and peer; reading the group's inventory is O(its nodes), so once per group.
+        if group not in self._names:
+            self._names[group] = preflight.cluster_inventory(group, self.inventory.get(group) or {})["name"] or \
+                self.facts[host]["cluster_name"]
+        return self._names[group]
 
     def export(self, group):
         if group not in self._exports:
@@ -210,7 +231,10 @@ class Clusters:
 
     def all_reported(self, group):
         """Whether every node of ``group`` reported its chain: only then is a CA it no longer shows stale."""
-        return all(h in self.facts for h in self.groups.get(group) or [])
+        # Asked per node and peer; a scan of the group's nodes each time made a plan O(nodes^2).
+        if group not in self._all_reported:
+            self._all_reported[group] = all(h in self.facts for h in self.groups.get(group) or [])
+        return self._all_reported[group]
 
     def chain(self, group):
         return _chain(self.facts[self.speaking[group]])
@@ -275,8 +299,9 @@ def user_trust_plan(trusts, groups, facts, inventory=None):
         raise CrossclusterError("user trust refuses what a cluster would hand its peers (nothing was changed): "
                                 + "; ".join(refused))
     plan = {}
+    group_of = trust_list.group_index(trusts, groups)
     for host, node in facts.items():
-        group = trust_list.group_of(trusts, groups, host)
+        group = group_of.get(host)
         present = [p for p in trust_list.peers_of(trusts, group, "user") if p in clusters.speaking] if group else []
         absent = [p for p in trust_list.peers_of(trusts, group, "user", "absent")
                   if p in clusters.speaking and p not in present] if group else []
@@ -342,10 +367,11 @@ def server_trust_plan(trusts, groups, nodes, min_validity, cldb_suffix="_cldb", 
         if host is not None:
             generators[group] = host
     plan = dict((host, dict(generate=False, wanted_from=[], remove=[])) for host in nodes)
+    group_of = trust_list.group_index(trusts, groups)
     for host, node in nodes.items():
         if node.get("held") is None or not node.get("facts", {}).get("is_cldb"):
             continue
-        group = trust_list.group_of(trusts, groups, host)
+        group = group_of.get(host)
         if group is None:
             continue
         peers = [p for p in trust_list.peers_of(trusts, group, "server") if p in generators]

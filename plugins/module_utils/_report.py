@@ -77,11 +77,22 @@ class _Findings:
 
     def __init__(self):
         self.items = []
+        # Indexes, so a fleet's thousands of findings are never scanned once per host or per cell.
+        self._seen = set()
+        self.by_host = {}
+        self.by_cell = {}
 
     def add(self, severity, kind, message, group=None, peer=None, host=None):
+        key = (severity, kind, group, peer, host, message)
+        if key in self._seen:
+            return
+        self._seen.add(key)
         item = dict(severity=severity, kind=kind, group=group, peer=peer, host=host, message=message)
-        if item not in self.items:
-            self.items.append(item)
+        self.items.append(item)
+        if host is None:
+            self.by_cell.setdefault((kind, group, peer), []).append(item)
+        else:
+            self.by_host.setdefault(host, []).append(item)
 
     def hosts(self, severity):
         return sorted(set(f["host"] for f in self.items if f["severity"] == severity and f["host"]))
@@ -102,9 +113,14 @@ class _World(planner.Clusters):
         self.needed = parse_validity(validity)
         self.validity = "%d seconds" % validity if isinstance(validity, int) else str(validity)
         self.scope = []
+        seen = set()
         for group in trust_list.groups_in(trusts):
-            self.scope += [h for h in groups.get(group) or [] if h not in self.scope]
+            for host in groups.get(group) or []:
+                if host not in seen:
+                    seen.add(host)
+                    self.scope.append(host)
         self._known = {}
+        self._held = {}
 
     def export(self, group):
         """(export, why it is unknown): the peer's first line and own CA chain, as the planner takes them."""
@@ -131,6 +147,18 @@ class _World(planner.Clusters):
         if node is None:
             return "not in the play (left out with --limit or crosscluster_hosts, or failed before the report)"
         return node.get("error") or "its security facts could not be gathered"
+
+    def held(self, host, stores):
+        """Once per node (``stores`` its _store_entries): the sha256 set of each store, and ssl_truststore's
+        entries by the cluster part of their alias; each peer's check scanned every entry again, which
+        cost O(nodes x peers^2)."""
+        if host not in self._held:
+            by_cluster = {}
+            for entry in stores["ssl_truststore"]:
+                by_cluster.setdefault((entry.get("alias") or "").rpartition("-")[0], []).append(entry)
+            self._held[host] = (dict((name, set(e["sha256"] for e in entries)) for name, entries in stores.items()),
+                                by_cluster)
+        return self._held[host]
 
     def user_of(self, group):
         host = next((h for h in self.groups.get(group) or [] if h in self.facts and self.nodes[h].get("user")), None)
@@ -203,8 +231,9 @@ def _user_present(world, findings, host, group, peer):
     if stores is None:
         return detail
     chain = dict((c["sha256"], c) for c in (world.facts[world.speaking[peer]]["own_ca"]["certificates"]))
+    shas, by_cluster = world.held(host, stores)
     for cert in export["certificates"]:
-        missing = [s for s, entries in stores.items() if cert["sha256"] not in [e["sha256"] for e in entries]]
+        missing = [s for s in stores if cert["sha256"] not in shas[s]]
         info = _cert(chain[cert["sha256"]])
         info["missing_from"] = missing
         detail["certificates"].append(info)
@@ -213,11 +242,12 @@ def _user_present(world, findings, host, group, peer):
                 ", ".join(missing), "lacks" if len(missing) == 1 else "lack", peer, info["subject"],
                 _short(cert["sha256"])), group, peer, host)
     wanted = set(chain)
-    for entry in stores["ssl_truststore"]:
+    # Only entries whose alias starts with the peer's name can follow its alias rule.
+    for entry in by_cluster.get(name.lower(), ()):
         if entry["sha256"] in wanted or entry.get("alias") != preflight.trust_alias(name, entry["sha256"]):
             continue
         # Under the peer's alias rule but not in its chain: the peer's CA changed since it was imported.
-        held_in = [s for s, entries in stores.items() if entry["sha256"] in [e["sha256"] for e in entries]]
+        held_in = [s for s in stores if entry["sha256"] in shas[s]]
         detail["stale"].append(dict(alias=entry["alias"], sha256=entry["sha256"], subject=entry.get("subject"),
                                     stores=held_in))
         findings.add(DRIFT, "user", "ssl_truststore holds %s, an old CA of %s (sha256 %s) no longer in its chain"
@@ -444,10 +474,11 @@ def build(trusts, groups, nodes, kerberos=None, now=None, expiry_days=30, min_va
     _check_days(expiry_days)
     world = _World(trusts, groups, nodes, kerberos, _now(now), expiry_days, min_validity, cldb_suffix, inventory)
     findings = _Findings()
+    group_of = trust_list.group_index(trusts, groups)
     for host in world.scope:
         why = world.node_error(host)
         if why:
-            findings.add(UNKNOWN, "node", why, trust_list.group_of(trusts, groups, host), host=host)
+            findings.add(UNKNOWN, "node", why, group_of.get(host), host=host)
     changes, user_plan = _plan(world, findings)
     clusters = _clusters(world, findings)
     order = trust_list.groups_in(trusts)
@@ -459,27 +490,26 @@ def build(trusts, groups, nodes, kerberos=None, now=None, expiry_days=30, min_va
     for host in world.scope:
         would = _would_change(changes[host])
         for kind in ("user", "server"):
-            if would[kind] and not any(f["host"] == host and f["kind"] == kind and f["severity"] == DRIFT
-                                       for f in findings.items):
+            if would[kind] and not any(f["kind"] == kind and f["severity"] == DRIFT
+                                       for f in findings.by_host.get(host, ())):
                 # A rule of the planner the checks above do not mirror still counts: the run would change it.
                 findings.add(DRIFT, kind, "a run of the main playbook would change its %s here" % (
                     "mapr-clusters.conf or truststores" if kind == "user" else "maprserverticket"),
-                    trust_list.group_of(trusts, groups, host), host=host)
+                    group_of.get(host), host=host)
     matrix = {}
     for (group, peer), direction in directions.items():
         cells = {}
         for kind in KINDS:
             section = direction[kind]
-            extra = [f["severity"] for f in findings.items if f["kind"] == kind and f["group"] == group
-                     and f["peer"] == peer and f["host"] is None]
+            extra = [f["severity"] for f in findings.by_cell.get((kind, group, peer), ())]
             cells[kind] = _cell(list(section["nodes"].values()) if kind != "kerberos" else
                                 ([section["detail"]] if section.get("detail") else []), section["state"], extra)
             section["cell"] = cells[kind]
         matrix.setdefault(group, {})[peer] = cells
     report_nodes = {}
     for host in world.scope:
-        group = trust_list.group_of(trusts, groups, host)
-        mine = [f["severity"] for f in findings.items if f["host"] == host]
+        group = group_of.get(host)
+        mine = [f["severity"] for f in findings.by_host.get(host, ())]
         status = DRIFT if DRIFT in mine else UNKNOWN if UNKNOWN in mine else OK
         report_nodes[host] = dict(group=group, cluster=world.name(group), status=status,
                                   error=world.node_error(host), would_change=changes[host])

@@ -94,6 +94,24 @@ def _pairs_of(groups):
     return [tuple(sorted((a, b))) for i, a in enumerate(groups) for b in groups[i + 1:]]
 
 
+# The pairs of the last few trust lists, by their repr: the plans ask for a group's peers once per node,
+# and working the pairs out anew each time cost O(nodes x pairs) (a fleet's 16-cluster mesh is 120 pairs).
+# Kept as tuples, so no caller can change what the next one gets.
+_PAIRS = {}
+_PAIRS_KEPT = 8
+
+
+def _pairs_tuple(trusts):
+    key = repr(trusts)
+    found = _PAIRS.get(key)
+    if found is None:
+        found = tuple((tuple(item["clusters"]), item["type"], item["state"]) for item in _work_out_pairs(trusts))
+        if len(_PAIRS) >= _PAIRS_KEPT:
+            _PAIRS.clear()
+        _PAIRS[key] = found
+    return found
+
+
 def pairs(trusts):
     """Every pair the list stands for: ``[{clusters: [a, b], type, state}]``, in list order.
 
@@ -101,6 +119,10 @@ def pairs(trusts):
     from a mesh, in the mesh's place (two of them when one keeps a kind and the other revokes one).
     Assumes ``shape_problems(trusts)`` is empty.
     """
+    return [dict(clusters=list(clusters), type=kind, state=state) for clusters, kind, state in _pairs_tuple(trusts)]
+
+
+def _work_out_pairs(trusts):
     explicit = {}
     for trust in trusts:
         if "clusters" in trust:
@@ -136,11 +158,23 @@ def pairs_any_kind(trusts):
 def peers_of(trusts, group, kind, state="present"):
     """The groups ``group`` trusts for ``kind`` (user, server or any) with ``state`` (present, absent
     or any), both directions, in list order."""
+    key = (repr(trusts), group, kind, state)
+    if key not in _PEERS:
+        if len(_PEERS) >= _PAIRS_KEPT * 64:
+            _PEERS.clear()
+        _PEERS[key] = tuple(_work_out_peers(trusts, group, kind, state))
+    return list(_PEERS[key])
+
+
+# peers_of's answers, by trust list, group, kind and state: asked once per node, worked out once per group.
+_PEERS = {}
+
+
+def _work_out_peers(trusts, group, kind, state):
     peers = []
-    for trust in pairs(trusts):
-        if kind != "any" and kind not in kinds_of(trust["type"]) or state not in ("any", trust["state"]):
+    for (first, second), trust_type, trust_state in _pairs_tuple(trusts):
+        if kind != "any" and kind not in kinds_of(trust_type) or state not in ("any", trust_state):
             continue
-        first, second = trust["clusters"]
         peer = second if group == first else first if group == second else None
         if peer is not None and peer not in peers:
             peers.append(peer)
@@ -150,10 +184,10 @@ def peers_of(trusts, group, kind, state="present"):
 def groups_in(trusts, state=None):
     """Every group named, in first-mention order; with ``state``, only those in a pair of that state."""
     found = []
-    for trust in pairs(trusts):
-        if state is not None and trust["state"] != state:
+    for clusters, _type, trust_state in _pairs_tuple(trusts):
+        if state is not None and trust_state != state:
             continue
-        for group in trust["clusters"]:
+        for group in clusters:
             if group not in found:
                 found.append(group)
     return found
@@ -162,3 +196,13 @@ def groups_in(trusts, state=None):
 def group_of(trusts, groups, host):
     """The first group named in ``trusts`` that holds ``host`` (its cluster), or None."""
     return next((g for g in groups_in(trusts) if host in (groups.get(g) or [])), None)
+
+
+def group_index(trusts, groups):
+    """``{host: group_of(trusts, groups, host)}`` for every host of a group named in ``trusts``, in one
+    pass: for loops over every host, where group_of's scan of each group's hosts would cost O(nodes^2)."""
+    index = {}
+    for group in groups_in(trusts):
+        for host in groups.get(group) or []:
+            index.setdefault(host, group)
+    return index

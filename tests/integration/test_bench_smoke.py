@@ -119,3 +119,30 @@ def test_jks_smoke_imports_one_certificate_three_ways_and_checks_each(tmp_path):
                   if alias != bench_jks.ALIAS)
     with pytest.raises(bench_jks.JksFailure):
         bench_jks._check(store, password, before, Ca("another CA"))
+
+
+def test_fleet_lab_smoke_measures_both_runs_and_writes_its_section(tmp_path):
+    """The fleet's lab run (bench --fleet-lab) on 2 clusters of 1 node: both runs measured, the re-run
+    checked to change nothing, the growth worked out, the section written once."""
+    import bench_fleet
+
+    assert bench._sizes("16x10, 16x30") == [(16, 10), (16, 30)] and bench._sizes("0") == []
+    rows = bench_fleet.measure_lab(str(tmp_path / "lab"), [(2, 1)])
+    assert [(row["clusters"], row["nodes"]) for row in rows] == [(2, 2)]
+    for label in ("first", "rerun"):
+        assert rows[0][label]["seconds"] > 0 and rows[0][label]["cpu_ms_per_node"] > 0, label
+    assert not (tmp_path / "lab" / "2x1").exists(), "the bench left its lab behind"
+    doubled = [rows[0], dict(rows[0], nodes_per_cluster=2, nodes=4)]
+    assert bench_fleet.lab_growth(doubled) == dict(first=1.0, rerun=1.0)
+
+    markdown = tmp_path / "performance.md"
+    markdown.write_text("# Performance\n\n## Other\n\nkept\n", encoding="utf-8")
+    for _run in range(2):
+        bench.replace_section(str(markdown), bench_fleet.LAB_SECTION,
+                              bench_fleet.lab_markdown(doubled, bench.machine_facts()))
+        bench.replace_section(str(markdown), bench_fleet.SECTION,
+                              bench_fleet.markdown([bench_fleet.measure(2, 1, states=("first",))],
+                                                   bench.machine_facts()))
+    text = markdown.read_text(encoding="utf-8")
+    assert text.count(bench_fleet.LAB_SECTION) == 1 and text.count(bench_fleet.SECTION) == 1
+    assert "## Other\n\nkept\n" in text and "\n| 2 x 1 | " in text and "\n| 2 x 2 | " in text
