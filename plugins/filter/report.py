@@ -63,8 +63,10 @@ def drift_report(trusts, hostvars, groups, play_hosts, expiry_days=30, min_valid
                  user="__report_user"):
     """The drift report as data, from what the report role read on every node and KDC."""
     nodes = {}
+    # A set: the play's hosts arrive as a list, and a lookup per host in it would cost hosts x hosts.
+    in_play = set(play_hosts)
     for host in _scope(trusts, groups):
-        if host not in play_hosts or host in nodes:
+        if host not in in_play or host in nodes:
             continue
         result, error = _read(_var(hostvars, host, gathered))
         facts = ((result or {}).get("ansible_facts") or {}).get("mapr_security")
@@ -75,7 +77,7 @@ def drift_report(trusts, hostvars, groups, play_hosts, expiry_days=30, min_valid
             nodes[host]["error"] = "its security facts were not gathered"
     kerberos = {}
     for group, realm in _realms(trusts, hostvars, groups).items():
-        reads = [_read(_var(hostvars, h, kdc)) for h in groups.get(group) or [] if h in play_hosts]
+        reads = [_read(_var(hostvars, h, kdc)) for h in groups.get(group) or [] if h in in_play]
         done = next((item for item in reads if item != (None, None)), (None, None))
         kerberos[group] = dict(realm=realm, principals=(done[0] or {}).get("principals"), error=done[1])
     try:

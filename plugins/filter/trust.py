@@ -123,8 +123,10 @@ def preflight_report(trusts, hostvars, groups, play_hosts, required_vars, cldb_s
     """Every reason not to start and every warning, one message each (see module_utils/_preflight.py)."""
     scope = [h for group in (trust_list.groups_in(trusts) if not trust_list.shape_problems(trusts) else [])
              for h in groups.get(group, [])]
-    node_results = dict((h, hostvars[h].get(gathered_fact)) for h in play_hosts if h in scope)
-    left_out = sorted(set(h for h in scope if h not in play_hosts
+    # Sets for the lookups: both arrive as lists, and a lookup per host in one would cost hosts x hosts.
+    in_scope, in_play = set(scope), set(play_hosts)
+    node_results = dict((h, hostvars[h].get(gathered_fact)) for h in play_hosts if h in in_scope)
+    left_out = sorted(set(h for h in scope if h not in in_play
                           and (hostvars[h].get(gathered_fact) or {}).get("unreachable")))
     probes = [(h, hostvars[h].get(reach_fact)) for h in play_hosts if hostvars[h].get(reach_fact)]
     inventory = dict((h, item) for hosts in cluster_inventory(trusts, hostvars, groups).values()
