@@ -59,25 +59,34 @@ def drift_principals(trusts, group, hostvars, groups):
 
 
 def drift_report(trusts, hostvars, groups, play_hosts, expiry_days=30, min_validity="7d", cldb_suffix="_cldb",
-                 now=None, gathered="__report_gathered", held="__report_held", kdc="__report_kdc",
-                 user="__report_user"):
-    """The drift report as data, from what the report role read on every node and KDC."""
+                 now=None, gathered=None, held=None, kdc=None, user=None):
+    """The drift report as data, from what the report role read on every node and KDC.
+
+    ``gathered``, ``held``, ``kdc`` and ``user`` map hosts (``by_host``) to their registered
+    ``security_facts`` result, ``maprlogin print`` result, ``krb5_principal_info`` result and their
+    cluster's cross-cluster user.
+    """
+    missing = [name for name, value in (("gathered", gathered), ("held", held), ("kdc", kdc), ("user", user))
+               if value is None]
+    if missing:
+        raise AnsibleFilterError("drift_report needs %s: what the report role read on each node, per host "
+                                 "(by_host)" % ", ".join("%s=" % name for name in missing))
     nodes = {}
     # A set: the play's hosts arrive as a list, and a lookup per host in it would cost hosts x hosts.
     in_play = set(play_hosts)
     for host in _scope(trusts, groups):
         if host not in in_play or host in nodes:
             continue
-        result, error = _read(_var(hostvars, host, gathered))
+        result, error = _read(gathered.get(host))
         facts = ((result or {}).get("ansible_facts") or {}).get("mapr_security")
-        tickets, tickets_error = _read(_var(hostvars, host, held))
-        nodes[host] = dict(facts=facts, error=error if not facts else None, user=_var(hostvars, host, user),
+        tickets, tickets_error = _read(held.get(host))
+        nodes[host] = dict(facts=facts, error=error if not facts else None, user=user.get(host),
                            tickets=(tickets or {}).get("tickets"), tickets_error=tickets_error)
         if not facts and not error:
             nodes[host]["error"] = "its security facts were not gathered"
     kerberos = {}
     for group, realm in _realms(trusts, hostvars, groups).items():
-        reads = [_read(_var(hostvars, h, kdc)) for h in groups.get(group) or [] if h in in_play]
+        reads = [_read(kdc.get(h)) for h in groups.get(group) or [] if h in in_play]
         done = next((item for item in reads if item != (None, None)), (None, None))
         kerberos[group] = dict(realm=realm, principals=(done[0] or {}).get("principals"), error=done[1])
     try:

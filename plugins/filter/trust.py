@@ -21,11 +21,13 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
     _trust_list as trust_list,
 )
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
+    _world as world_model,
+)
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.compat import undefined_fails
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.hostvars import (
     cluster_inventory,
-    gathered_facts,
     host_var,
 )
 
@@ -36,81 +38,75 @@ def _check_trusts(trusts):
         raise AnsibleFilterError(problems[0])
 
 
-def trust_topology(trusts, groups, play_hosts, cldb_suffix="_cldb", hostvars=None):
-    """Each host's cluster group, peers and whether it acts for its cluster (see module_utils/_planner.py).
+def by_host(hosts, hostvars, name):
+    """``{host: value}`` of variable ``name`` (dotted for a key inside it, as in
+    ``ansible_facts.mapr_security``) for each of ``hosts``; None where it is not set.
 
-    Empty for a malformed ``crosscluster_trusts``, which the preflight gate names. With ``hostvars``,
-    a host whose gathered ``mapr_security`` says it runs a CLDB counts as a CLDB node.
+    How a role hands the planner what it registered or gathered: the name is written next to the
+    ``register:`` it reads, never inside a filter.
+    """
+    head, _dot, rest = name.partition(".")
+    found = {}
+    for host in hosts:
+        value = host_var(hostvars, host, head)
+        for key in rest.split(".") if rest else ():
+            value = value.get(key) if isinstance(value, dict) else None
+        found[host] = value
+    return found
+
+
+def _world(trusts, groups, nodes, facts=None, hostvars=None, cldb_suffix="_cldb"):
+    """The World (module_utils/_world.py) of the hosts ``nodes``; ``facts`` maps hosts to their
+    ``mapr_security`` facts or None; ``hostvars`` gives the inventory each export is checked against."""
+    try:
+        return world_model.World(trusts, groups, nodes, dict((h, f) for h, f in (facts or {}).items() if f),
+                                 cluster_inventory(trusts, hostvars, groups) if hostvars is not None else None,
+                                 cldb_suffix)
+    except CrossclusterError as err:
+        raise AnsibleFilterError(str(err))
+
+
+def trust_topology(trusts, groups, play_hosts, cldb_suffix="_cldb", facts=None):
+    """Each host's cluster group, peers and whether it acts for its cluster (``World.topology``).
+
+    Empty for a malformed ``crosscluster_trusts``, which the preflight gate names. ``facts`` maps
+    hosts to their gathered ``mapr_security`` facts (``by_host``): a node whose facts say it runs a
+    CLDB counts as a CLDB node, in its CLDB group or not.
     """
     if trust_list.shape_problems(trusts):
         return dict((host, dict(group=None, peers=dict(user=[], server=[]), revoked=dict(user=[], server=[]),
-                                speaks=False, speaks_cldb=False, reads_tickets=False, peer_speakers={}))
+                                speaks=False, speaks_cldb=False, reads_tickets=False, peer_speakers={},
+                                probes=[]))
                     for host in play_hosts)
-    cldb_hosts = [h for h in play_hosts if hostvars is not None
-                  and (gathered_facts(hostvars, h) or {}).get("is_cldb")]
-    return planner.topology(trusts, groups, play_hosts, cldb_suffix, cldb_hosts)
+    return _world(trusts, groups, play_hosts, facts, cldb_suffix=cldb_suffix).topology(play_hosts)
 
 
-def user_trust_plan(trusts, hostvars, groups, play_hosts):
-    """What each node in the play must hold for user trust (see module_utils/_planner.py)."""
-    facts = dict((h, gathered_facts(hostvars, h)) for h in play_hosts if gathered_facts(hostvars, h))
+def user_trust_plan(trusts, groups, play_hosts, facts, hostvars):
+    """What each node in the play must hold for user trust (see module_utils/_planner.py). ``facts``
+    maps hosts to their gathered ``mapr_security`` facts (``by_host``)."""
+    world = _world(trusts, groups, play_hosts, facts, hostvars)
     try:
-        return planner.user_trust_plan(trusts, groups, facts, cluster_inventory(trusts, hostvars, groups))
+        return planner.user_trust_plan(world, play_hosts)
     except CrossclusterError as err:
         raise AnsibleFilterError(str(err))
 
 
-def server_trust_plan(trusts, hostvars, groups, play_hosts, min_validity, cldb_suffix="_cldb", rotate=False):
-    """Which CLDB node generates each cluster's ticket and whose tickets each CLDB node merges."""
+def server_trust_plan(trusts, groups, play_hosts, facts, held, users, min_validity, cldb_suffix="_cldb",
+                      rotate=False, hostvars=None):
+    """Which CLDB node generates each cluster's ticket and whose tickets each CLDB node merges.
+
+    ``facts``, ``held`` and ``users`` map hosts (``by_host``) to their ``mapr_security`` facts, their
+    registered ``maprlogin print`` result and their cluster's cross-cluster user.
+    """
+    world = _world(trusts, groups, play_hosts, facts, hostvars, cldb_suffix)
     nodes = {}
     for host in play_hosts:
-        held = hostvars[host].get("__server_trust_held") or {}
-        nodes[host] = dict(facts=gathered_facts(hostvars, host), user=hostvars[host].get("__server_trust_user"),
-                           held=held.get("tickets") if "tickets" in held else None)
+        result = (held or {}).get(host) or {}
+        nodes[host] = dict(user=(users or {}).get(host), held=result.get("tickets") if "tickets" in result else None)
     try:
-        return planner.server_trust_plan(trusts, groups, nodes, min_validity, cldb_suffix, rotate=rotate)
+        return planner.server_trust_plan(world, nodes, min_validity, rotate=rotate)
     except CrossclusterError as err:
         raise AnsibleFilterError(str(err))
-
-
-def _in_play(group, groups, play_hosts):
-    """Whether any node of ``group`` is still in the play. Kerberos trust runs after the file work;
-    a cluster whose nodes all failed or went unreachable by then has nothing to pair with, and its
-    loss must not fail every other node (the summary names what was not done)."""
-    return any(h in play_hosts for h in groups.get(group, []))
-
-
-def _exporter(group, groups, play_hosts):
-    """The node that speaks for ``group``: its first host still in the play (reachable)."""
-    hosts = [h for h in groups.get(group, []) if h in play_hosts]
-    if not hosts:
-        raise AnsibleFilterError("no host of inventory group %r is in the play (none defined, or all "
-                                 "unreachable); check the group in crosscluster_trusts" % group)
-    return hosts[0]
-
-
-def cldb_targets(peers, hostvars, groups, play_hosts):
-    """What to probe for each peer: every address of every CLDB on its HTTPS port.
-
-    Taken from the peer's own first conf line, the line its clients will be given. A peer none of
-    whose nodes reported facts is left out: preflight reports those nodes' own problems.
-    """
-    targets = []
-    for group in peers:
-        facts = next((gathered_facts(hostvars, h) for h in _nodes(group, groups, play_hosts)
-                      if gathered_facts(hostvars, h)), None)
-        if facts is None:
-            continue
-        for cldb in facts["cldb_hosts"]:
-            for address in cldb.split(";"):
-                host = address.rsplit(":", 1)[0] if not address.endswith("]") else address
-                targets.append(dict(group=group, cluster=facts["cluster_name"], cldb=cldb,
-                                    host=host.strip("[]"), port=facts["cldb_https_port"]))
-    return targets
-
-
-def _nodes(group, groups, play_hosts):
-    return [h for h in groups.get(group, []) if h in play_hosts]
 
 
 def _defined(hostvars, host, name):
@@ -118,17 +114,24 @@ def _defined(hostvars, host, name):
 
 
 def preflight_report(trusts, hostvars, groups, play_hosts, required_vars, cldb_suffix="_cldb", warn_days=30,
-                     check_owners=True, gathered_fact="__preflight_gathered", reach_fact="__preflight_reach",
-                     login_vars=()):
-    """Every reason not to start and every warning, one message each (see module_utils/_preflight.py)."""
+                     check_owners=True, gathered=None, reach=None, login_vars=()):
+    """Every reason not to start and every warning, one message each (see module_utils/_preflight.py).
+
+    ``gathered`` maps hosts (``by_host``, over every host the play began with, so that those left out
+    for being unreachable are named) to their registered ``security_facts`` result, ``reach`` the
+    play's hosts to their ``tcp_probe`` result.
+    """
+    if gathered is None or reach is None:
+        raise AnsibleFilterError("preflight_report needs gathered= and reach=, the registered results of the "
+                                 "security_facts and tcp_probe tasks per host (by_host)")
+    gathered, reach = dict(gathered), dict(reach)
     scope = [h for group in (trust_list.groups_in(trusts) if not trust_list.shape_problems(trusts) else [])
              for h in groups.get(group, [])]
     # Sets for the lookups: both arrive as lists, and a lookup per host in one would cost hosts x hosts.
     in_scope, in_play = set(scope), set(play_hosts)
-    node_results = dict((h, hostvars[h].get(gathered_fact)) for h in play_hosts if h in in_scope)
-    left_out = sorted(set(h for h in scope if h not in in_play
-                          and (hostvars[h].get(gathered_fact) or {}).get("unreachable")))
-    probes = [(h, hostvars[h].get(reach_fact)) for h in play_hosts if hostvars[h].get(reach_fact)]
+    node_results = dict((h, gathered.get(h)) for h in play_hosts if h in in_scope)
+    left_out = sorted(set(h for h in scope if h not in in_play and (gathered.get(h) or {}).get("unreachable")))
+    probes = [(h, reach[h]) for h in play_hosts if reach.get(h)]
     inventory = dict((h, item) for hosts in cluster_inventory(trusts, hostvars, groups).values()
                      for h, item in hosts.items())
     cluster_names = dict((h, item["mapr_cluster_name"]) for h, item in inventory.items()
@@ -150,17 +153,18 @@ def check_user_problems(trusts, hostvars, groups, login_vars):
                                     tuple(login_vars))
 
 
-def _kerberos_peers(peers, hostvars, groups, play_hosts):
+def _kerberos_peers(peers, speakers, hostvars):
     """The peers that have a Kerberos realm, with what a client needs to reach it.
 
-    Read from the peer exporter's inventory variables: ``kerberos_realm``, ``kerberos_kdcs``,
-    ``kerberos_admin_server``, ``kerberos_domains``.
+    Read from the inventory variables of each peer's speaker (``speakers``: group to host, None when
+    none of its nodes is left): ``kerberos_realm``, ``kerberos_kdcs``, ``kerberos_admin_server``,
+    ``kerberos_domains``.
     """
     found = []
     for group in peers:
-        if not _in_play(group, groups, play_hosts):
+        if not speakers.get(group):
             continue
-        peer = hostvars[_exporter(group, groups, play_hosts)]
+        peer = hostvars[speakers[group]]
         if not peer.get("kerberos_realm"):
             continue
         if not peer.get("kerberos_kdcs"):
@@ -179,10 +183,10 @@ def kerberos_topology(who, hostvars, groups, play_hosts, kdc_suffix="_kdc"):
     node itself when the group is missing, which the KDC's own tools then report)."""
     found = {}
 
-    def realms(peers):
+    def realms(peers, speakers):
         key = tuple(peers)
         if key not in found:
-            found[key] = _kerberos_peers(peers, hostvars, groups, play_hosts)
+            found[key] = _kerberos_peers(peers, speakers, hostvars)
         return found[key]
 
     result = {}
@@ -193,7 +197,7 @@ def kerberos_topology(who, hostvars, groups, play_hosts, kdc_suffix="_kdc"):
             continue
         kept = planner.union(me["peers"]["user"], me["peers"]["server"])
         gone = [g for g in planner.union(me["revoked"]["user"], me["revoked"]["server"]) if g not in kept]
-        result[host] = dict(peers=realms(kept), revoked=realms(gone),
+        result[host] = dict(peers=realms(kept, me["peer_speakers"]), revoked=realms(gone, me["peer_speakers"]),
                             kdc=(groups.get(me["group"] + kdc_suffix) or [host])[0])
     return result
 
@@ -208,49 +212,43 @@ def krbtgt_principals(peer_realms, realm):
     return kerberos_plan.krbtgt_principals(peer_realms, realm)
 
 
-def kerberos_held(trusts, hostvars, groups, play_hosts, fact="__kerberos_trust_held"):
+def kerberos_held(trusts, hostvars, groups, play_hosts, held):
     """Per pair of Kerberos clusters, what each one's KDC reported and whether the pair is kept or revoked:
-    ``[{held: {realm: {principal: info}}, state}]``."""
+    ``[{held: {realm: {principal: info}}, state}]``. ``held`` maps hosts (``by_host``) to what
+    ``krb5_principal_info`` returned on each cluster's speaker."""
+    world = _world(trusts, groups, play_hosts)
     pairs = []
     for trust in trust_list.pairs_any_kind(trusts):
-        if not all(_in_play(group, groups, play_hosts) for group in trust["clusters"]):
+        speakers = [world.speaker(group) for group in trust["clusters"]]
+        if not all(speakers) or not all(hostvars[host].get("kerberos_realm") for host in speakers):
             continue
-        exporters = [hostvars[_exporter(group, groups, play_hosts)] for group in trust["clusters"]]
-        if not all(node.get("kerberos_realm") for node in exporters):
-            continue
-        held = {}
-        for node in exporters:
-            result = node.get(fact) or {}
-            held[node["kerberos_realm"]] = result.get("principals") or {}
-        pairs.append(dict(held=held, state=trust["state"]))
+        found = {}
+        for host in speakers:
+            found[hostvars[host]["kerberos_realm"]] = ((held or {}).get(host) or {}).get("principals") or {}
+        pairs.append(dict(held=found, state=trust["state"]))
     return pairs
 
 
-def krbtgt_plan(trusts, hostvars, groups, play_hosts, passwords=None, length=40, state="present", rotate=False):
+def krbtgt_plan(trusts, hostvars, groups, play_hosts, held, passwords=None, length=40, state="present",
+                rotate=False):
     """The cross-realm principals to set or remove, with their passwords and kvnos, or with ``rotate``
-    all of them anew (see module_utils/_kerberos_plan.py)."""
-    return kerberos_plan.plan_principals(kerberos_held(trusts, hostvars, groups, play_hosts), passwords, length,
-                                         state, rotate=rotate)
+    all of them anew (see module_utils/_kerberos_plan.py). ``held`` is ``kerberos_held``'s."""
+    return kerberos_plan.plan_principals(kerberos_held(trusts, hostvars, groups, play_hosts, held), passwords,
+                                         length, state, rotate=rotate)
 
 
-def _changed(hostvars, host, fact):
-    result = hostvars[host].get(fact) or {}
-    return bool(result.get("changed"))
+def changed_kinds(hosts, results):
+    """``{host: [kind, ...]}``: the kinds of trust (user, server, kerberos) each host changed a file or
+    a KDC for in this run. ``results`` maps each kind to the registered results of the tasks that
+    write for it, each as ``by_host`` gives them (``{host: result}``)."""
+    return dict((host, [kind for kind, found in results.items()
+                        if any(bool(((by_host or {}).get(host) or {}).get("changed")) for by_host in found)])
+                for host in hosts)
 
 
-# The results the roles register, by the kind of trust whose files they change.
-CHANGED_BY = {"user": ("user_trust_peers",), "server": ("server_trust_merge",),
-              "kerberos": ("kerberos_trust_principals", "kerberos_trust_conf")}
-
-
-def _changed_kind(hostvars, host, kind):
-    return any(_changed(hostvars, host, name) for name in CHANGED_BY[kind])
-
-
-def verify_targets(who, hostvars, only_changed=False):
+def verify_targets(who, changed, only_changed=False):
     """Which peers each node checks, per kind; with ``only_changed``, only for the kinds its cluster
-    changed in this run (see module_utils/_planner.py)."""
-    changed = dict((host, [kind for kind in CHANGED_BY if _changed_kind(hostvars, host, kind)]) for host in who)
+    changed in this run (``changed``: ``changed_kinds``' answer; see module_utils/_planner.py)."""
     return planner.verify_targets(who, changed, bool(only_changed))
 
 
@@ -259,36 +257,40 @@ def generated_ticket_problem(generated, host, cluster):
     return planner.generated_ticket_problem(host, generated, cluster) or ""
 
 
-def trust_summary(trusts, hostvars, groups, play_hosts):
-    """One line per direction and kind: who trusts whom now (or no more), and on how many nodes it changed."""
+def trust_summary(trusts, hostvars, groups, play_hosts, changed=None, facts=None):
+    """One line per direction and kind: who trusts whom now (or no more), and, given ``changed``
+    (``changed_kinds``' answer), on how many nodes it changed. CLDB nodes are counted by the World's
+    rule, from ``facts`` (``by_host`` of ``ansible_facts.mapr_security``) where given."""
     _check_trusts(trusts)
+    world = _world(trusts, groups, play_hosts, facts)
     lines = []
-    play_hosts = set(play_hosts)  # looked up per node and pair: a list made the summary O(nodes^2)
+
+    def counted(nodes, kind):
+        if changed is None:
+            return ""
+        return "; changed on %d" % sum(1 for h in nodes if kind in (changed.get(h) or ()))
+
     for trust in trust_list.pairs(trusts):
         kind = trust["type"]
         revoked = trust["state"] == "absent"
         for local, remote in (trust["clusters"], trust["clusters"][::-1]):
-            nodes = [h for h in groups.get(local, []) if h in play_hosts]
+            nodes = world.nodes(local)
             if kind in ("user", "all"):
-                changed = [h for h in nodes if _changed_kind(hostvars, h, "user")]
-                lines.append("user trust   %s -> %s: %d nodes of %s %s %s; changed on %d"
+                lines.append("user trust   %s -> %s: %d nodes of %s %s %s%s"
                              % (local, remote, len(nodes), local,
                                 "no longer reach or trust" if revoked else "can reach and verify", remote,
-                                len(changed)))
-            realms = [hostvars[h].get("kerberos_realm") for h in (nodes[:1] + [h for h in groups.get(remote, [])
-                                                                               if h in play_hosts][:1])]
+                                counted(nodes, "user")))
+            realms = [hostvars[h].get("kerberos_realm") for h in (world.speaker(local), world.speaker(remote)) if h]
             if len(realms) == 2 and all(realms):
-                changed = [h for h in nodes if _changed_kind(hostvars, h, "kerberos")]
-                lines.append("kerberos     %s -> %s: %s users %s tickets for %s services (krbtgt/%s@%s); "
-                             "changed on %d" % (local, remote, realms[0], "no longer get" if revoked else "get",
-                                                realms[1], realms[1], realms[0], len(changed)))
+                lines.append("kerberos     %s -> %s: %s users %s tickets for %s services (krbtgt/%s@%s)%s"
+                             % (local, remote, realms[0], "no longer get" if revoked else "get", realms[1],
+                                realms[1], realms[0], counted(nodes, "kerberos")))
             if kind in ("server", "all"):
-                cldbs = [h for h in nodes if (gathered_facts(hostvars, h) or {}).get("is_cldb")]
-                changed = [h for h in cldbs if _changed_kind(hostvars, h, "server")]
-                lines.append("server trust %s -> %s: %d CLDB nodes of %s %s %s's servers; changed on %d"
+                cldbs = [h for h in nodes if world.is_cldb(h)]
+                lines.append("server trust %s -> %s: %d CLDB nodes of %s %s %s's servers%s"
                              % (local, remote, len(cldbs), local, "no longer accept" if revoked else "accept",
-                                remote, len(changed)))
-    missing = [h for group in trust_list.groups_in(trusts) for h in groups.get(group, []) if h not in play_hosts]
+                                remote, counted(cldbs, "server")))
+    missing = [h for h in world.scope() if h not in world.known]
     if missing:
         lines.append("nodes not done: %s (unreachable, failed or left out); run again when they are back"
                      % ", ".join(sorted(set(missing))))
@@ -298,13 +300,14 @@ def trust_summary(trusts, hostvars, groups, play_hosts):
 class FilterModule:
     def filters(self):
         return dict((name, undefined_fails(function)) for name, function in {
+            "by_host": by_host,
+            "changed_kinds": changed_kinds,
             "trust_topology": trust_topology,
             "user_trust_plan": user_trust_plan,
             "server_trust_plan": server_trust_plan,
             "generated_ticket_problem": generated_ticket_problem,
             "trust_summary": trust_summary,
             "verify_targets": verify_targets,
-            "cldb_targets": cldb_targets,
             "preflight_report": preflight_report,
             "check_user_problems": check_user_problems,
             "kerberos_topology": kerberos_topology,

@@ -3,70 +3,30 @@
 # Apache License 2.0 (see LICENSE)
 """What each node must hold for user and server trust, worked out once per run on the controller.
 
-Pure: it takes ``crosscluster_trusts``, the inventory's groups and each node's ``mapr_security``
-facts (``security_facts`` with a truststore password, gathered once by preflight), and says per
-node which peers' conf lines and CA certificates it must hold, and whether it holds them already,
-so the roles make one module call per file only on the nodes that need one.
+Pure: it takes the ``World`` (module_utils/_world.py: the trust list, the groups and each node's
+``mapr_security`` facts, gathered once by preflight) and says per node which peers' conf lines and
+CA certificates it must hold, and whether it holds them already, so the roles make one module call
+per file only on the nodes that need one.
 
-Each cluster speaks through its first node in the play that reported facts (its exporter): its
-own first conf line and its own CA chain, never a certificate it merely trusts. What the exporter
-says is checked first against the inventory and the cluster's other nodes (``cluster_export``).
+Each cluster hands over what its speaker reports, its own first conf line and its own CA chain,
+never a certificate it merely trusts, and only once ``World.export`` has checked it against the
+inventory and the cluster's other nodes.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
-    _preflight as preflight,
-)
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
-    _trust_list as trust_list,
-)
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._clusters_conf import parse_line
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin import parse_validity
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin_output import seconds_left
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._ticket_file import parse_ticket
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._world import alias_cluster
 
 # The stores truststore_import keeps in step; a sibling that does not exist is not wanted either.
 TRUSTSTORES = ("ssl_truststore", "ssl_truststore.p12", "ssl_truststore.pem")
 KINDS = ("user", "server")
-
-
-def topology(trusts, groups, play_hosts, cldb_suffix="_cldb", cldb_hosts=()):
-    """Who is who, for every host in the play: what every role needs before it reads a file.
-
-    Per host: ``group`` (its cluster group, or None), ``peers`` and ``revoked`` (the peer groups
-    per kind, user and server, kept and revoked), ``speaks`` (the first host of its group still in
-    the play, which acts once for the cluster) and ``speaks_cldb`` (likewise among its CLDB group),
-    ``reads_tickets`` (a CLDB node with server peers, kept or revoked: its maprserverticket is read
-    and may change; a CLDB node is a host of its CLDB group, or one of ``cldb_hosts``, those whose
-    facts say they run a CLDB, so that a CLDB node left out of the group still gets its tickets)
-    and ``peer_speakers`` (each peer group's speaking host). Worked out once, so every role agrees
-    on which node acts for a cluster even after another node dropped out.
-    """
-    in_play = set(play_hosts)
-
-    def first(group):
-        return next((h for h in groups.get(group) or [] if h in in_play), None)
-
-    result = {}
-    group_of = trust_list.group_index(trusts, groups)
-    for host in play_hosts:
-        group = group_of.get(host)
-        peers = dict((kind, trust_list.peers_of(trusts, group, kind) if group else []) for kind in KINDS)
-        revoked = dict((kind, trust_list.peers_of(trusts, group, kind, "absent") if group else []) for kind in KINDS)
-        every = trust_list.peers_of(trusts, group, "any", "any") if group else []
-        in_cldb_group = group is not None and host in (groups.get(group + cldb_suffix) or [])
-        result[host] = dict(
-            group=group, peers=peers, revoked=revoked,
-            speaks=group is not None and first(group) == host,
-            speaks_cldb=in_cldb_group and first(group + cldb_suffix) == host,
-            reads_tickets=(in_cldb_group or host in cldb_hosts) and bool(peers["server"] + revoked["server"]),
-            peer_speakers=dict((peer, first(peer)) for peer in every),
-        )
-    return result
 
 
 def verify_targets(who, changed, only_changed=False):
@@ -74,7 +34,7 @@ def verify_targets(who, changed, only_changed=False):
     ``server`` (a call as the server), kept and revoked peers alike, and ``kerberos`` (a ticket for
     a kept peer realm's service, for the pairs whose clusters have a realm).
 
-    ``who`` is ``topology()``'s answer and ``changed`` the kinds each host changed a file or a KDC
+    ``who`` is ``World.topology``'s answer and ``changed`` the kinds each host changed a file or a KDC
     for in this run (``{host: ["user", ...]}``). With ``only_changed``, a cluster checks a kind only
     when one of its nodes changed something for it: its logins and calls go through its own files,
     so a re-run that changed nothing checks nothing. The cross-realm keys live in both clusters'
@@ -108,40 +68,6 @@ def verify_targets(who, changed, only_changed=False):
 def union(first, second):
     """``first``, then what ``second`` adds, in order."""
     return list(first) + [item for item in second if item not in first]
-
-
-def exporters(trusts, groups, facts):
-    """Each cluster group's speaking node: its first host with facts, or no entry when there is none."""
-    found = {}
-    for group in trust_list.groups_in(trusts):
-        host = next((h for h in groups.get(group) or [] if h in facts), None)
-        if host is not None:
-            found[group] = host
-    return found
-
-
-def cluster_export(group, reports, inventory):
-    """What a cluster hands to its peers: its first conf line and its own CA chain under the alias rule.
-
-    ``reports`` lists ``(host, mapr_security facts)`` of every node of ``group`` that reported, its
-    speaking node first; ``inventory`` maps each host of the group to its inventory values
-    (``mapr_cluster_name``, ``mapr_ca_sha256``). What the nodes sent is checked against the
-    inventory and against each other here, not only in preflight, so that the user_trust role used
-    on its own never hands a peer one node's word (``_preflight.export_problems``). The line is
-    rebuilt from its parse, never copied.
-    """
-    host, facts = reports[0]
-    problems, _warnings = preflight.export_problems(group, reports, inventory)
-    own_ca = facts.get("own_ca") or {}
-    if own_ca.get("error") or not own_ca.get("certificates"):
-        problems.append("%s: %s cannot hand its CA to its peers: %s. Fix: run the preflight role first; it names "
-                        "the cause" % (group, host, own_ca.get("error") or "no certificate found"))
-    if problems:
-        raise CrossclusterError("; ".join(problems))
-    entry = parse_line(facts["conf_line"])
-    return dict(group=group, cluster_name=entry.name, conf_line=entry.to_line(),
-                certificates=[dict(alias=preflight.trust_alias(entry.name, cert["sha256"]), pem=cert["pem"],
-                                   sha256=cert["sha256"]) for cert in own_ca["certificates"]])
 
 
 # Every node of a cluster reports the same lines and every peer's line is wanted on every node: parsed
@@ -194,65 +120,18 @@ def _holds_certificates(facts, certificates):
     return True
 
 
-def _chain(facts):
-    return set(c["sha256"] for c in (facts.get("own_ca") or {}).get("certificates") or [])
-
-
-class Clusters:
-    """What the plan (and the drift report) needs to know of every cluster group in the list, read once
-    from its nodes' facts: its speaking node, its name and what it hands to its peers."""
-
-    def __init__(self, trusts, groups, facts, inventory=None):
-        self.trusts, self.groups, self.facts = trusts, groups, facts
-        # {group: {host: {mapr_cluster_name, mapr_ca_sha256}}}: what the inventory says each cluster is.
-        self.inventory = inventory or {}
-        self.speaking = exporters(trusts, groups, facts)
-        self._exports = {}
-        self._names = {}
-        self._all_reported = {}
-
-    def name(self, group):
-        """The cluster's name: the inventory's mapr_cluster_name, else what its speaking node says. A revoke
-        removes the peer's line by this name, so a node's word alone must not pick another cluster's."""
-        host = self.speaking.get(group)
-        if not host:
-            return None
-        # Asked per node and peer; reading the group's inventory is O(its nodes), so once per group.
-        if group not in self._names:
-            self._names[group] = preflight.cluster_inventory(group, self.inventory.get(group) or {})["name"] or \
-                self.facts[host]["cluster_name"]
-        return self._names[group]
-
-    def export(self, group):
-        if group not in self._exports:
-            reports = [(h, self.facts[h]) for h in self.groups.get(group) or [] if h in self.facts]
-            self._exports[group] = cluster_export(group, reports, self.inventory.get(group))
-        return self._exports[group]
-
-    def all_reported(self, group):
-        """Whether every node of ``group`` reported its chain: only then is a CA it no longer shows stale."""
-        # Asked per node and peer; a scan of the group's nodes each time made a plan O(nodes^2).
-        if group not in self._all_reported:
-            self._all_reported[group] = all(h in self.facts for h in self.groups.get(group) or [])
-        return self._all_reported[group]
-
-    def chain(self, group):
-        return _chain(self.facts[self.speaking[group]])
-
-
 def _collection_entries(facts):
     """Entries of the node's ssl_truststore under the alias rule: ``[(cluster_name_lower, alias, sha256)]``."""
     store = (facts.get("truststores") or {}).get("ssl_truststore") or {}
     found = []
     for entry in store.get("entries") or []:
-        alias, sha256 = entry.get("alias") or "", entry.get("sha256") or ""
-        head, _dash, digest = alias.rpartition("-")
-        if head and digest and sha256.startswith(digest) and alias == preflight.trust_alias(head, sha256):
-            found.append((head, alias, sha256))
+        head = alias_cluster(entry.get("alias"), entry.get("sha256"))
+        if head:
+            found.append((head, entry["alias"], entry["sha256"]))
     return found
 
 
-def _certificates_to_remove(node, clusters, present, absent, wanted):
+def _certificates_to_remove(node, world, present, absent, wanted):
     """The collection's certificates the node holds that no remaining peer needs.
 
     A revoked peer's certificates go, under its own alias or under another cluster's when the two
@@ -261,10 +140,10 @@ def _certificates_to_remove(node, clusters, present, absent, wanted):
     Each is named by its alias and fingerprint: peer_trust removes the alias only (checking the
     fingerprint), so an administrator's own alias for the same certificate keeps it trusted.
     """
-    revoked_names = set(clusters.name(g).lower() for g in absent if clusters.name(g))
-    revoked_chains = set(sha for g in absent if clusters.name(g) for sha in clusters.chain(g))
-    stale = dict((clusters.name(g).lower(), clusters.chain(g)) for g in present
-                 if clusters.name(g) and clusters.all_reported(g))
+    revoked_names = set(world.name(g).lower() for g in absent if world.name(g))
+    revoked_chains = set(sha for g in absent if world.name(g) for sha in world.reported_chain(g))
+    stale = dict((world.name(g).lower(), world.reported_chain(g)) for g in present
+                 if world.name(g) and world.all_reported(g))
     remove = []
     for head, alias, sha256 in _collection_entries(node):
         if sha256 in wanted:
@@ -274,8 +153,8 @@ def _certificates_to_remove(node, clusters, present, absent, wanted):
     return remove
 
 
-def user_trust_plan(trusts, groups, facts, inventory=None):
-    """Per host with facts: what user trust must add and remove there.
+def user_trust_plan(world, hosts):
+    """Per host of ``hosts`` with facts in ``world``: what user trust must add and remove there.
 
     ``{group, conf_lines, certificates, conf_remove, certificates_remove, conf_changes,
     truststore_changes}``: ``conf_lines`` and ``certificates`` are everything the node's present
@@ -283,35 +162,33 @@ def user_trust_plan(trusts, groups, facts, inventory=None):
     peers whose lines the node still holds and ``certificates_remove`` the collection's certificates
     no peer needs any more; the ``*_changes`` flags say whether a write is needed at all.
 
-    ``inventory`` is ``Clusters``'. Every export is checked before anything is planned, and every
-    cluster that fails is named in one error.
+    Every export is checked before anything is planned, and every cluster that fails is named in
+    one error.
     """
-    clusters = Clusters(trusts, groups, facts, inventory)
     refused = []
-    for group in trust_list.groups_in(trusts):
-        if group in clusters.speaking and any(group in trust_list.peers_of(trusts, other, "user")
-                                              for other in trust_list.groups_in(trusts)):
-            try:
-                clusters.export(group)
-            except CrossclusterError as err:
-                refused.append(str(err))
+    for group in world.clusters:
+        if world.speaker(group) and any(group in world.peers(other, "user") for other in world.clusters):
+            export, why = world.export_or_why(group)
+            if export is None:
+                refused.append(why if why.startswith(group + ":") else "%s: %s" % (group, why))
     if refused:
         raise CrossclusterError("user trust refuses what a cluster would hand its peers (nothing was changed): "
                                 + "; ".join(refused))
     plan = {}
-    group_of = trust_list.group_index(trusts, groups)
-    for host, node in facts.items():
-        group = group_of.get(host)
-        present = [p for p in trust_list.peers_of(trusts, group, "user") if p in clusters.speaking] if group else []
-        absent = [p for p in trust_list.peers_of(trusts, group, "user", "absent")
-                  if p in clusters.speaking and p not in present] if group else []
-        imports = [clusters.export(peer) for peer in present]
+    for host in hosts:
+        node = world.facts.get(host)
+        if node is None:
+            continue
+        group = world.group_of(host)
+        present = [p for p in world.peers(group, "user") if world.speaker(p)]
+        absent = [p for p in world.peers(group, "user", "absent") if world.speaker(p) and p not in present]
+        imports = [world.export(peer) for peer in present]
         lines = [item["conf_line"] for item in imports]
         certificates = [cert for item in imports for cert in item["certificates"]]
         held = _held_names(node)
-        conf_remove = [clusters.name(p) for p in absent if clusters.name(p) in held]
+        conf_remove = [world.name(p) for p in absent if world.name(p) in held]
         wanted = set(cert["sha256"] for cert in certificates)
-        certificates_remove = _certificates_to_remove(node, clusters, present, absent, wanted) if group else []
+        certificates_remove = _certificates_to_remove(node, world, present, absent, wanted) if group else []
         plan[host] = dict(
             group=group,
             conf_lines=lines,
@@ -345,45 +222,37 @@ def _missing_tickets(held, users, needed, now=None):
     return [name for name, user in users.items() if ticket_state(held, name, user, needed, now) != "ok"]
 
 
-def server_trust_plan(trusts, groups, nodes, min_validity, cldb_suffix="_cldb", now=None, rotate=False):
+def server_trust_plan(world, nodes, min_validity, now=None, rotate=False):
     """Which CLDB node generates its cluster's ticket, and which peers' tickets each CLDB node needs.
 
-    ``nodes`` maps each host in the play to ``{facts, user, held}``: its ``mapr_security`` facts,
-    its cluster's cross-cluster user, and the tickets ``maprlogin print`` showed in its
-    maprserverticket (None when it did not read it). A cluster's ticket is for its own cross-cluster
-    user (the seed's -localcrossclusteruser), so a peer's ticket counts only when it is for that
-    user and valid ``min_validity`` more; with ``rotate`` none counts, so every ticket is made anew.
-    Returns per host ``{generate, wanted_from, remove}``: ``generate`` is true on the one CLDB node
-    per cluster that makes the ticket, only when some peer CLDB node needs it; ``wanted_from`` lists
-    the generating hosts whose tickets it must merge; ``remove`` the revoked peers (by cluster name)
-    whose tickets it still holds.
+    ``nodes`` maps each host to ``{user, held}``: its cluster's cross-cluster user, and the tickets
+    ``maprlogin print`` showed in its maprserverticket (None when it did not read it). A cluster's
+    ticket is for its own cross-cluster user (the seed's -localcrossclusteruser), so a peer's ticket
+    counts only when it is for that user and valid ``min_validity`` more; with ``rotate`` none
+    counts, so every ticket is made anew. Returns per host ``{generate, wanted_from, remove}``:
+    ``generate`` is true on the cluster's CLDB speaker (``World.cldb_speaker``), only when some peer
+    CLDB node needs its ticket; ``wanted_from`` lists the CLDB speakers whose tickets it must merge;
+    ``remove`` the revoked peers (by cluster name) whose tickets it still holds.
     """
     needed = parse_validity(min_validity)
-    facts = dict((h, n["facts"]) for h, n in nodes.items() if n.get("facts"))
-    clusters = Clusters(trusts, groups, facts)
-    generators = {}
-    for group in trust_list.groups_in(trusts):
-        host = next((h for h in groups.get(group + cldb_suffix) or [] if h in facts), None)
-        if host is not None:
-            generators[group] = host
+    speakers = dict((group, world.cldb_speaker(group)) for group in world.clusters)
+    speakers = dict((group, host) for group, host in speakers.items() if host is not None and host in world.facts)
     plan = dict((host, dict(generate=False, wanted_from=[], remove=[])) for host in nodes)
-    group_of = trust_list.group_index(trusts, groups)
     for host, node in nodes.items():
-        if node.get("held") is None or not node.get("facts", {}).get("is_cldb"):
+        group = world.group_of(host)
+        if group is None or node.get("held") is None or host not in world.facts or not world.is_cldb(host):
             continue
-        group = group_of.get(host)
-        if group is None:
-            continue
-        peers = [p for p in trust_list.peers_of(trusts, group, "server") if p in generators]
-        users = dict((facts[generators[p]]["cluster_name"], nodes[generators[p]]["user"]) for p in peers)
+        peers = [p for p in world.peers(group, "server") if p in speakers]
+        users = dict((world.facts[speakers[p]]["cluster_name"], (nodes.get(speakers[p]) or {}).get("user"))
+                     for p in peers)
         missing = list(users) if rotate else _missing_tickets(node["held"], users, needed, now)
         for peer in peers:
-            if facts[generators[peer]]["cluster_name"] in missing:
-                plan[host]["wanted_from"].append(generators[peer])
-                plan[generators[peer]]["generate"] = True
+            if world.facts[speakers[peer]]["cluster_name"] in missing:
+                plan[host]["wanted_from"].append(speakers[peer])
+                plan.setdefault(speakers[peer], dict(generate=False, wanted_from=[], remove=[]))["generate"] = True
         held = set(t["cluster"] for t in node["held"])
-        plan[host]["remove"] = [clusters.name(p) for p in trust_list.peers_of(trusts, group, "server", "absent")
-                                if p not in peers and clusters.name(p) in held]
+        plan[host]["remove"] = [world.name(p) for p in world.peers(group, "server", "absent")
+                                if p not in peers and world.name(p) in held]
     return plan
 
 

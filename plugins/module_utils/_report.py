@@ -28,14 +28,12 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
     _planner as planner,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
-    _preflight as preflight,
-)
-from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
     _trust_list as trust_list,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import excerpt
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin import parse_validity
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._world import World, trust_alias
 
 FORMAT = 1
 KINDS = ("user", "server", "kerberos")
@@ -101,42 +99,25 @@ class _Findings:
         return sum(1 for f in self.items if f["severity"] == severity)
 
 
-class _World(planner.Clusters):
-    """What is known of every node and cluster, read once from the inputs."""
+class _Reading:
+    """What the report reads: the World (module_utils/_world.py) of the nodes that reported their
+    facts, plus what only the report needs (why a node is unknown, its tickets, the KDCs, the time)."""
 
     def __init__(self, trusts, groups, nodes, kerberos, now, expiry_days, validity, cldb_suffix, inventory=None):
-        planner.Clusters.__init__(self, trusts, groups, dict((h, n["facts"]) for h, n in nodes.items()
-                                                             if n.get("facts")), inventory)
+        facts = dict((h, n["facts"]) for h, n in nodes.items() if n.get("facts"))
+        self.model = World(trusts, groups, [h for h in nodes if h in facts], facts, inventory, cldb_suffix)
+        self.trusts, self.groups, self.facts = trusts, groups, self.model.facts
         self.nodes = nodes
         self.kerberos = kerberos or {}
-        self.now, self.expiry_days, self.cldb_suffix = now, expiry_days, cldb_suffix
+        self.now, self.expiry_days = now, expiry_days
         self.needed = parse_validity(validity)
         self.validity = "%d seconds" % validity if isinstance(validity, int) else str(validity)
-        self.scope = []
-        seen = set()
-        for group in trust_list.groups_in(trusts):
-            for host in groups.get(group) or []:
-                if host not in seen:
-                    seen.add(host)
-                    self.scope.append(host)
-        self._known = {}
+        self.scope = self.model.scope()
         self._held = {}
-
-    def export(self, group):
-        """(export, why it is unknown): the peer's first line and own CA chain, as the planner takes them."""
-        if group not in self._known:
-            if group not in self.speaking:
-                self._known[group] = (None, "none of its nodes reported its facts")
-            else:
-                try:
-                    self._known[group] = (planner.Clusters.export(self, group), None)
-                except CrossclusterError as err:
-                    self._known[group] = (None, str(err))
-        return self._known[group]
 
     def chain(self, group):
         """The sha256 of the CA chain ``group`` hands over, or None when unknown."""
-        export, _why = self.export(group)
+        export, _why = self.model.export_or_why(group)
         return set(c["sha256"] for c in export["certificates"]) if export else None
 
     def node_error(self, host):
@@ -213,7 +194,7 @@ def _stores_or_unknown(findings, facts, detail, group, peer, host):
 
 def _user_present(world, findings, host, group, peer):
     facts = world.facts[host]
-    export, why = world.export(peer)
+    export, why = world.model.export_or_why(peer)
     if export is None:
         # The peer's doing, not this node's: named once per direction, without a host.
         findings.add(UNKNOWN, "user", "%s's line and CA are unknown: %s" % (peer, why), group, peer)
@@ -230,7 +211,7 @@ def _user_present(world, findings, host, group, peer):
     stores = _stores_or_unknown(findings, facts, detail, group, peer, host)
     if stores is None:
         return detail
-    chain = dict((c["sha256"], c) for c in (world.facts[world.speaking[peer]]["own_ca"]["certificates"]))
+    chain = dict((c["sha256"], c) for c in (world.facts[world.model.speaker(peer)]["own_ca"]["certificates"]))
     shas, by_cluster = world.held(host, stores)
     for cert in export["certificates"]:
         missing = [s for s in stores if cert["sha256"] not in shas[s]]
@@ -244,7 +225,7 @@ def _user_present(world, findings, host, group, peer):
     wanted = set(chain)
     # Only entries whose alias starts with the peer's name can follow its alias rule.
     for entry in by_cluster.get(name.lower(), ()):
-        if entry["sha256"] in wanted or entry.get("alias") != preflight.trust_alias(name, entry["sha256"]):
+        if entry["sha256"] in wanted or entry.get("alias") != trust_alias(name, entry["sha256"]):
             continue
         # Under the peer's alias rule but not in its chain: the peer's CA changed since it was imported.
         held_in = [s for s in stores if entry["sha256"] in shas[s]]
@@ -259,7 +240,7 @@ def _user_present(world, findings, host, group, peer):
 
 def _user_absent(world, findings, host, group, peer, plan):
     facts = world.facts[host]
-    name = world.name(peer)
+    name = world.model.name(peer)
     if name is None:
         why = "none of %s's nodes reported its facts, so its name and CA are unknown" % peer
         findings.add(UNKNOWN, "user", why, group, peer)
@@ -278,7 +259,7 @@ def _user_absent(world, findings, host, group, peer, plan):
     for _name, entries in sorted(stores.items()):
         for entry in entries:
             sha = entry["sha256"]
-            ours = entry.get("alias") == preflight.trust_alias(name, sha)
+            ours = entry.get("alias") == trust_alias(name, sha)
             if sha in seen or not (ours or sha in chain):
                 continue
             seen.add(sha)
@@ -312,7 +293,7 @@ TICKET_MESSAGES = {
 
 
 def _server_detail(world, findings, host, group, peer, state):
-    name = world.name(peer)
+    name = world.model.name(peer)
     node = world.nodes.get(host) or {}
     if name is None:
         why = "none of %s's nodes reported its facts, so its cluster name is unknown" % peer
@@ -337,10 +318,8 @@ def _server_detail(world, findings, host, group, peer, state):
 
 
 def _cldb_hosts(world, group):
-    """The CLDB nodes of ``group``: those whose facts say so, and those of its CLDB group without facts."""
-    listed = world.groups.get(group + world.cldb_suffix) or []
-    return [h for h in world.groups.get(group) or []
-            if (h in world.facts and world.facts[h].get("is_cldb")) or (h not in world.facts and h in listed)]
+    """The CLDB nodes of ``group``, by the World's rule (``World.is_cldb``)."""
+    return [h for h in world.groups.get(group) or [] if world.model.is_cldb(h)]
 
 
 # ------------------------------------------------------------------------------------------- Kerberos
@@ -393,15 +372,14 @@ def _plan(world, findings):
     """What a run of the main playbook would change on each node, from the planner itself."""
     changes = dict((h, dict(user=None, server=None)) for h in world.scope)
     try:
-        user = planner.user_trust_plan(world.trusts, world.groups, world.facts, world.inventory)
+        user = planner.user_trust_plan(world.model, world.scope)
     except CrossclusterError as err:
         findings.add(UNKNOWN, "user", "what user trust would change is unknown: %s" % err)
         user = {}
-    planner_nodes = dict((h, dict(facts=world.facts.get(h), user=(world.nodes.get(h) or {}).get("user"),
+    planner_nodes = dict((h, dict(user=(world.nodes.get(h) or {}).get("user"),
                                   held=(world.nodes.get(h) or {}).get("tickets")))
                          for h in world.scope if h in world.facts)
-    server = planner.server_trust_plan(world.trusts, world.groups, planner_nodes, world.needed, world.cldb_suffix,
-                                       now=world.now)
+    server = planner.server_trust_plan(world.model, planner_nodes, world.needed, now=world.now)
     for host in world.scope:
         if host in user:
             changes[host]["user"] = dict((k, user[host][k]) for k in USER_PLAN_FIELDS)
@@ -421,10 +399,10 @@ def _would_change(change):
 def _clusters(world, findings):
     clusters = []
     for group in trust_list.groups_in(world.trusts):
-        export, _why = world.export(group)
+        export, _why = world.model.export_or_why(group)
         certificates = []
         if export:
-            chain = dict((c["sha256"], c) for c in world.facts[world.speaking[group]]["own_ca"]["certificates"])
+            chain = dict((c["sha256"], c) for c in world.facts[world.model.speaker(group)]["own_ca"]["certificates"])
             certificates = [_cert(chain[c["sha256"]]) for c in export["certificates"]]
         trusted_by = list(trust_list.peers_of(world.trusts, group, "user"))
         for cert in certificates if trusted_by else []:
@@ -439,7 +417,7 @@ def _clusters(world, findings):
                              "keystores, then run the main playbook" % (group, cert["subject"],
                                                                         _short(cert["sha256"]), days, end.date()),
                              group)
-        clusters.append(dict(group=group, name=world.name(group), realm=world.realm(group),
+        clusters.append(dict(group=group, name=world.model.name(group), realm=world.realm(group),
                              nodes=list(world.groups.get(group) or []), ca=certificates))
     return clusters
 
@@ -466,13 +444,13 @@ def build(trusts, groups, nodes, kerberos=None, now=None, expiry_days=30, min_va
     ``tickets_error``). A host of a listed group missing from ``nodes`` was not in the play.
     ``kerberos`` maps each cluster group with a realm to ``{realm, principals, error}``: what its KDC
     reported (``krb5_principal_info`` with one nonce for all KDCs), or None with ``error``.
-    ``inventory`` is what each cluster's export is checked against (``planner.Clusters``).
+    ``inventory`` is what each cluster's export is checked against (``World``).
     """
     problems = trust_list.shape_problems(trusts)
     if problems:
         raise CrossclusterError(problems[0])
     _check_days(expiry_days)
-    world = _World(trusts, groups, nodes, kerberos, _now(now), expiry_days, min_validity, cldb_suffix, inventory)
+    world = _Reading(trusts, groups, nodes, kerberos, _now(now), expiry_days, min_validity, cldb_suffix, inventory)
     findings = _Findings()
     group_of = trust_list.group_index(trusts, groups)
     for host in world.scope:
@@ -511,7 +489,7 @@ def build(trusts, groups, nodes, kerberos=None, now=None, expiry_days=30, min_va
         group = group_of.get(host)
         mine = [f["severity"] for f in findings.by_host.get(host, ())]
         status = DRIFT if DRIFT in mine else UNKNOWN if UNKNOWN in mine else OK
-        report_nodes[host] = dict(group=group, cluster=world.name(group), status=status,
+        report_nodes[host] = dict(group=group, cluster=world.model.name(group), status=status,
                                   error=world.node_error(host), would_change=changes[host])
     drifted, unknown = findings.hosts(DRIFT), findings.hosts(UNKNOWN)
     status = DRIFT if findings.count(DRIFT) else UNKNOWN if findings.count(UNKNOWN) else "clean"

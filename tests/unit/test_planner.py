@@ -6,7 +6,7 @@ import pytest
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import _planner as planner
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._planner import server_trust_plan
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._world import World
 
 SHA = {letter: letter * 64 for letter in "abcdef"}
 LINES = {"a": "a.ex secure=true na1:7222", "b": "b.ex secure=true nb1:7222 nb2:7222", "c": "c.ex secure=true nc1:7222"}
@@ -44,7 +44,21 @@ def _inventory(groups, pins=None):
 
 
 def user_trust_plan(trusts, groups, facts, inventory=None):
-    return planner.user_trust_plan(trusts, groups, facts, _inventory(groups) if inventory is None else inventory)
+    """The plan of the hosts in ``facts``, the nodes in the play, each with its facts."""
+    world = World(trusts, groups, list(facts), facts, _inventory(groups) if inventory is None else inventory)
+    return planner.user_trust_plan(world, list(facts))
+
+
+def server_trust_plan(trusts, groups, nodes, min_validity, now=None, rotate=False):
+    """The plan of the hosts in ``nodes`` (``{facts, user, held}`` each), the nodes in the play."""
+    world = World(trusts, groups, list(nodes), dict((h, n["facts"]) for h, n in nodes.items() if n.get("facts")))
+    return planner.server_trust_plan(world, dict((h, dict(user=n.get("user"), held=n.get("held")))
+                                                 for h, n in nodes.items()), min_validity, now=now, rotate=rotate)
+
+
+def topology(trusts, groups, hosts, cldb_hosts=()):
+    """Who is who among ``hosts``; the nodes of ``cldb_hosts`` report facts that say they run a CLDB."""
+    return World(trusts, groups, hosts, dict((h, {"is_cldb": True}) for h in cldb_hosts)).topology(hosts)
 
 
 def test_each_node_gets_every_peers_line_and_own_chain_under_the_alias_rule():
@@ -295,7 +309,6 @@ def test_rotate_makes_every_ticket_anew_even_when_valid():
 # --- topology -----------------------------------------------------------------------------------------------
 
 def test_topology_names_each_hosts_cluster_peers_and_who_acts_once():
-    from ansible_collections.datafabric.crosscluster.plugins.module_utils._planner import topology
     trusts = [{"mesh": ["cluster_a", "cluster_b", "cluster_c"], "type": "user"},
               {"clusters": ["cluster_a", "cluster_b"], "type": "all"},
               {"clusters": ["cluster_c", "cluster_a"], "type": "user", "state": "absent"}]
@@ -319,7 +332,7 @@ def test_topology_names_each_hosts_cluster_peers_and_who_acts_once():
 
 
 def test_verify_targets_check_only_what_a_cluster_changed_when_asked():
-    from ansible_collections.datafabric.crosscluster.plugins.module_utils._planner import topology, verify_targets
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils._planner import verify_targets
     trusts = [{"mesh": ["cluster_a", "cluster_b", "cluster_c"], "type": "all"},
               {"clusters": ["cluster_c", "cluster_a"], "type": "all", "state": "absent"}]
     groups = {"cluster_a": ["a1", "a2"], "cluster_b": ["b1"], "cluster_c": ["c1"],

@@ -6,10 +6,10 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.datafabric.crosscluster.plugins.filter.trust import (
-    _exporter,
     _kerberos_peers,
+    by_host,
+    changed_kinds,
     check_user_problems,
-    cldb_targets,
     kerberos_topology,
     krb5_conf_edit,
     krbtgt_plan,
@@ -36,12 +36,19 @@ def test_a_malformed_trust_list_is_named(bad, words):
         trust_summary(bad, {}, {}, [])
 
 
-def test_exporter_skips_hosts_no_longer_in_the_play():
-    groups = {"cluster_a": ["a1", "a2", "a3"]}
-    assert _exporter("cluster_a", groups, ["a1", "a2", "a3"]) == "a1"
-    assert _exporter("cluster_a", groups, ["a2", "a3"]) == "a2"
-    with pytest.raises(AnsibleFilterError, match="unreachable"):
-        _exporter("cluster_a", groups, [])
+def test_by_host_reads_the_variable_named_at_the_call_and_none_where_unset():
+    hostvars = {"a1": {"reg": {"changed": True}, "ansible_facts": {"mapr_security": {"is_cldb": True}}},
+                "a2": {"reg": None, "ansible_facts": {}}, "a3": {"reg": _Undefined()}}
+    assert by_host(["a1", "a2", "a3"], hostvars, "reg") == {"a1": {"changed": True}, "a2": None, "a3": None}
+    assert by_host(["a1", "a2", "a3"], hostvars, "ansible_facts.mapr_security") == {
+        "a1": {"is_cldb": True}, "a2": None, "a3": None}
+    assert by_host([], hostvars, "reg") == {}
+
+
+def test_changed_kinds_counts_a_kind_changed_when_any_of_its_results_changed():
+    results = {"user": [{"a1": {"changed": True}, "a2": {"changed": False}}],
+               "kerberos": [{"a1": None, "a2": {"skipped": True}}, {"a2": {"changed": True}}]}
+    assert changed_kinds(["a1", "a2", "a3"], results) == {"a1": ["user"], "a2": ["kerberos"], "a3": []}
 
 
 def _host_with(facts):
@@ -58,25 +65,28 @@ def test_user_trust_plan_reads_the_facts_of_hosts_in_play_only():
                                            conf_lines=["a.ex secure=true na1:7222"])), mapr_cluster_name="a.ex"),
                 "b1": dict(_host_with(facts), mapr_cluster_name="b.ex"), "b2": {"mapr_cluster_name": "b.ex"}}
     groups = {"cluster_a": ["a1"], "cluster_b": ["b1", "b2"]}
-    plan = user_trust_plan([{"clusters": ["cluster_a", "cluster_b"], "type": "user"}], hostvars, groups,
-                           ["a1", "b1", "b2"])
+    play = ["a1", "b1", "b2"]
+    plan = user_trust_plan([{"clusters": ["cluster_a", "cluster_b"], "type": "user"}], groups, play,
+                           by_host(play, hostvars, "ansible_facts.mapr_security"), hostvars)
     assert sorted(plan) == ["a1", "b1"]
     assert plan["a1"]["conf_lines"] == ["b.ex secure=true nb1:7222"]
     assert plan["a1"]["certificates"] == [{"alias": "b.ex-f7ff1c3db0f3", "pem": "PEM-B", "sha256": SHA_B}]
     with pytest.raises(AnsibleFilterError, match="cluster_b: b1 cannot hand its CA"):
         hostvars["b1"] = dict(_host_with(dict(facts, own_ca={"certificates": [], "error": "no chain"})),
                               mapr_cluster_name="b.ex")
-        user_trust_plan([{"clusters": ["cluster_a", "cluster_b"], "type": "user"}], hostvars, groups, ["a1", "b1"])
+        user_trust_plan([{"clusters": ["cluster_a", "cluster_b"], "type": "user"}], groups, ["a1", "b1"],
+                        by_host(["a1", "b1"], hostvars, "ansible_facts.mapr_security"), hostvars)
 
 
 def test_summary_counts_changed_nodes_per_direction():
     trusts = [{"clusters": ["cluster_a", "cluster_b"], "type": "user"}]
     groups = {"cluster_a": ["a1", "a2"], "cluster_b": ["b1"]}
-    hostvars = {"a1": {"user_trust_peers": {"changed": True}}, "a2": {"user_trust_peers": {"changed": False}},
-                "b1": {}}
-    lines = trust_summary(trusts, hostvars, groups, ["a1", "a2", "b1"])
+    hostvars = {"a1": {}, "a2": {}, "b1": {}}
+    lines = trust_summary(trusts, hostvars, groups, ["a1", "a2", "b1"], changed={"a1": ["user"], "a2": ["server"]})
     assert lines[0].startswith("user trust   cluster_a -> cluster_b: 2 nodes") and lines[0].endswith("changed on 1")
     assert lines[1].endswith("changed on 0")
+    # Without what changed, the summary says who trusts whom and counts nothing.
+    assert trust_summary(trusts, hostvars, groups, ["a1", "a2", "b1"])[0].endswith("can reach and verify cluster_b")
 
 
 def _facts(name, secure=True, fips=False, owner="mapr", stores=None, cldbs=("n1:7222",), port=7443):
@@ -96,26 +106,33 @@ def _world(a_facts, b_facts, extra=None):
 PAIR = [{"clusters": ["cluster_a", "cluster_b"], "type": "all"}]
 
 
-def test_cldb_targets_split_multi_homed_cldbs():
-    hostvars, groups, hosts = _world([("a1", _facts("a.ex"))],
+def _probes(hostvars, groups, hosts, trusts=PAIR):
+    who = trust_topology(trusts, groups, hosts, facts=by_host(hosts, hostvars, "ansible_facts.mapr_security"))
+    return dict((h, me["probes"]) for h, me in who.items() if me["probes"])
+
+
+def test_the_speaker_probes_every_address_of_its_peers_multi_homed_cldbs():
+    hostvars, groups, hosts = _world([("a1", _facts("a.ex")), ("a2", _facts("a.ex"))],
                                      [("b1", _facts("b.ex", cldbs=("10.0.0.5:7222;10.1.0.5:7222", "nb2:7222")))])
-    targets = cldb_targets(["cluster_b"], hostvars, groups, hosts)
-    assert [(t["host"], t["port"], t["cldb"]) for t in targets] == [
+    probes = _probes(hostvars, groups, hosts)
+    assert sorted(probes) == ["a1", "b1"]
+    assert [(t["host"], t["port"], t["cldb"]) for t in probes["a1"]] == [
         ("10.0.0.5", 7443, "10.0.0.5:7222;10.1.0.5:7222"), ("10.1.0.5", 7443, "10.0.0.5:7222;10.1.0.5:7222"),
         ("nb2", 7443, "nb2:7222")]
+    assert probes["b1"] == [{"group": "cluster_a", "cluster": "a.ex", "cldb": "n1:7222", "host": "n1", "port": 7443}]
+    # Revoked peers' CLDBs need not answer.
+    assert _probes(hostvars, groups, hosts, [dict(PAIR[0], state="absent")]) == {}
 
 
-def test_cldb_targets_skip_nodes_and_peers_without_facts():
+def test_the_probe_targets_come_from_the_peers_speaker_only():
     hostvars, groups, hosts = _world([("a1", _facts("a.ex"))], [("b1", _facts("b.ex", cldbs=("nb1:7222",))),
                                                                 ("b2", _facts("b.ex", cldbs=("nb2:7222",)))])
-    hostvars["b1"] = {"__preflight_gathered": {"failed": True, "msg": "boom"}}  # gather failed: no facts
-    assert [t["host"] for t in cldb_targets(["cluster_b"], hostvars, groups, hosts)] == ["nb2"]
-    del hostvars["b2"]["ansible_facts"]["mapr_security"]
-    assert cldb_targets(["cluster_b", "cluster_a"], hostvars, groups, hosts) == [
-        {"group": "cluster_a", "cluster": "a.ex", "cldb": "n1:7222", "host": "n1", "port": 7443}]
-    # A node out of the play does not speak for its cluster either.
-    hostvars["b2"]["ansible_facts"]["mapr_security"] = _facts("b.ex", cldbs=("nb2:7222",))
-    assert cldb_targets(["cluster_b"], hostvars, groups, ["a1", "b1"]) == []
+    assert [t["host"] for t in _probes(hostvars, groups, hosts)["a1"]] == ["nb1"]
+    # A node out of the play does not speak for its cluster; the next one does.
+    assert [t["host"] for t in _probes(hostvars, groups, ["a1", "b2"])["a1"]] == ["nb2"]
+    # A speaker that reported no facts gives nothing to probe: preflight names its own problem.
+    del hostvars["b1"]["ansible_facts"]["mapr_security"]
+    assert "a1" not in _probes(hostvars, groups, hosts)
 
 
 def test_summary_names_the_nodes_not_done():
@@ -165,9 +182,22 @@ def _adapter_world():
     return hostvars, groups, ["a1", "a2", "a3", "a4", "a5", "b1", "b3", "x1"]
 
 
+def _preflight(trusts, hostvars, groups, play):
+    """The gate's call: what gather.yml and probe.yml registered, handed over per host."""
+    return preflight_report(trusts, hostvars, groups, play, REQUIRED,
+                            gathered=by_host(list(hostvars), hostvars, "__preflight_gathered"),
+                            reach=by_host(play, hostvars, "__preflight_reach"))
+
+
+def test_preflight_report_filter_names_a_missing_input():
+    hostvars, groups, play = _adapter_world()
+    with pytest.raises(AnsibleFilterError, match="needs gathered= and reach="):
+        preflight_report(PAIR, hostvars, groups, play, REQUIRED)
+
+
 def test_preflight_report_filter_a_clean_world():
     hostvars, groups, play = _adapter_world()
-    assert preflight_report(PAIR, hostvars, groups, play, REQUIRED) == {"problems": [], "warnings": [], "notes": []}
+    assert _preflight(PAIR, hostvars, groups, play) == {"problems": [], "warnings": [], "notes": []}
 
 
 def test_preflight_report_filter_treats_missing_none_empty_and_undefined_as_undefined():
@@ -177,7 +207,7 @@ def test_preflight_report_filter_treats_missing_none_empty_and_undefined_as_unde
     hostvars["a4"]["mapr_truststore_password"] = ""
     hostvars["a5"]["mapr_truststore_password"] = _Undefined()
     hostvars["b1"]["mapr_crosscluster_user"] = 0  # a value, if an odd one
-    report = preflight_report(PAIR, hostvars, groups, play, REQUIRED)
+    report = _preflight(PAIR, hostvars, groups, play)
     assert report["problems"] == [
         "cluster_a: variable mapr_truststore_password is not defined on a2, a3, a4, a5 (user trust needs it). Fix: "
         "set it in group_vars/cluster_a (vault secrets)"]
@@ -188,7 +218,7 @@ def test_preflight_report_filter_a_value_made_from_something_undefined_is_undefi
     hostvars, groups, play = _adapter_world()
     hostvars["a2"]["mapr_truststore_password"] = jinja2.StrictUndefined(name="vault_truststore_password")
     hostvars["a3"]["mapr_cluster_name"] = jinja2.StrictUndefined(name="cluster_name_a")
-    [text] = preflight_report(PAIR, hostvars, groups, play, REQUIRED)["problems"]
+    [text] = _preflight(PAIR, hostvars, groups, play)["problems"]
     assert text.startswith("cluster_a: variable mapr_truststore_password is not defined on a2 (user trust")
 
 
@@ -198,7 +228,7 @@ def test_preflight_report_filter_compares_mapr_cluster_name_where_set():
     hostvars["a3"]["mapr_cluster_name"] = "wrong.ex"
     hostvars["a4"]["mapr_cluster_name"] = ""
     hostvars["a5"]["mapr_cluster_name"] = None
-    [text] = preflight_report(PAIR, hostvars, groups, play, REQUIRED)["problems"]
+    [text] = _preflight(PAIR, hostvars, groups, play)["problems"]
     assert text.startswith("a3 (cluster_a): the first line of mapr-clusters.conf names a.ex, but mapr_cluster_name "
                            "is wrong.ex")
 
@@ -209,7 +239,7 @@ def test_preflight_report_filter_leaves_out_only_unreachable_hosts_not_in_play()
     hostvars["b3"]["__preflight_gathered"] = {"unreachable": True, "msg": "timed out"}  # still in the play
     hostvars["a5"]["__preflight_gathered"] = {"failed": True, "msg": "boom"}
     play.remove("a5")  # out of the play, but failed rather than unreachable: not "left out"
-    report = preflight_report(PAIR, hostvars, groups, play, REQUIRED)
+    report = _preflight(PAIR, hostvars, groups, play)
     assert report["warnings"] == [
         "b2 is left out: it cannot be reached (preflight_skip_unreachable)",
         "cluster_b: its mapr-clusters.conf line and CA chain rest on one node's word (b1): no other node of the "
@@ -224,7 +254,7 @@ def test_preflight_report_filter_reads_the_probes_of_hosts_in_play():
     hostvars["a1"]["__preflight_reach"] = failed
     hostvars["a2"]["__preflight_reach"] = {"skipped": True}
     hostvars["b2"]["__preflight_reach"] = failed  # not in the play
-    report = preflight_report(PAIR, hostvars, groups, play, REQUIRED)
+    report = _preflight(PAIR, hostvars, groups, play)
     assert [p.split(" (")[0] for p in report["problems"]] == ["a1 cannot reach any CLDB of b.ex"]
 
 
@@ -250,7 +280,7 @@ def test_check_user_problems_filter_names_the_group_the_variable_and_the_fix():
 
 def test_preflight_report_filter_a_malformed_trust_list_is_reported_not_raised():
     hostvars, groups, play = _adapter_world()
-    report = preflight_report([{"clusters": ["cluster_a"], "type": "all"}], hostvars, groups, play, REQUIRED)
+    report = _preflight([{"clusters": ["cluster_a"], "type": "all"}], hostvars, groups, play)
     assert len(report["problems"]) == 1 and "two different inventory groups" in report["problems"][0]
     assert report["warnings"] == []
 
@@ -263,10 +293,10 @@ def test_kerberos_filters_are_adapters_over_kerberos_plan():
     held = {"exists": True, "kvno": 2, "enctypes": ["aes256-cts-hmac-sha1-96"],
             "key_digests": {"aes256-cts-hmac-sha1-96": "d1"}}
     both = {"krbtgt/B.TEST@A.TEST": held, "krbtgt/A.TEST@B.TEST": held}
-    hostvars = {"a1": {"kerberos_realm": "A.TEST", "__kerberos_trust_held": {"principals": both}},
-                "b1": {"kerberos_realm": "B.TEST", "__kerberos_trust_held": {"principals": both}}}
-    assert krbtgt_plan(trusts, hostvars, groups, ["a1", "b1"]) == []
-    rotated = krbtgt_plan(trusts, hostvars, groups, ["a1", "b1"], {}, 40, "present", True)
+    hostvars = {"a1": {"kerberos_realm": "A.TEST"}, "b1": {"kerberos_realm": "B.TEST"}}
+    read = {"a1": {"principals": both}, "b1": {"principals": both}}
+    assert krbtgt_plan(trusts, hostvars, groups, ["a1", "b1"], read) == []
+    rotated = krbtgt_plan(trusts, hostvars, groups, ["a1", "b1"], read, {}, 40, "present", True)
     assert [(p["principal"], p["kvno"]) for p in rotated] == [("krbtgt/B.TEST@A.TEST", 3), ("krbtgt/A.TEST@B.TEST", 3)]
 
 
@@ -274,11 +304,11 @@ def test_kerberos_peers_skip_plain_clusters_and_need_kdcs():
     groups = {"cluster_b": ["b1"], "cluster_c": ["c1"]}
     hostvars = {"b1": {"kerberos_realm": "B.TEST", "kerberos_kdcs": ["kdc.b:88"], "kerberos_domains": [".b.test"]},
                 "c1": {}}
-    [peer] = _kerberos_peers(["cluster_b", "cluster_c"], hostvars, groups, ["b1", "c1"])
+    [peer] = _kerberos_peers(["cluster_b", "cluster_c"], {"cluster_b": "b1", "cluster_c": "c1"}, hostvars)
     assert peer == {"group": "cluster_b", "realm": "B.TEST", "kdcs": ["kdc.b:88"], "admin_server": None,
                     "domains": [".b.test"]}
     with pytest.raises(AnsibleFilterError, match="no kerberos_kdcs"):
-        _kerberos_peers(["cluster_b"], {"b1": {"kerberos_realm": "B.TEST"}}, groups, ["b1"])
+        _kerberos_peers(["cluster_b"], {"cluster_b": "b1"}, {"b1": {"kerberos_realm": "B.TEST"}})
 
 
 def test_kerberos_topology_gives_each_node_its_realm_peers_and_kdc_once():
@@ -312,20 +342,21 @@ def test_a_cluster_with_no_node_left_in_the_play_is_left_out_of_kerberos_work():
     hostvars = {"a1": {"kerberos_realm": "A.TEST"}, "a2": {},
                 "b1": {"kerberos_realm": "B.TEST", "kerberos_kdcs": ["k:88"]}}
     # Every node of cluster_a failed or went unreachable: cluster_b's nodes carry on without it.
-    assert krbtgt_plan(trusts, hostvars, groups, ["b1"]) == []
-    assert _kerberos_peers(["cluster_a"], hostvars, groups, ["b1"]) == []
-    assert [p["realm"] for p in _kerberos_peers(["cluster_b"], hostvars, groups, ["a2", "b1"])] == ["B.TEST"]
-    # A group no host was ever in is still a mistake worth naming: the earlier roles name it.
-    with pytest.raises(AnsibleFilterError, match="no host of inventory group"):
-        _exporter("cluster_x", groups, ["b1"])
+    assert krbtgt_plan(trusts, hostvars, groups, ["b1"], {}) == []
+    who = trust_topology(trusts, groups, ["b1"])
+    assert who["b1"]["peer_speakers"] == {"cluster_a": None}
+    assert kerberos_topology(who, hostvars, groups, ["b1"])["b1"]["peers"] == []
+    # The next node of a cluster speaks for it when the first has left: a2 for cluster_a, which has no realm.
+    who = trust_topology(trusts, groups, ["a2", "b1"])
+    assert [p["realm"] for p in kerberos_topology(who, hostvars, groups, ["a2", "b1"])["a2"]["peers"]] == []
+    assert kerberos_topology(who, hostvars, groups, ["a2", "b1"])["b1"]["peers"] == []
 
 
 def test_summary_has_a_kerberos_line_only_for_pairs_with_realms():
     trusts = [{"clusters": ["cluster_a", "cluster_b"], "type": "user"}]
     groups = {"cluster_a": ["a1"], "cluster_b": ["b1"]}
-    hostvars = {"a1": {"kerberos_realm": "A.TEST", "kerberos_trust_conf": {"changed": True}},
-                "b1": {"kerberos_realm": "B.TEST"}}
-    lines = trust_summary(trusts, hostvars, groups, ["a1", "b1"])
+    hostvars = {"a1": {"kerberos_realm": "A.TEST"}, "b1": {"kerberos_realm": "B.TEST"}}
+    lines = trust_summary(trusts, hostvars, groups, ["a1", "b1"], changed={"a1": ["kerberos"]})
     assert "kerberos     cluster_a -> cluster_b: A.TEST users get tickets for B.TEST services " \
            "(krbtgt/B.TEST@A.TEST); changed on 1" in lines
     del hostvars["b1"]["kerberos_realm"]
@@ -360,8 +391,13 @@ def test_trust_topology_counts_a_node_whose_facts_say_cldb_as_a_ticket_reader():
     hostvars = {"a1": _host_with({"is_cldb": True}), "a2": _host_with({"is_cldb": True}), "b1": {}}
     play = ["a1", "a2", "b1"]
     assert [h for h, me in trust_topology(trusts, groups, play).items() if me["reads_tickets"]] == ["a1", "b1"]
-    who = trust_topology(trusts, groups, play, "_cldb", hostvars)
+    who = trust_topology(trusts, groups, play, "_cldb", by_host(play, hostvars, "ansible_facts.mapr_security"))
     assert [h for h, me in who.items() if me["reads_tickets"]] == ["a1", "a2", "b1"]
+    # Facts win over the group: a node listed as a CLDB node that says it runs none reads nothing.
+    hostvars["a1"] = _host_with({"is_cldb": False})
+    who = trust_topology(trusts, groups, play, "_cldb", by_host(play, hostvars, "ansible_facts.mapr_security"))
+    assert [h for h, me in who.items() if me["reads_tickets"]] == ["a2", "b1"]
+    assert [h for h, me in who.items() if me["speaks_cldb"]] == ["a2", "b1"]
 
 
 @pytest.mark.parametrize("template", ["{{ crosscluster_trusts | trust_summary({}, {}, []) }}",

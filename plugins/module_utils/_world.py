@@ -1,0 +1,224 @@
+# -*- coding: utf-8 -*-
+# Copyright: datafabric.crosscluster contributors
+# Apache License 2.0 (see LICENSE)
+"""The fleet as one run sees it: the one model the planner, the gate, the summary and the report read.
+
+Pure. A ``World`` is built from what the caller hands it, nothing else: ``crosscluster_trusts``,
+the inventory's groups, the nodes the run knows (in the play and, where the caller gathered them,
+with facts), each node's ``mapr_security`` facts and what the inventory says each cluster is. It
+alone answers the questions every decision starts from, each by one rule:
+
+- the clusters and their nodes (``clusters``, ``scope``, ``nodes``, ``group_of``, ``peers``);
+- the node that acts for a cluster, its **speaker** (``speaker``), and the one that acts for its
+  CLDBs, its **CLDB speaker** (``cldb_speaker``);
+- which nodes run a CLDB (``is_cldb``);
+- a cluster's name, and what it hands its peers: its own first conf line and its own CA chain
+  (``export``), checked against the inventory and the cluster's other nodes first;
+- the alias rule (``trust_alias`` and ``alias_cluster``).
+
+What a node reported is its word only: a cluster's name comes from the inventory before any node,
+and an export is refused when the nodes disagree with the inventory or each other.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
+    _preflight as preflight,
+)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
+    _trust_list as trust_list,
+)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._clusters_conf import parse_line
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+
+KINDS = ("user", "server")
+
+# The alias rule lives in _preflight (the gate checks it before anything is planned); named here too,
+# so that the model is where a reader finds it.
+trust_alias = preflight.trust_alias
+
+
+def alias_cluster(alias, sha256):
+    """The cluster name (lower case) an alias ties ``sha256`` to under the alias rule, or None when the
+    alias does not follow it (an administrator's own alias, or another certificate's)."""
+    head, _dash, digest = (alias or "").rpartition("-")
+    if head and digest and (sha256 or "").startswith(digest) and alias == trust_alias(head, sha256):
+        return head
+    return None
+
+
+class World:
+    """What one run knows of every cluster group in ``crosscluster_trusts`` and of its nodes.
+
+    ``nodes`` are the hosts the run knows: in the play and, for the callers that gathered facts,
+    among those that reported them. ``facts`` maps hosts to their ``mapr_security`` facts (a node
+    without an entry reported none). ``inventory`` maps each group to ``{host: {mapr_cluster_name,
+    mapr_ca_sha256}}``, the inventory's word that each export is checked against. A malformed trust
+    list is an error: its first problem is raised.
+    """
+
+    def __init__(self, trusts, groups, nodes, facts=None, inventory=None, cldb_suffix="_cldb"):
+        problems = trust_list.shape_problems(trusts)
+        if problems:
+            raise CrossclusterError(problems[0])
+        self.trusts, self.groups, self.cldb_suffix = trusts, groups, cldb_suffix
+        self.known = set(nodes)
+        self.facts = dict(facts or {})
+        self.inventory = inventory or {}
+        self.clusters = trust_list.groups_in(trusts)
+        self._group_of = trust_list.group_index(trusts, groups)
+        # Asked per node and peer: each answer is worked out once per group (a scan of a group's
+        # nodes per question made a plan O(nodes^2)).
+        self._nodes, self._cldb_speakers, self._names, self._exports, self._all_reported = {}, {}, {}, {}, {}
+
+    # -------------------------------------------------------------------------------- who is who
+
+    def group_of(self, host):
+        """The host's cluster group: the first group named in the list that holds it, or None."""
+        return self._group_of.get(host)
+
+    def scope(self):
+        """Every host of every cluster group, known or not, in list and inventory order, each once."""
+        return list(self._group_of)
+
+    def peers(self, group, kind, state="present"):
+        """The groups ``group`` trusts for ``kind`` (user, server or any) with ``state`` (present, absent, any)."""
+        return trust_list.peers_of(self.trusts, group, kind, state) if group else []
+
+    def nodes(self, group):
+        """The known nodes of ``group``, in inventory order."""
+        if group not in self._nodes:
+            self._nodes[group] = [h for h in self.groups.get(group) or [] if h in self.known]
+        return self._nodes[group]
+
+    def speaker(self, group):
+        """The node that acts for ``group``: its first known node in inventory order, or None.
+
+        Every role, the summary and the report take the same one, so a cluster's line and CA come
+        from the node its logins are checked from, and a cluster's KDC is read once."""
+        nodes = self.nodes(group)
+        return nodes[0] if nodes else None
+
+    def is_cldb(self, host):
+        """Whether ``host`` runs a CLDB: what its facts say; a node without facts counts when it is in
+        its cluster's CLDB group. So a CLDB node left out of the group still gets its tickets, and a
+        node listed there by mistake generates none."""
+        if host in self.facts:
+            return bool(self.facts[host].get("is_cldb"))
+        group = self.group_of(host)
+        return group is not None and host in (self.groups.get(group + self.cldb_suffix) or [])
+
+    def cldb_speaker(self, group):
+        """The node that acts for ``group``'s CLDBs (generates its ticket, makes its server calls): the
+        first known CLDB node of its CLDB group, else of the cluster group, or None."""
+        if group not in self._cldb_speakers:
+            listed = [h for h in self.groups.get(group + self.cldb_suffix) or [] if h in self._group_of]
+            self._cldb_speakers[group] = next(
+                (h for h in listed + self.nodes(group) if h in self.known and self.is_cldb(h)), None)
+        return self._cldb_speakers[group]
+
+    # ---------------------------------------------------------------------- what a cluster hands over
+
+    def name(self, group):
+        """The cluster's name: the inventory's mapr_cluster_name, else what its speaker says, or None. A
+        revoke removes the peer's line by this name, so a node's word alone must not pick another's."""
+        if group not in self._names:
+            host = self.speaker(group)
+            name = preflight.cluster_inventory(group, self.inventory.get(group) or {})["name"]
+            if name is None and host in self.facts:
+                name = self.facts[host].get("cluster_name")
+            self._names[group] = name if host else None
+        return self._names[group]
+
+    def export_or_why(self, group):
+        """``(export, None)`` or ``(None, why)``: what ``group`` hands its peers (see ``export``)."""
+        if group not in self._exports:
+            reports = [(h, self.facts[h]) for h in self.nodes(group) if h in self.facts]
+            if not reports or reports[0][0] != self.speaker(group):
+                self._exports[group] = (None, "none of its nodes reported its facts")
+            else:
+                try:
+                    self._exports[group] = (_export(group, reports, self.inventory.get(group)), None)
+                except CrossclusterError as err:
+                    self._exports[group] = (None, str(err))
+        return self._exports[group]
+
+    def export(self, group):
+        """What ``group`` hands its peers: ``{group, cluster_name, conf_line, certificates}``, its first
+        conf line and its own CA chain under the alias rule. Raises CrossclusterError naming why not."""
+        export, why = self.export_or_why(group)
+        if export is None:
+            raise CrossclusterError("%s: %s" % (group, why) if not why.startswith(group + ":") else why)
+        return export
+
+    def reported_chain(self, group):
+        """The sha256 set of the CA chain ``group``'s speaker reported (unchecked: for what must go)."""
+        facts = self.facts.get(self.speaker(group)) or {}
+        return set(c["sha256"] for c in (facts.get("own_ca") or {}).get("certificates") or [])
+
+    def all_reported(self, group):
+        """Whether every node of ``group`` reported its facts: only then is a CA it no longer shows stale."""
+        if group not in self._all_reported:
+            self._all_reported[group] = all(h in self.facts for h in self.groups.get(group) or [])
+        return self._all_reported[group]
+
+    def cldb_targets(self, group):
+        """What to probe to reach ``group``: every address of every CLDB on its HTTPS port, from its
+        speaker's own first conf line, the line its peers' clients are given. Empty when its speaker
+        reported no facts (preflight names that node's own problem)."""
+        facts = self.facts.get(self.speaker(group))
+        targets = []
+        for cldb in (facts or {}).get("cldb_hosts") or []:
+            for address in cldb.split(";"):
+                host = address.rsplit(":", 1)[0] if not address.endswith("]") else address
+                targets.append(dict(group=group, cluster=facts["cluster_name"], cldb=cldb, host=host.strip("[]"),
+                                    port=facts["cldb_https_port"]))
+        return targets
+
+    # -------------------------------------------------------------------------------- per host
+
+    def topology(self, hosts):
+        """Who is who, per host of ``hosts``: what every role needs before it reads a file.
+
+        ``{group, peers, revoked, speaks, speaks_cldb, reads_tickets, peer_speakers, probes}``: the
+        host's cluster group, its peer groups per kind (user, server) kept and revoked, whether it is
+        its cluster's speaker and CLDB speaker, whether its maprserverticket is read (a CLDB node with
+        server peers, kept or revoked), each peer group's speaker and, on a speaker, the CLDB
+        addresses of its kept peers that preflight tries (``cldb_targets``).
+        """
+        result = {}
+        for host in hosts:
+            group = self.group_of(host)
+            peers = dict((kind, self.peers(group, kind)) for kind in KINDS)
+            revoked = dict((kind, self.peers(group, kind, "absent")) for kind in KINDS)
+            speaks = group is not None and self.speaker(group) == host
+            kept = peers["user"] + [p for p in peers["server"] if p not in peers["user"]]
+            result[host] = dict(
+                group=group, peers=peers, revoked=revoked, speaks=speaks,
+                speaks_cldb=group is not None and self.cldb_speaker(group) == host,
+                reads_tickets=group is not None and self.is_cldb(host) and bool(peers["server"] + revoked["server"]),
+                peer_speakers=dict((peer, self.speaker(peer)) for peer in self.peers(group, "any", "any")),
+                probes=[target for peer in kept for target in self.cldb_targets(peer)] if speaks else [],
+            )
+        return result
+
+
+def _export(group, reports, inventory):
+    """``World.export``'s work: ``reports`` lists ``(host, facts)`` of the group's nodes that reported,
+    its speaker first. What the nodes sent is checked against the inventory and each other here, not
+    only in preflight, so that the user_trust role used on its own never hands a peer one node's word
+    (``_preflight.export_problems``). The line is rebuilt from its parse, never copied."""
+    host, facts = reports[0]
+    problems, _warnings = preflight.export_problems(group, reports, inventory)
+    own_ca = facts.get("own_ca") or {}
+    if own_ca.get("error") or not own_ca.get("certificates"):
+        problems.append("%s: %s cannot hand its CA to its peers: %s. Fix: run the preflight role first; it names "
+                        "the cause" % (group, host, own_ca.get("error") or "no certificate found"))
+    if problems:
+        raise CrossclusterError("; ".join(problems))
+    entry = parse_line(facts["conf_line"])
+    return dict(group=group, cluster_name=entry.name, conf_line=entry.to_line(),
+                certificates=[dict(alias=trust_alias(entry.name, cert["sha256"]), pem=cert["pem"],
+                                   sha256=cert["sha256"]) for cert in own_ca["certificates"]])
