@@ -140,21 +140,35 @@ def run_stages(fleet, timer=None):
     timer = timer or contextlib.nullcontext
     trusts, groups, hostvars, play_hosts = (fleet[key] for key in ("trusts", "groups", "hostvars", "play_hosts"))
     results = {}
+
+    def read(name):
+        # What the roles hand the filters, per host (by_host), timed with the stage that reads it.
+        return trust.by_host(play_hosts, hostvars, name)
+
     with timer("topology"):
-        results["topology"] = trust.trust_topology(trusts, groups, play_hosts, "_cldb", hostvars)
+        results["topology"] = trust.trust_topology(trusts, groups, play_hosts, "_cldb",
+                                                   read("ansible_facts.mapr_security"))
     with timer("gate"):
         results["gate"] = trust.preflight_report(
             trusts, hostvars, groups, play_hosts,
-            {"user": ["mapr_truststore_password"], "server": ["mapr_crosscluster_user"]}, "_cldb", 30, True)
+            {"user": ["mapr_truststore_password"], "server": ["mapr_crosscluster_user"]}, "_cldb", 30, True,
+            gathered=read("__preflight_gathered"), reach=read("__preflight_reach"))
     with timer("user_plan"):
-        results["user_plan"] = trust.user_trust_plan(trusts, hostvars, groups, play_hosts)
+        results["user_plan"] = trust.user_trust_plan(trusts, groups, play_hosts, read("ansible_facts.mapr_security"),
+                                                     hostvars)
     with timer("server_plan"):
-        results["server_plan"] = trust.server_trust_plan(trusts, hostvars, groups, play_hosts, "7d", "_cldb")
+        results["server_plan"] = trust.server_trust_plan(
+            trusts, groups, play_hosts, read("ansible_facts.mapr_security"), read("__server_trust_held"),
+            read("__server_trust_user"), "7d", "_cldb", hostvars=hostvars)
     with timer("summary"):
-        results["summary"] = trust.trust_summary(trusts, hostvars, groups, play_hosts)
+        results["summary"] = trust.trust_summary(trusts, hostvars, groups, play_hosts,
+                                                 changed=dict((h, []) for h in play_hosts),
+                                                 facts=read("ansible_facts.mapr_security"))
     with timer("drift_report"):
-        results["drift_report"] = report.drift_report(trusts, hostvars, groups, play_hosts, 30, "7d", "_cldb",
-                                                      now=NOW.isoformat())
+        results["drift_report"] = report.drift_report(
+            trusts, hostvars, groups, play_hosts, 30, "7d", "_cldb", now=NOW.isoformat(),
+            gathered=read("__report_gathered"), held=read("__report_held"), kdc=read("__report_kdc"),
+            user=read("__report_user"))
     with timer("drift_markdown"):
         results["drift_markdown"] = report.drift_markdown(results["drift_report"])
     return results

@@ -136,8 +136,10 @@ class World:
         """``(export, None)`` or ``(None, why)``: what ``group`` hands its peers (see ``export``)."""
         if group not in self._exports:
             reports = [(h, self.facts[h]) for h in self.nodes(group) if h in self.facts]
-            if not reports or reports[0][0] != self.speaker(group):
+            if not reports:
                 self._exports[group] = (None, "none of its nodes reported its facts")
+            elif reports[0][0] != self.speaker(group):
+                self._exports[group] = (None, "%s, the node that acts for it, reported no facts" % self.speaker(group))
             else:
                 try:
                     self._exports[group] = (_export(group, reports, self.inventory.get(group)), None)

@@ -548,8 +548,16 @@ def _hostvars(nodes, realms=None):
     return hostvars
 
 
-def test_the_report_filter_reads_what_the_role_registered():
+def _drift_report(trusts, hostvars, groups, play, *args, **kwargs):
+    """The report role's call: what it registered, handed over per host."""
     from ansible_collections.datafabric.crosscluster.plugins.filter.report import drift_report
+    from ansible_collections.datafabric.crosscluster.plugins.filter.trust import by_host
+
+    read = dict((name, by_host(play, hostvars, "__report_" + name)) for name in ("gathered", "held", "kdc", "user"))
+    return drift_report(trusts, hostvars, groups, play, *args, **dict(read, **kwargs))
+
+
+def test_the_report_filter_reads_what_the_role_registered():
 
     nodes = _pair_world()
     nodes["b2"] = {"facts": None, "error": None, "user": None, "tickets": None, "tickets_error": None}
@@ -557,7 +565,7 @@ def test_the_report_filter_reads_what_the_role_registered():
     hostvars["a1"]["__report_kdc"] = {"changed": False, "principals": _kerberos()["cluster_a"]["principals"]}
     hostvars["b1"]["__report_kdc"] = {"failed": True, "msg": "kadmin.local: no database"}
     hostvars["a1"]["__report_held"] = {"failed": True, "msg": "maprlogin: permission denied"}
-    result = drift_report(PAIR, hostvars, GROUPS, sorted(nodes), now="2026-06-01T00:00:00+00:00")
+    result = _drift_report(PAIR, hostvars, GROUPS, sorted(nodes), now="2026-06-01T00:00:00+00:00")
     assert result["nodes"]["b2"]["error"] == "cannot be reached (ssh: connect timed out)"
     messages = [f["message"] for f in result["findings"]]
     assert "its tickets could not be read: maprlogin: permission denied" in messages
@@ -575,14 +583,16 @@ def test_the_report_filter_names_a_malformed_list_and_the_markdown_filter_a_wron
     )
 
     with pytest.raises(AnsibleFilterError, match="has no type"):
-        drift_report([{"clusters": ["cluster_a", "cluster_b"]}], {}, GROUPS, [])
+        _drift_report([{"clusters": ["cluster_a", "cluster_b"]}], {}, GROUPS, [])
     with pytest.raises(AnsibleFilterError, match="report_expiry_days is -3"):
-        drift_report(PAIR, _hostvars(_pair_world()), GROUPS, list(_pair_world()), -3)
+        _drift_report(PAIR, _hostvars(_pair_world()), GROUPS, list(_pair_world()), -3)
+    with pytest.raises(AnsibleFilterError, match="drift_report needs kdc=, user=: what the report role read"):
+        drift_report(PAIR, {}, GROUPS, [], gathered={}, held={})
     with pytest.raises(AnsibleFilterError, match="drift_markdown needs the report that drift_report returns, not a"):
         drift_markdown("clean")
     hostvars = _hostvars(_pair_world(), {"cluster_a": "A.EX", "cluster_b": "B.EX"})
     assert drift_principals(PAIR, "cluster_b", hostvars, GROUPS) == ["krbtgt/A.EX@B.EX", "krbtgt/B.EX@A.EX"]
-    assert drift_markdown(drift_report(PAIR, hostvars, GROUPS, list(hostvars))).startswith("# Cross-cluster drift")
+    assert drift_markdown(_drift_report(PAIR, hostvars, GROUPS, list(hostvars))).startswith("# Cross-cluster drift")
 
 
 def test_a_pkcs12_store_read_without_its_password_is_left_out_not_judged_missing():
