@@ -20,15 +20,6 @@ def host_var(hostvars, host, name):
         return None
 
 
-def gathered_facts(hostvars, host):
-    """The ``mapr_security`` facts security_facts gathered on ``host``, or None.
-
-    Read from ``ansible_facts``, never as a top-level variable: ansible-core 2.24 stops injecting
-    facts as variables (INJECT_FACTS_AS_VARS).
-    """
-    return (host_var(hostvars, host, "ansible_facts") or {}).get("mapr_security")
-
-
 def cluster_inventory(trusts, hostvars, groups):
     """``{group: {host: {mapr_cluster_name, mapr_ca_sha256}}}`` for every host of every cluster group.
 

@@ -301,7 +301,6 @@ def test_kerberos_filters_are_adapters_over_kerberos_plan():
 
 
 def test_kerberos_peers_skip_plain_clusters_and_need_kdcs():
-    groups = {"cluster_b": ["b1"], "cluster_c": ["c1"]}
     hostvars = {"b1": {"kerberos_realm": "B.TEST", "kerberos_kdcs": ["kdc.b:88"], "kerberos_domains": [".b.test"]},
                 "c1": {}}
     [peer] = _kerberos_peers(["cluster_b", "cluster_c"], {"cluster_b": "b1", "cluster_c": "c1"}, hostvars)
