@@ -38,6 +38,7 @@ ARGUMENT_SPEC = dict(
     lines=dict(type="list", elements="str", default=[]),
     remove=dict(type="list", elements="str", default=[]),
     backup=dict(type="bool", default=False),
+    based_on=dict(type="dict"),
 )
 
 LIMITS = dict(certificates=CERTIFICATE_LIMITS, certificates_remove=CERTIFICATE_LIMITS, lines=MAX_LINE,
@@ -104,7 +105,8 @@ class ActionModule(TruststoreAction):
         # Files are written in the order read: the certificates land before the lines that name
         # their clusters, as configure-crosscluster.sh does, so no node names a cluster it cannot verify.
         write_args = dict(backup=args["backup"], create=False, file_args=dict(mode=None, owner=None, group=None))
-        (stores, conf), backups = node.converge(layout, (conf_path,), compute, self._task.check_mode, write_args)
+        (stores, conf), backups = node.converge(layout, (conf_path,), compute, self._task.check_mode, write_args,
+                                                based_on=args["based_on"])
         result = self._report(stores, conf, backups)
         if source:
             result["truststore_password_source"] = source

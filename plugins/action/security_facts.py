@@ -130,10 +130,16 @@ class ActionModule(ActionBase):
         if store_data is not None:
             facts["truststores"], trusted = open_stores(os.path.join(args["mapr_home"], "conf"), store_data,
                                                         password, node_check)
-            # truststore_import and peer_trust then write from these bytes without reading the files again.
-            for encoded in list(store_data.values()) + [conf_data]:
+            # truststore_import and peer_trust, handed files_read (option based_on), then write from these
+            # bytes without reading the files again.
+            conf_dir = os.path.join(args["mapr_home"], "conf")
+            facts["files_read"] = dict((os.path.join(conf_dir, name), info["sha256"])
+                                       for name, info in facts["truststores"].items())
+            for encoded in store_data.values():
                 if encoded is not None:
                     remember(base64.b64decode(encoded))
+            if conf_data is not None:
+                facts["files_read"][os.path.join(conf_dir, CLUSTERS_CONF)] = remember(base64.b64decode(conf_data))
         facts["own_ca"] = dict(certificates=[], error=None)
         if store_data is not None and not facts["truststores"]["ssl_truststore"]["error"]:
             try:

@@ -39,6 +39,7 @@ ARGUMENT_SPEC = dict(
     mode=dict(type="raw"),
     owner=dict(type="str"),
     group=dict(type="str"),
+    based_on=dict(type="dict"),
 )
 
 LIMITS = dict(alias=MAX_NAME, certificates=CERTIFICATE_LIMITS, remove=CERTIFICATE_LIMITS)
@@ -81,5 +82,6 @@ class ActionModule(TruststoreAction):
         write_args = dict(backup=args["backup"], create=args["create"],
                           file_args=dict((k, args[k]) for k in ("mode", "owner", "group")))
         stores, backups = NodeFiles(self, task_vars).converge(self.layout(args), (), compute,
-                                                              self._task.check_mode, write_args)
+                                                              self._task.check_mode, write_args,
+                                                              based_on=args["based_on"])
         return stores_result(stores, backups, self._task.diff)

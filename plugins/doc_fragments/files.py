@@ -37,3 +37,20 @@ notes:
     C(mapr) for C(/opt/mapr/conf), could swap it meanwhile). A file that is a symbolic link out of
     its directory is refused; a link to a file of the same directory writes that file and stays.
 """
+
+    # The truststore actions (truststore_import, peer_trust): what their write starts from.
+    BASED_ON = r"""
+options:
+  based_on:
+    description:
+      - "The files as M(datafabric.crosscluster.security_facts) read them earlier in this run, as it
+        returns them in RV(datafabric.crosscluster.security_facts#module:ansible_facts.mapr_security.files_read):
+        each file's path and the SHA-256 of its bytes (null for a file that did not exist)."
+      - "When every file this task reads is named, and the bytes of those SHA-256s were kept on the
+        controller in this run, the task starts from them instead of reading the node again, one
+        round trip less per node. The write's compare-and-swap on the node still refuses a file that
+        changed since, and the task then reads it anew, so a stale value costs a read, never a wrong write."
+      - When omitted (or a file is not named), the task reads the files on the node first.
+    type: dict
+"""
+

@@ -157,10 +157,13 @@ def user_trust_plan(world, hosts):
     """Per host of ``hosts`` with facts in ``world``: what user trust must add and remove there.
 
     ``{group, conf_lines, certificates, conf_remove, certificates_remove, conf_changes,
-    truststore_changes}``: ``conf_lines`` and ``certificates`` are everything the node's present
-    user-trust peers hand over (what one call per file must hold); ``conf_remove`` names the revoked
-    peers whose lines the node still holds and ``certificates_remove`` the collection's certificates
-    no peer needs any more; the ``*_changes`` flags say whether a write is needed at all.
+    truststore_changes, based_on}``: ``conf_lines`` and ``certificates`` are everything the node's
+    present user-trust peers hand over (what one call per file must hold); ``conf_remove`` names the
+    revoked peers whose lines the node still holds and ``certificates_remove`` the collection's
+    certificates no peer needs any more; the ``*_changes`` flags say whether a write is needed at
+    all; ``based_on`` names the files this plan was made from, each path with the SHA-256 of the
+    bytes read (the facts' ``files_read``): the write starts from those bytes and its
+    compare-and-swap holds the node's files to them.
 
     Every export is checked before anything is planned, and every cluster that fails is named in
     one error.
@@ -198,6 +201,7 @@ def user_trust_plan(world, hosts):
             conf_changes=bool(conf_remove) or not all(_holds_line(node, line) for line in lines),
             truststore_changes=bool(certificates_remove) or (
                 bool(certificates) and not _holds_certificates(node, certificates)),
+            based_on=dict(node.get("files_read") or {}),
         )
     return plan
 

@@ -100,6 +100,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - datafabric.crosscluster.files.based_on
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - datafabric.crosscluster.attributes

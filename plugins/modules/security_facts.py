@@ -157,10 +157,19 @@ ansible_facts:
           type: str
         conf_sha256:
           description:
-            - SHA-256 (hex) of C(mapr-clusters.conf) as read. With O(truststore_password),
-              M(datafabric.crosscluster.peer_trust) later in the run writes from this read, and only
-              if the file still has it.
+            - SHA-256 (hex) of C(mapr-clusters.conf) as read.
           type: str
+        files_read:
+          description:
+            - The files whose bytes were read and kept on the controller for the rest of the run (the
+              truststores and C(mapr-clusters.conf)), each path with the SHA-256 (hex) of its bytes, or
+              null for a store that does not exist. Only when the stores were read (a truststore
+              password given, or the node's own checked).
+            - Handed to O(datafabric.crosscluster.peer_trust#module:based_on) or
+              O(datafabric.crosscluster.truststore_import#module:based_on), it lets their write start
+              from those bytes, without reading the node again; the user_trust role's plan carries it.
+          type: dict
+          returned: when the stores were read
         is_cldb:
           description: Whether C(roles/cldb) exists.
           type: bool

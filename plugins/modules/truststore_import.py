@@ -122,6 +122,7 @@ options:
     default: false
 extends_documentation_fragment:
   - datafabric.crosscluster.files
+  - datafabric.crosscluster.files.based_on
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - datafabric.crosscluster.attributes

@@ -141,49 +141,46 @@ class NodeFiles:
                   for (path, store_type, password, primary), f in zip(layout, files)]
         return stores + files[len(layout):]
 
-    def _facts(self):
-        return (self.task_vars.get("ansible_facts") or {}).get("mapr_security") or {}
-
-    def _gathered(self, path, infos):
-        """(exists, data, sha256) of ``path`` as security_facts read it, from ``infos``
-        ({basename: {exists, sha256}} of the files it read in the node's conf directory), or None."""
-        facts = self._facts()
-        conf_dir = os.path.normpath(os.path.join(facts.get("mapr_home") or "", "conf"))
-        same_dir = os.path.normpath(os.path.dirname(path)) == conf_dir
-        info = infos.get(os.path.basename(path)) if same_dir else None
-        if not info or "sha256" not in info:
+    @staticmethod
+    def _based_on(path, based_on):
+        """(exists, data, sha256) of ``path`` as ``based_on`` names it, or None when it does not or
+        the bytes of that SHA-256 were not kept on the controller in this run."""
+        path = os.path.normpath(path)
+        found = dict((os.path.normpath(k), v) for k, v in based_on.items())
+        if path not in found:
             return None
-        data = recall(info["sha256"]) if info["exists"] else None
-        if info["exists"] and data is None:
-            return None
-        return info["exists"], data, info["sha256"]
+        if found[path] is None:  # did not exist when it was read
+            return False, None, None
+        data = recall(found[path])
+        return None if data is None else (True, data, found[path])
 
-    def as_gathered(self, layout, extra=()):
-        """The files of ``read(layout, extra)`` as security_facts read them earlier in this run (its
-        ``mapr_security`` facts and the bytes it kept on the controller), or None when it did not
-        read every one of them. The write's compare-and-swap still checks they have not changed since."""
-        facts = self._facts()
-        infos = dict(facts.get("truststores") or {})
-        if facts.get("conf_sha256"):
-            infos["mapr-clusters.conf"] = dict(exists=True, sha256=facts["conf_sha256"])
+    def as_gathered(self, layout, extra=(), based_on=None):
+        """The files of ``read(layout, extra)`` as ``based_on`` names them (``{path: SHA-256, or None
+        for a file that did not exist}``: security_facts' ``files_read``, which the plan carries), with
+        the bytes security_facts kept on the controller (plugin_utils/store_cache.py), or None when
+        one of them is not named or not kept. The write's compare-and-swap still checks that none
+        changed since."""
+        if not based_on:
+            return None
         files = []
         for path, store_type, password, primary in layout:
-            found = self._gathered(path, infos)
+            found = self._based_on(path, based_on)
             if found is None:
                 return None
             files.append(StoreFile(path, store_type, password, found[0], found[1], found[2], primary))
         for path in extra:
-            found = self._gathered(path, infos)
+            found = self._based_on(path, based_on)
             if found is None:
                 return None
             files.append(NodeFile(path, *found))
         return files
 
-    def converge(self, layout, extra, compute, check_mode, write_args):
-        """Read the files (first as gathered, when they were), ``compute(files) -> (contents,
-        report)`` and write ``contents`` ({path: bytes}) only if no file changed since the read;
-        when one did, read again and recompute. Returns ``(report, backup_files)``."""
-        gathered = self.as_gathered(layout, extra)
+    def converge(self, layout, extra, compute, check_mode, write_args, based_on=None):
+        """Read the files (first from the bytes ``based_on`` names, when they were kept),
+        ``compute(files) -> (contents, report)`` and write ``contents`` ({path: bytes}) only if no
+        file changed since the read; when one did, read again and recompute. Returns ``(report,
+        backup_files)``."""
+        gathered = self.as_gathered(layout, extra, based_on)
         for attempt in range(ATTEMPTS):
             files = gathered if attempt == 0 and gathered is not None else self.read(layout, extra)
             # A missing sibling store is neither read nor created; a missing primary is the
