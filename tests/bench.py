@@ -52,7 +52,8 @@ from labplay import PLAYBOOK, changed_hosts, conf_state  # noqa: E402
 CONTROLLER_ONLY = {"ansible.builtin.set_fact", "ansible.builtin.debug", "ansible.builtin.fail",
                    "ansible.builtin.include_role", "ansible.builtin.include_tasks",
                    "ansible.builtin.validate_argument_spec", "ansible.builtin.assert",
-                   "ansible.builtin.add_host", "ansible.builtin.group_by", "ansible.builtin.meta"}
+                   "ansible.builtin.add_host", "ansible.builtin.group_by", "ansible.builtin.meta",
+                   "datafabric.crosscluster.deprecated_vars"}
 
 # The modules that edit the files trust lives in: one call per node each, at most (peer_trust writes
 # the truststores and mapr-clusters.conf, crossclusterticket_merge maprserverticket).

@@ -338,6 +338,16 @@ def run_playbook(playbook, check=False, diff=False, verbosity=0, env=None, extra
                           extra_args=extra_args, cwd=cwd).wait(timeout)
 
 
+def deprecation_warnings(output):
+    """Each ``[DEPRECATION WARNING]`` Ansible printed, on one line: 2.16 wraps them at 80 columns.
+
+    A warning runs to the next ``[`` (the next warning, or the ``ok: [host]`` after it); none of the
+    collection's own messages holds one.
+    """
+    text = " ".join(output.split())
+    return ["[DEPRECATION WARNING]: " + part.split(" [", 1)[0] for part in text.split("[DEPRECATION WARNING]: ")[1:]]
+
+
 def assert_arguments_censored(output):
     """At -vvvv ansible-core up to 2.19 logs each module's arguments, a no_log one masked: the output of
     a leak test must show the mask, or the test proved nothing. 2.20 and later no longer log them."""

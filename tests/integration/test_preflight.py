@@ -4,6 +4,7 @@ import os
 import re
 
 import pytest
+from ansible_run import deprecation_warnings
 from cryptography import x509
 from labplay import conf_state, run
 
@@ -205,18 +206,31 @@ def _gathered_under(result):
 def test_a_deprecated_per_role_name_still_wins_and_warns_once_the_shared_name_does_not_warn(make_lab):
     lab = make_lab(mode="local")
     before = conf_state(lab)
+    warnings_on = {"ANSIBLE_DEPRECATION_WARNINGS": "True"}
 
     # An upgrading user's inventory still sets the old name, and the new one too: the old one is read.
-    old = run(lab, "user", extra_args=["-e", "preflight_mapr_home=/nonexistent/old",
-                                       "-e", "crosscluster_mapr_home=/nonexistent/new"])
+    old = run(lab, "user", env=warnings_on, extra_args=["-e", "preflight_mapr_home=/nonexistent/old",
+                                                        "-e", "crosscluster_mapr_home=/nonexistent/new"])
     assert old.rc != 0 and conf_state(lab) == before
     assert _gathered_under(old) == ["/nonexistent/old"]
     warned = [r for r in old.results if r["task"] == DEPRECATION_TASK and r["status"] == "ok"]
     assert len(warned) == 1, "once per run, not per host"
-    assert "preflight_mapr_home -> crosscluster_mapr_home" in warned[0]["result"]["msg"]
-    assert "1.0.0" in warned[0]["result"]["msg"][0]
+    assert warned[0]["result"]["names"] == ["preflight_mapr_home"]
+    # Printed by Ansible itself, as any deprecation: the name, its replacement, the release, the collection.
+    [warning] = deprecation_warnings(old.output)
+    assert re.match(r"\[DEPRECATION WARNING\]: The variable preflight_mapr_home \(set for \w+, \w+, \w+ and 3 more\) "
+                    r"is deprecated: rename it crosscluster_mapr_home\. ", warning), warning
+    assert re.search(r"removed from (collection '?)?datafabric\.crosscluster'? (in )?version 1\.0\.0", warning), warning
+    assert "/nonexistent" not in warning, "names only, never a value"
 
-    new = run(lab, "user", extra_args=["-e", "crosscluster_mapr_home=/nonexistent/new"])
+    # deprecation_warnings = False silences it, as it silences Ansible's own.
+    quiet = run(lab, "user", env={"ANSIBLE_DEPRECATION_WARNINGS": "False"},
+                extra_args=["-e", "preflight_mapr_home=/nonexistent/old"])
+    assert [r["result"]["names"] for r in quiet.results if r["task"] == DEPRECATION_TASK] == [["preflight_mapr_home"]]
+    assert "DEPRECATION" not in quiet.output
+
+    new = run(lab, "user", env=warnings_on, extra_args=["-e", "crosscluster_mapr_home=/nonexistent/new"])
     assert new.rc != 0 and conf_state(lab) == before
     assert _gathered_under(new) == ["/nonexistent/new"]
-    assert [r["status"] for r in new.results if r["task"] == DEPRECATION_TASK] == ["skipped"]
+    assert [r["result"]["names"] for r in new.results if r["task"] == DEPRECATION_TASK] == [[]]
+    assert "DEPRECATION" not in new.output

@@ -2,12 +2,13 @@
 
 ``ansible-test sanity`` (validate-modules, see tests/sanity/README.md) compares a module's documentation
 with the argument spec its AnsibleModule is built with. It cannot see the spec of a module whose work is
-an action plugin's (``truststore_*``, ``peer_trust``, ``security_facts``): that module's file holds only
-documentation, and the spec is the action's ``ARGUMENT_SPEC``. This checks those: names, types,
-defaults, choices, required, elements, and suboptions. The docs come from ``ansible-doc --json`` so doc
-fragments are merged exactly as users see them. It also checks what validate-modules does not: every
-option carrying a password or a ticket is no_log, each thin action plugin refuses exactly its module's
-no_log options without pipelining, and the certificate return fields written out in two modules agree.
+an action plugin's (``truststore_*``, ``peer_trust``, ``security_facts``, ``deprecated_vars``): that
+module's file holds only documentation, and the spec is the action's ``ARGUMENT_SPEC``. This checks
+those: names, types, defaults, choices, required, elements, and suboptions. The docs come from
+``ansible-doc --json`` so doc fragments are merged exactly as users see them. It also checks what
+validate-modules does not: every option carrying a password or a ticket is no_log, each thin action
+plugin refuses exactly its module's no_log options without pipelining, and the certificate return
+fields written out in two modules agree.
 """
 
 import datetime
@@ -110,7 +111,8 @@ def test_every_module_is_checked():
 
 def test_only_action_backed_modules_are_left_to_this_check():
     # The others' docs and specs are compared by validate-modules; these module files are docs only.
-    assert set(ACTION_BACKED) == {"peer_trust", "security_facts", "truststore_import", "truststore_info"}
+    assert set(ACTION_BACKED) == {"deprecated_vars", "peer_trust", "security_facts", "truststore_import",
+                                  "truststore_info"}
     for module in ACTION_BACKED:
         with open(os.path.join(ROOT, "plugins", "modules", module + ".py"), encoding="utf-8") as handle:
             assert "AnsibleModule" not in handle.read(), module

@@ -15,7 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 # The filters for playbooks of your own; every other one is the roles' plumbing.
 PUBLIC_FILTERS = ("trust_summary", "drift_report", "drift_markdown")
 # Node halves of action plugins: they run only through their actions.
-INTERNAL_MODULES = ("file_snapshot", "security_facts_node")
+NODE_HALVES = ("file_snapshot", "security_facts_node")
+# Controller-only actions that only the roles call.
+ROLE_ACTIONS = ("deprecated_vars",)
+INTERNAL_MODULES = NODE_HALVES + ROLE_ACTIONS
 INTERNAL_WORDS = ("Not for playbooks", "may change without deprecation")
 
 
@@ -79,14 +82,28 @@ def test_the_readme_lists_every_public_module_and_no_internal_one_in_its_table()
     assert sorted(_readme_module_table()) == sorted(set(modules) - set(INTERNAL_MODULES))
 
 
-@pytest.mark.parametrize("name", INTERNAL_MODULES)
+def _in_readme_internal_table(name):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return "| `datafabric.crosscluster.%s` |" % name in readme.split("internal module", 1)[1]
+
+
+@pytest.mark.parametrize("name", NODE_HALVES)
 def test_an_internal_module_says_so_and_no_role_calls_it(name):
     doc = _module_doc(name)
     assert doc["short_description"].startswith("Internal: the node half of ")
     assert all(words in _description(doc) for words in INTERNAL_WORDS)
     assert _callers(name) == []
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "| `datafabric.crosscluster.%s` |" % name in readme.split("internal module", 1)[1]
+    assert _in_readme_internal_table(name)
+
+
+@pytest.mark.parametrize("name", ROLE_ACTIONS)
+def test_an_internal_role_action_says_so_and_a_role_calls_it(name):
+    doc = _module_doc(name)
+    assert doc["short_description"].startswith("Internal: ")
+    assert all(words in _description(doc) for words in INTERNAL_WORDS)
+    assert _callers(name), "no role calls the action %s: remove it, or make it public" % name
+    assert all(caller.startswith("roles/") for caller in _callers(name)), _callers(name)
+    assert _in_readme_internal_table(name)
 
 
 def test_no_public_module_calls_itself_internal():

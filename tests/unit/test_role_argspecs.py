@@ -28,7 +28,7 @@ DEPRECATED_TASKS = os.path.join(ROOT, "roles", "preflight", "tasks", "deprecated
 def renamed():
     """{deprecated name: the shared variable that replaces it}, as the warning task lists them."""
     with open(DEPRECATED_TASKS, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)[0]["vars"]["_renamed"]
+        return yaml.safe_load(handle)[0]["datafabric.crosscluster.deprecated_vars"]["renamed"]
 
 
 def owner(name):
