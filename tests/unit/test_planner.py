@@ -74,8 +74,17 @@ def test_each_node_gets_every_peers_line_and_own_chain_under_the_alias_rule():
 def test_server_only_trust_and_nodes_outside_every_trust_hold_nothing():
     plan = user_trust_plan([{"clusters": ["cluster_a", "cluster_b"], "type": "server"}], GROUPS, _world())
     assert plan["a1"] == dict(group="cluster_a", conf_lines=[], certificates=[], conf_remove=[],
-                              certificates_remove=[], conf_changes=False, truststore_changes=False)
+                              certificates_remove=[], conf_changes=False, truststore_changes=False, based_on={})
     assert plan["x1"]["group"] is None and plan["x1"]["certificates"] == []
+
+
+def test_the_plan_names_the_files_each_write_is_based_on():
+    read = {"/opt/mapr/conf/ssl_truststore": SHA["a"], "/opt/mapr/conf/ssl_truststore.pem": None,
+            "/opt/mapr/conf/mapr-clusters.conf": SHA["f"]}
+    plan = user_trust_plan(PAIR, GROUPS, _world(a1=dict(_facts("a"), files_read=read)))
+    assert plan["a1"]["based_on"] == read and plan["a2"]["based_on"] == {}
+    read["/opt/mapr/conf/ssl_truststore"] = SHA["b"]
+    assert plan["a1"]["based_on"]["/opt/mapr/conf/ssl_truststore"] == SHA["a"]  # a copy, not the facts themselves
 
 
 def test_a_node_holding_everything_needs_no_write():

@@ -106,8 +106,8 @@ def _world(a_facts, b_facts, extra=None):
 PAIR = [{"clusters": ["cluster_a", "cluster_b"], "type": "all"}]
 
 
-def _probes(hostvars, groups, hosts, trusts=PAIR):
-    who = trust_topology(trusts, groups, hosts, facts=by_host(hosts, hostvars, "ansible_facts.mapr_security"))
+def _probes(hostvars, groups, hosts, trusts=None):
+    who = trust_topology(trusts or PAIR, groups, hosts, facts=by_host(hosts, hostvars, "ansible_facts.mapr_security"))
     return dict((h, me["probes"]) for h, me in who.items() if me["probes"])
 
 
