@@ -53,4 +53,3 @@ options:
       - When omitted (or a file is not named), the task reads the files on the node first.
     type: dict
 """
-

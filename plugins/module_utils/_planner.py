@@ -22,7 +22,7 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors im
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin import parse_validity
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin_output import seconds_left
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._ticket_file import parse_ticket
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._world import alias_cluster
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._world import alias_cluster, trust_alias
 
 # The stores truststore_import keeps in step; a sibling that does not exist is not wanted either.
 TRUSTSTORES = ("ssl_truststore", "ssl_truststore.p12", "ssl_truststore.pem")
@@ -96,42 +96,85 @@ def conf_line_state(facts, name, line=None):
     return "missing", None
 
 
-def _holds_line(facts, line):
-    return conf_line_state(facts, _parse(line).name, line)[0] == "ok"
-
-
 def _held_names(facts):
     return [_parse(line).name for line in (facts.get("conf_lines") or [])[1:]]
 
 
-def _holds_certificates(facts, certificates):
+def held_stores(facts):
+    """``{store name: set of sha256}`` of the node's truststores as a write judges them, in
+    ``TRUSTSTORES`` order: ssl_truststore always (empty when it does not exist: the store of record
+    must), a sibling when it exists and its entries were read (a PKCS12 sibling read without its
+    password is left to the write, which keeps it in step); a store that could not be read holds
+    nothing."""
     stores = facts.get("truststores") or {}
+    found = {}
     for name in TRUSTSTORES:
         store = stores.get(name) or {}
         if not store.get("exists"):
             if name == "ssl_truststore":
-                return False
+                found[name] = set()
             continue
         if store.get("entries") is None and not store.get("error"):
-            continue  # a PKCS12 sibling read without its password: the write keeps it in step
-        held = set(entry["sha256"] for entry in store.get("entries") or [])
-        if any(cert["sha256"] not in held for cert in certificates):
-            return False
-    return True
-
-
-def _collection_entries(facts):
-    """Entries of the node's ssl_truststore under the alias rule: ``[(cluster_name_lower, alias, sha256)]``."""
-    store = (facts.get("truststores") or {}).get("ssl_truststore") or {}
-    found = []
-    for entry in store.get("entries") or []:
-        head = alias_cluster(entry.get("alias"), entry.get("sha256"))
-        if head:
-            found.append((head, entry["alias"], entry["sha256"]))
+            continue
+        found[name] = set(entry["sha256"] for entry in store.get("entries") or [])
     return found
 
 
-def _certificates_to_remove(node, world, present, absent, wanted):
+def _collection_entries(facts):
+    """ssl_truststore's entries under the alias rule, by the cluster name (lower case) they are tied to."""
+    store = (facts.get("truststores") or {}).get("ssl_truststore") or {}
+    found = {}
+    for entry in store.get("entries") or []:
+        head = alias_cluster(entry.get("alias"), entry.get("sha256"))
+        if head:
+            found.setdefault(head, []).append(entry)
+    return found
+
+
+def _short(sha256):
+    return (sha256 or "")[:12]
+
+
+def _present_reasons(world, node, held, ours, peer, export):
+    """Why ``node`` (facts) does not yet hold what present peer ``peer`` hands over (``export``), one
+    reason per item: its line (missing, or another), each certificate missing from a store, each old
+    CA of the peer under its alias that is no longer in its chain. ``held`` is ``held_stores(node)``,
+    ``ours`` ``_collection_entries(node)``."""
+    reasons = []
+    name = export["cluster_name"]
+    conf, held_line = conf_line_state(node, name, export["conf_line"])
+    if conf == "missing":
+        reasons.append(dict(kind="user", peer=peer, item="line", state="missing",
+                            message="mapr-clusters.conf lacks %s's line (%s)" % (peer, name)))
+    elif conf == "differs":
+        reasons.append(dict(kind="user", peer=peer, item="line", state="differs", held_line=held_line,
+                            peer_line=export["conf_line"],
+                            message="mapr-clusters.conf has another line for %s than %s's own first line"
+                                    % (name, peer)))
+    info = world.ca_info(peer)
+    for cert in export["certificates"]:
+        missing = [store for store, shas in held.items() if cert["sha256"] not in shas]
+        if missing:
+            subject = (info.get(cert["sha256"]) or {}).get("subject")
+            reasons.append(dict(kind="user", peer=peer, item="certificate", state="missing", alias=cert["alias"],
+                                sha256=cert["sha256"], stores=missing,
+                                message="%s %s %s's CA %s (sha256 %s)" % (
+                                    ", ".join(missing), "lacks" if len(missing) == 1 else "lack", peer, subject,
+                                    _short(cert["sha256"]))))
+    wanted = set(cert["sha256"] for cert in export["certificates"])
+    for entry in ours.get(name.lower(), ()):
+        if entry["sha256"] in wanted:
+            continue
+        # Under the peer's alias rule but not in its chain: the peer's CA changed since it was imported.
+        reasons.append(dict(kind="user", peer=peer, item="certificate", state="stale", alias=entry["alias"],
+                            sha256=entry["sha256"], subject=entry.get("subject"),
+                            stores=[store for store, shas in held.items() if entry["sha256"] in shas],
+                            message="ssl_truststore holds %s, an old CA of %s (sha256 %s) no longer in its chain"
+                                    % (entry["alias"], peer, _short(entry["sha256"]))))
+    return reasons
+
+
+def _certificates_to_remove(node, world, present, absent, wanted, ours):
     """The collection's certificates the node holds that no remaining peer needs.
 
     A revoked peer's certificates go, under its own alias or under another cluster's when the two
@@ -145,15 +188,68 @@ def _certificates_to_remove(node, world, present, absent, wanted):
     stale = dict((world.name(g).lower(), world.reported_chain(g)) for g in present
                  if world.name(g) and world.all_reported(g))
     remove = []
-    for head, alias, sha256 in _collection_entries(node):
-        if sha256 in wanted:
-            continue
-        if head in revoked_names or sha256 in revoked_chains or (head in stale and sha256 not in stale[head]):
-            remove.append(dict(alias=alias, sha256=sha256))
+    for head, entries in ours.items():
+        for entry in entries:
+            sha256 = entry["sha256"]
+            if sha256 in wanted:
+                continue
+            if head in revoked_names or sha256 in revoked_chains or (head in stale and sha256 not in stale[head]):
+                remove.append(dict(alias=entry["alias"], sha256=sha256))
     return remove
 
 
-def user_trust_plan(world, hosts):
+def _absent_reasons(world, node, peer, removing, kept_chains):
+    """Why ``node`` still holds something of revoked peer ``peer``: its line, and each of its CAs the plan
+    removes (``removing``: sha256 to alias); a CA of it under an alias of the administrator's own, which
+    no remaining peer hands over (``kept_chains``), is named as left alone, not as a change."""
+    reasons = []
+    name = world.name(peer)
+    if name in _held_names(node):
+        reasons.append(dict(kind="user", peer=peer, item="line", state="revoked",
+                            message="mapr-clusters.conf still holds the line of %s (%s), whose trust is revoked"
+                                    % (peer, name)))
+    chain = world.reported_chain(peer)
+    seen = set()
+    for _store, store in sorted((node.get("truststores") or {}).items()):
+        for entry in store.get("entries") or []:
+            sha = entry["sha256"]
+            mine = entry.get("alias") == trust_alias(name, sha)
+            if sha in seen or not (mine or sha in chain):
+                continue
+            seen.add(sha)
+            found = dict(kind="user", peer=peer, item="certificate", alias=entry.get("alias"), sha256=sha,
+                         subject=entry.get("subject"))
+            if sha in removing:
+                reasons.append(dict(found, state="revoked", message="still trusts %s's CA %s (sha256 %s), whose "
+                                    "trust is revoked" % (peer, found["subject"], _short(sha))))
+            elif sha not in kept_chains:
+                reasons.append(dict(found, state="kept", message="still trusts %s's CA %s (sha256 %s) under alias "
+                                    "%s, which this collection did not add and leaves alone"
+                                    % (peer, found["subject"], _short(sha), found["alias"])))
+    return reasons
+
+
+def user_exports(world):
+    """``(exports, refused)``: what each cluster some peer trusts for user trust hands over (``{group:
+    export}``), and why each one whose export is refused is (``{group: why}``)."""
+    exported, refused = {}, {}
+    for group in world.clusters:
+        if world.speaker(group) and any(group in world.peers(other, "user") for other in world.clusters):
+            export, why = world.export_or_why(group)
+            if export is None:
+                refused[group] = why if why.startswith(group + ":") else "%s: %s" % (group, why)
+            else:
+                exported[group] = export
+    return exported, refused
+
+
+def refusal(refused):
+    """The message that stops user trust when ``refused`` (``user_exports``') is not empty."""
+    return "user trust refuses what a cluster would hand its peers (nothing was changed): " + "; ".join(
+        refused.values())
+
+
+def user_trust_plan(world, hosts, reasons=False, strict=True):
     """Per host of ``hosts`` with facts in ``world``: what user trust must add and remove there.
 
     ``{group, conf_lines, certificates, conf_remove, certificates_remove, conf_changes,
@@ -165,18 +261,18 @@ def user_trust_plan(world, hosts):
     bytes read (the facts' ``files_read``): the write starts from those bytes and its
     compare-and-swap holds the node's files to them.
 
+    With ``reasons``, each node's ``reasons`` say why, one item each (``{kind, peer, item, state,
+    message, ...}``): a line or certificate ``missing``, a line that ``differs``, an old CA ``stale``,
+    something of a revoked peer still held (``revoked``), or left alone (``kept``, no change). The
+    drift report renders these.
+
     Every export is checked before anything is planned, and every cluster that fails is named in
-    one error.
+    one error; with ``strict`` false (the report), a peer whose export fails is left out instead,
+    and the caller names it.
     """
-    refused = []
-    for group in world.clusters:
-        if world.speaker(group) and any(group in world.peers(other, "user") for other in world.clusters):
-            export, why = world.export_or_why(group)
-            if export is None:
-                refused.append(why if why.startswith(group + ":") else "%s: %s" % (group, why))
-    if refused:
-        raise CrossclusterError("user trust refuses what a cluster would hand its peers (nothing was changed): "
-                                + "; ".join(refused))
+    exported, refused = user_exports(world)
+    if refused and strict:
+        raise CrossclusterError(refusal(refused))
     plan = {}
     for host in hosts:
         node = world.facts.get(host)
@@ -185,24 +281,33 @@ def user_trust_plan(world, hosts):
         group = world.group_of(host)
         present = [p for p in world.peers(group, "user") if world.speaker(p)]
         absent = [p for p in world.peers(group, "user", "absent") if world.speaker(p) and p not in present]
-        imports = [world.export(peer) for peer in present]
+        imports = [exported[peer] for peer in present if peer in exported]
         lines = [item["conf_line"] for item in imports]
         certificates = [cert for item in imports for cert in item["certificates"]]
-        held = _held_names(node)
-        conf_remove = [world.name(p) for p in absent if world.name(p) in held]
+        held_names = _held_names(node)
+        conf_remove = [world.name(p) for p in absent if world.name(p) in held_names]
         wanted = set(cert["sha256"] for cert in certificates)
-        certificates_remove = _certificates_to_remove(node, world, present, absent, wanted) if group else []
+        ours = _collection_entries(node)
+        certificates_remove = _certificates_to_remove(node, world, present, absent, wanted, ours) if group else []
+        held = held_stores(node)
+        why = [reason for item in imports
+               for reason in _present_reasons(world, node, held, ours, item["group"], item)]
         plan[host] = dict(
             group=group,
             conf_lines=lines,
             certificates=certificates,
             conf_remove=conf_remove,
             certificates_remove=certificates_remove,
-            conf_changes=bool(conf_remove) or not all(_holds_line(node, line) for line in lines),
-            truststore_changes=bool(certificates_remove) or (
-                bool(certificates) and not _holds_certificates(node, certificates)),
+            conf_changes=bool(conf_remove) or any(r["item"] == "line" for r in why),
+            truststore_changes=bool(certificates_remove) or any(r["state"] == "missing" and r["item"] ==
+                                                                "certificate" for r in why),
             based_on=dict(node.get("files_read") or {}),
         )
+        if reasons:
+            removing = dict((c["sha256"], c["alias"]) for c in certificates_remove)
+            kept_chains = wanted
+            plan[host]["reasons"] = why + [reason for peer in absent
+                                           for reason in _absent_reasons(world, node, peer, removing, kept_chains)]
     return plan
 
 
@@ -221,12 +326,23 @@ def ticket_state(held, cluster, user, needed, now=None):
     return "other user" if mine else "missing"
 
 
-def _missing_tickets(held, users, needed, now=None):
-    """The peer clusters (by name) with no ticket valid ``needed`` seconds more for their cross-cluster user."""
-    return [name for name, user in users.items() if ticket_state(held, name, user, needed, now) != "ok"]
+# Why a CLDB node needs a peer's ticket (ticket_state), as the plan's reasons and the drift report say it.
+TICKET_MESSAGES = {
+    "expiring": "the ticket for %(cluster)s (user %(user)s) in maprserverticket expires within %(validity)s; the "
+                "main playbook replaces it",
+    "expired": "the ticket for %(cluster)s (user %(user)s) in maprserverticket has expired",
+    "other user": "maprserverticket holds a ticket for %(cluster)s, but not for its cross-cluster user %(user)s",
+    "missing": "maprserverticket has no ticket for %(cluster)s (user %(user)s)",
+    "rotate": "the ticket for %(cluster)s (user %(user)s) is made anew (rotate)",
+}
 
 
-def server_trust_plan(world, nodes, min_validity, now=None, rotate=False):
+def validity_text(min_validity):
+    """``min_validity`` as a message names it."""
+    return "%d seconds" % min_validity if isinstance(min_validity, int) else str(min_validity)
+
+
+def server_trust_plan(world, nodes, min_validity, now=None, rotate=False, reasons=False):
     """Which CLDB node generates its cluster's ticket, and which peers' tickets each CLDB node needs.
 
     ``nodes`` maps each host to ``{user, held}``: its cluster's cross-cluster user, and the tickets
@@ -236,7 +352,10 @@ def server_trust_plan(world, nodes, min_validity, now=None, rotate=False):
     counts, so every ticket is made anew. Returns per host ``{generate, wanted_from, remove}``:
     ``generate`` is true on the cluster's CLDB speaker (``World.cldb_speaker``), only when some peer
     CLDB node needs its ticket; ``wanted_from`` lists the CLDB speakers whose tickets it must merge;
-    ``remove`` the revoked peers (by cluster name) whose tickets it still holds.
+    ``remove`` the revoked peers (by cluster name) whose tickets it still holds. With ``reasons``,
+    each CLDB node's ``reasons`` say why, one per peer (``{kind, peer, item, state, user, message}``:
+    a ticket ``missing``, ``expiring``, ``expired``, for an ``other user``, made anew with ``rotate``,
+    or one of a revoked peer still held, ``revoked``).
     """
     needed = parse_validity(min_validity)
     speakers = dict((group, world.cldb_speaker(group)) for group in world.clusters)
@@ -246,17 +365,30 @@ def server_trust_plan(world, nodes, min_validity, now=None, rotate=False):
         group = world.group_of(host)
         if group is None or node.get("held") is None or host not in world.facts or not world.is_cldb(host):
             continue
-        peers = [p for p in world.peers(group, "server") if p in speakers]
-        users = dict((world.facts[speakers[p]]["cluster_name"], (nodes.get(speakers[p]) or {}).get("user"))
-                     for p in peers)
-        missing = list(users) if rotate else _missing_tickets(node["held"], users, needed, now)
-        for peer in peers:
-            if world.facts[speakers[peer]]["cluster_name"] in missing:
-                plan[host]["wanted_from"].append(speakers[peer])
-                plan.setdefault(speakers[peer], dict(generate=False, wanted_from=[], remove=[]))["generate"] = True
+        why = []
+        for peer in [p for p in world.peers(group, "server") if p in speakers]:
+            name = world.facts[speakers[peer]]["cluster_name"]
+            user = (nodes.get(speakers[peer]) or {}).get("user")
+            state = "rotate" if rotate else ticket_state(node["held"], name, user, needed, now)
+            if state == "ok":
+                continue
+            plan[host]["wanted_from"].append(speakers[peer])
+            plan.setdefault(speakers[peer], dict(generate=False, wanted_from=[], remove=[]))["generate"] = True
+            why.append(dict(kind="server", peer=peer, item="ticket", state=state, user=user,
+                            message=TICKET_MESSAGES[state] % dict(cluster=name, user=user,
+                                                                  validity=validity_text(min_validity))))
         held = set(t["cluster"] for t in node["held"])
-        plan[host]["remove"] = [world.name(p) for p in world.peers(group, "server", "absent")
-                                if p not in peers and world.name(p) in held]
+        present = [p for p in world.peers(group, "server") if p in speakers]
+        for peer in world.peers(group, "server", "absent"):
+            name = world.name(peer)
+            if peer in present or name not in held:
+                continue
+            plan[host]["remove"].append(name)
+            why.append(dict(kind="server", peer=peer, item="ticket", state="revoked",
+                            message="maprserverticket still holds a ticket for %s (%s), whose trust is revoked"
+                                    % (name, peer)))
+        if reasons:
+            plan[host]["reasons"] = why
     return plan
 
 

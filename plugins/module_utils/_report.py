@@ -33,7 +33,7 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import excerpt
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin import parse_validity
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._world import World, trust_alias
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._world import World
 
 FORMAT = 1
 KINDS = ("user", "server", "kerberos")
@@ -110,8 +110,8 @@ class _Reading:
         self.nodes = nodes
         self.kerberos = kerberos or {}
         self.now, self.expiry_days = now, expiry_days
-        self.needed = parse_validity(validity)
-        self.validity = "%d seconds" % validity if isinstance(validity, int) else str(validity)
+        parse_validity(validity)  # a bad value is named before anything else is worked out
+        self.min_validity = validity
         self.scope = self.model.scope()
         self._held = {}
 
@@ -128,22 +128,6 @@ class _Reading:
         if node is None:
             return "not in the play (left out with --limit or crosscluster_hosts, or failed before the report)"
         return node.get("error") or "its security facts could not be gathered"
-
-    def held(self, host, stores):
-        """Once per node (``stores`` its _store_entries): the sha256 set of each store, and ssl_truststore's
-        entries by the cluster part of their alias; each peer's check scanned every entry again, which
-        cost O(nodes x peers^2)."""
-        if host not in self._held:
-            by_cluster = {}
-            for entry in stores["ssl_truststore"]:
-                by_cluster.setdefault((entry.get("alias") or "").rpartition("-")[0], []).append(entry)
-            self._held[host] = (dict((name, set(e["sha256"] for e in entries)) for name, entries in stores.items()),
-                                by_cluster)
-        return self._held[host]
-
-    def user_of(self, group):
-        host = next((h for h in self.groups.get(group) or [] if h in self.facts and self.nodes[h].get("user")), None)
-        return self.nodes[host]["user"] if host else None
 
     def realm(self, group):
         return (self.kerberos.get(group) or {}).get("realm")
@@ -192,90 +176,78 @@ def _stores_or_unknown(findings, facts, detail, group, peer, host):
     return stores
 
 
-def _user_present(world, findings, host, group, peer):
+def _reasons(plan, peer):
+    """The plan's reasons for one node (its ``reasons``) that concern ``peer``."""
+    return [r for r in (plan or {}).get("reasons") or () if r["peer"] == peer]
+
+
+def _user_present(world, findings, host, group, peer, plan):
+    """What the node holds of present peer ``peer``, as the plan's reasons say (``plan``: the node's)."""
     facts = world.facts[host]
     export, why = world.model.export_or_why(peer)
     if export is None:
         # The peer's doing, not this node's: named once per direction, without a host.
         findings.add(UNKNOWN, "user", "%s's line and CA are unknown: %s" % (peer, why), group, peer)
         return dict(status=UNKNOWN, error=why)
-    name = export["cluster_name"]
-    conf, held_line = planner.conf_line_state(facts, name, export["conf_line"])
-    detail = dict(status=OK, conf=conf, certificates=[], stale=[])
-    if conf == "missing":
-        findings.add(DRIFT, "user", "mapr-clusters.conf lacks %s's line (%s)" % (peer, name), group, peer, host)
-    elif conf == "differs":
-        detail.update(held_line=held_line, peer_line=export["conf_line"])
-        findings.add(DRIFT, "user", "mapr-clusters.conf has another line for %s than %s's own first line"
-                     % (name, peer), group, peer, host)
+    if plan is None:
+        return dict(status=UNKNOWN, error="what user trust would change is unknown")
+    reasons = _reasons(plan, peer)
+    detail = dict(status=OK, conf="ok", certificates=[], stale=[])
+    for reason in reasons:
+        if reason["item"] == "line":
+            detail["conf"] = reason["state"]
+            if reason["state"] == "differs":
+                detail.update(held_line=reason["held_line"], peer_line=reason["peer_line"])
+            findings.add(DRIFT, "user", reason["message"], group, peer, host)
     stores = _stores_or_unknown(findings, facts, detail, group, peer, host)
     if stores is None:
         return detail
-    chain = dict((c["sha256"], c) for c in (world.facts[world.model.speaker(peer)]["own_ca"]["certificates"]))
-    shas, by_cluster = world.held(host, stores)
+    chain = world.model.ca_info(peer)
+    missing = dict((r["sha256"], r) for r in reasons if r["item"] == "certificate" and r["state"] == "missing")
     for cert in export["certificates"]:
-        missing = [s for s in stores if cert["sha256"] not in shas[s]]
         info = _cert(chain[cert["sha256"]])
-        info["missing_from"] = missing
+        info["missing_from"] = list(missing[cert["sha256"]]["stores"]) if cert["sha256"] in missing else []
         detail["certificates"].append(info)
-        if missing:
-            findings.add(DRIFT, "user", "%s %s %s's CA %s (sha256 %s)" % (
-                ", ".join(missing), "lacks" if len(missing) == 1 else "lack", peer, info["subject"],
-                _short(cert["sha256"])), group, peer, host)
-    wanted = set(chain)
-    # Only entries whose alias starts with the peer's name can follow its alias rule.
-    for entry in by_cluster.get(name.lower(), ()):
-        if entry["sha256"] in wanted or entry.get("alias") != trust_alias(name, entry["sha256"]):
-            continue
-        # Under the peer's alias rule but not in its chain: the peer's CA changed since it was imported.
-        held_in = [s for s in stores if entry["sha256"] in shas[s]]
-        detail["stale"].append(dict(alias=entry["alias"], sha256=entry["sha256"], subject=entry.get("subject"),
-                                    stores=held_in))
-        findings.add(DRIFT, "user", "ssl_truststore holds %s, an old CA of %s (sha256 %s) no longer in its chain"
-                     % (entry["alias"], peer, _short(entry["sha256"])), group, peer, host)
-    if conf != OK or detail["stale"] or any(c["missing_from"] for c in detail["certificates"]):
+        if cert["sha256"] in missing:
+            findings.add(DRIFT, "user", missing[cert["sha256"]]["message"], group, peer, host)
+    for reason in reasons:
+        if reason["item"] == "certificate" and reason["state"] == "stale":
+            detail["stale"].append(dict((k, reason[k]) for k in ("alias", "sha256", "subject", "stores")))
+            findings.add(DRIFT, "user", reason["message"], group, peer, host)
+    if detail["conf"] != OK or detail["stale"] or missing:
         detail["status"] = DRIFT
     return detail
 
 
 def _user_absent(world, findings, host, group, peer, plan):
+    """What the node still holds of revoked peer ``peer``, as the plan's reasons say."""
     facts = world.facts[host]
-    name = world.model.name(peer)
-    if name is None:
+    if world.model.name(peer) is None:
         why = "none of %s's nodes reported its facts, so its name and CA are unknown" % peer
         findings.add(UNKNOWN, "user", why, group, peer)
         return dict(status=UNKNOWN, error=why)
-    conf, _line = planner.conf_line_state(facts, name, None)
-    detail = dict(status=OK, conf="held" if conf != "missing" else "absent", held=[], kept=[])
-    if conf != "missing":
-        findings.add(DRIFT, "user", "mapr-clusters.conf still holds the line of %s (%s), whose trust is revoked"
-                     % (peer, name), group, peer, host)
+    if plan is None:
+        return dict(status=UNKNOWN, error="what user trust would change is unknown")
+    reasons = _reasons(plan, peer)
+    line = [r for r in reasons if r["item"] == "line"]
+    detail = dict(status=OK, conf="held" if line else "absent", held=[], kept=[])
+    for reason in line:
+        findings.add(DRIFT, "user", reason["message"], group, peer, host)
     stores = _stores_or_unknown(findings, facts, detail, group, peer, host)
     if stores is None:
         return detail
-    chain = world.chain(peer) or set()
-    removing = dict((c["sha256"], c["alias"]) for c in (plan or {}).get("certificates_remove") or [])
-    seen = set()
-    for _name, entries in sorted(stores.items()):
-        for entry in entries:
-            sha = entry["sha256"]
-            ours = entry.get("alias") == trust_alias(name, sha)
-            if sha in seen or not (ours or sha in chain):
-                continue
-            seen.add(sha)
-            info = dict(alias=entry.get("alias"), sha256=sha, subject=entry.get("subject"))
-            # Without a plan (the planner failed, and says why) what the alias rule marks as ours counts.
-            if sha in removing or (plan is None and ours):
-                detail["held"].append(info)
-                findings.add(DRIFT, "user", "still trusts %s's CA %s (sha256 %s), whose trust is revoked"
-                             % (peer, info["subject"], _short(sha)), group, peer, host)
-            elif not any(sha in (world.chain(p) or ()) for p in trust_list.peers_of(world.trusts, group, "user")):
-                # Not the collection's to remove (added by hand), but worth a look after a revoke.
-                detail["kept"].append(info)
-                findings.add(WARNING, "user", "still trusts %s's CA %s (sha256 %s) under alias %s, which this "
-                             "collection did not add and leaves alone" % (peer, info["subject"], _short(sha),
-                                                                          info["alias"]), group, peer, host)
-    if conf != "missing" or detail["held"]:
+    for reason in reasons:
+        if reason["item"] != "certificate":
+            continue
+        info = dict((k, reason[k]) for k in ("alias", "sha256", "subject"))
+        if reason["state"] == "revoked":
+            detail["held"].append(info)
+            findings.add(DRIFT, "user", reason["message"], group, peer, host)
+        else:
+            # Not the collection's to remove (added by hand), but worth a look after a revoke.
+            detail["kept"].append(info)
+            findings.add(WARNING, "user", reason["message"], group, peer, host)
+    if line or detail["held"]:
         detail["status"] = DRIFT
     return detail
 
@@ -283,16 +255,8 @@ def _user_absent(world, findings, host, group, peer, plan):
 # ------------------------------------------------------------------------------------------- server
 
 
-TICKET_MESSAGES = {
-    "expiring": "the ticket for %(cluster)s (user %(user)s) in maprserverticket expires within %(validity)s; the "
-                "main playbook replaces it",
-    "expired": "the ticket for %(cluster)s (user %(user)s) in maprserverticket has expired",
-    "other user": "maprserverticket holds a ticket for %(cluster)s, but not for its cross-cluster user %(user)s",
-    "missing": "maprserverticket has no ticket for %(cluster)s (user %(user)s)",
-}
-
-
-def _server_detail(world, findings, host, group, peer, state):
+def _server_detail(world, findings, host, group, peer, state, plan):
+    """The node's tickets for ``peer``, as the plan's reasons say (``plan``: the node's)."""
     name = world.model.name(peer)
     node = world.nodes.get(host) or {}
     if name is None:
@@ -304,16 +268,18 @@ def _server_detail(world, findings, host, group, peer, state):
         findings.add(UNKNOWN, "server", why, group, peer, host)
         return dict(status=UNKNOWN, error=why)
     held = [dict((k, t.get(k)) for k in TICKET_FIELDS) for t in node["tickets"] if t.get("cluster") == name]
+    reasons = _reasons(plan, peer)
+    for reason in reasons:
+        findings.add(DRIFT, "server", reason["message"], group, peer, host)
     if state == "absent":
-        if held:
-            findings.add(DRIFT, "server", "maprserverticket still holds a ticket for %s (%s), whose trust is revoked"
-                         % (name, peer), group, peer, host)
-        return dict(status=DRIFT if held else OK, tickets=held)
-    user = world.user_of(peer)
-    ticket = planner.ticket_state(node["tickets"], name, user, world.needed, world.now)
-    if ticket != OK:
-        findings.add(DRIFT, "server", TICKET_MESSAGES[ticket] % dict(cluster=name, user=user, validity=world.validity),
-                     group, peer, host)
+        return dict(status=DRIFT if reasons else OK, tickets=held)
+    speaker = world.model.cldb_speaker(peer)
+    if speaker is None or speaker not in world.facts:
+        why = "none of %s's CLDB nodes reported its facts, so the ticket it hands over is unknown" % peer
+        findings.add(UNKNOWN, "server", why, group, peer)
+        return dict(status=UNKNOWN, error=why)
+    user = (world.nodes.get(speaker) or {}).get("user")
+    ticket = reasons[0]["state"] if reasons else OK
     return dict(status=OK if ticket == OK else DRIFT, ticket=ticket, user=user, tickets=held)
 
 
@@ -369,31 +335,27 @@ def principals_to_read(trusts, group, realms):
 
 
 def _plan(world, findings):
-    """What a run of the main playbook would change on each node, from the planner itself."""
+    """What a run of the main playbook would change on each node, and why: the planner's plans with their
+    reasons, which the checks of each direction render."""
     changes = dict((h, dict(user=None, server=None)) for h in world.scope)
-    try:
-        user = planner.user_trust_plan(world.model, world.scope)
-    except CrossclusterError as err:
-        findings.add(UNKNOWN, "user", "what user trust would change is unknown: %s" % err)
-        user = {}
+    # Not strict: the directions of a cluster whose export is refused are named unknown, the others judged.
+    user = planner.user_trust_plan(world.model, world.scope, reasons=True, strict=False)
+    _exports, refused = planner.user_exports(world.model)
+    if refused:
+        findings.add(UNKNOWN, "user", "what user trust would change is unknown: %s" % planner.refusal(refused))
     planner_nodes = dict((h, dict(user=(world.nodes.get(h) or {}).get("user"),
                                   held=(world.nodes.get(h) or {}).get("tickets")))
                          for h in world.scope if h in world.facts)
-    server = planner.server_trust_plan(world.model, planner_nodes, world.needed, now=world.now)
+    server = planner.server_trust_plan(world.model, planner_nodes, world.min_validity, now=world.now, reasons=True)
     for host in world.scope:
-        if host in user:
+        # A node with a refused peer: the run would stop before any write, so what it would change is unknown.
+        if host in user and not any(p in refused for p in world.model.peers(world.model.group_of(host), "user")):
             changes[host]["user"] = dict((k, user[host][k]) for k in USER_PLAN_FIELDS)
         if host in server:
             item = dict((k, list(server[host][k])) for k in SERVER_PLAN_FIELDS)
             item["wanted_from_clusters"] = sorted(set(world.facts[h]["cluster_name"] for h in item["wanted_from"]))
             changes[host]["server"] = item
-    return changes, user
-
-
-def _would_change(change):
-    user, server = change.get("user") or {}, change.get("server") or {}
-    return dict(user=bool(user.get("conf_changes") or user.get("truststore_changes")),
-                server=bool(server.get("wanted_from") or server.get("remove")))
+    return changes, user, server
 
 
 def _clusters(world, findings):
@@ -457,23 +419,14 @@ def build(trusts, groups, nodes, kerberos=None, now=None, expiry_days=30, min_va
         why = world.node_error(host)
         if why:
             findings.add(UNKNOWN, "node", why, group_of.get(host), host=host)
-    changes, user_plan = _plan(world, findings)
+    changes, user_plan, server_plan = _plan(world, findings)
     clusters = _clusters(world, findings)
     order = trust_list.groups_in(trusts)
     directions = {}
     for group in order:
         for peer in order:
             if peer != group:
-                directions[(group, peer)] = _direction(world, findings, group, peer, user_plan)
-    for host in world.scope:
-        would = _would_change(changes[host])
-        for kind in ("user", "server"):
-            if would[kind] and not any(f["kind"] == kind and f["severity"] == DRIFT
-                                       for f in findings.by_host.get(host, ())):
-                # A rule of the planner the checks above do not mirror still counts: the run would change it.
-                findings.add(DRIFT, kind, "a run of the main playbook would change its %s here" % (
-                    "mapr-clusters.conf or truststores" if kind == "user" else "maprserverticket"),
-                    group_of.get(host), host=host)
+                directions[(group, peer)] = _direction(world, findings, group, peer, user_plan, server_plan)
     matrix = {}
     for (group, peer), direction in directions.items():
         cells = {}
@@ -516,7 +469,7 @@ def build(trusts, groups, nodes, kerberos=None, now=None, expiry_days=30, min_va
     }
 
 
-def _direction(world, findings, group, peer, user_plan):
+def _direction(world, findings, group, peer, user_plan, server_plan):
     """The user, server and Kerberos sections of one direction: ``group``'s side of its trust of ``peer``."""
     found = {}
     state = _kind_state(world.trusts, group, peer, "user")
@@ -525,7 +478,7 @@ def _direction(world, findings, group, peer, user_plan):
         if host not in world.facts:
             nodes[host] = dict(status=UNKNOWN, error=world.node_error(host))
         elif state == "present":
-            nodes[host] = _user_present(world, findings, host, group, peer)
+            nodes[host] = _user_present(world, findings, host, group, peer, user_plan.get(host))
         else:
             nodes[host] = _user_absent(world, findings, host, group, peer, user_plan.get(host))
     found["user"] = dict(state=state, nodes=nodes)
@@ -535,7 +488,7 @@ def _direction(world, findings, group, peer, user_plan):
         if host not in world.facts:
             nodes[host] = dict(status=UNKNOWN, error=world.node_error(host))
         else:
-            nodes[host] = _server_detail(world, findings, host, group, peer, state)
+            nodes[host] = _server_detail(world, findings, host, group, peer, state, server_plan.get(host))
     found["server"] = dict(state=state, nodes=nodes)
     state = _kind_state(world.trusts, group, peer, "kerberos") if world.realm(group) and world.realm(peer) else None
     found["kerberos"] = dict(state=state, nodes={},

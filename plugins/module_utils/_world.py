@@ -160,6 +160,12 @@ class World:
         facts = self.facts.get(self.speaker(group)) or {}
         return set(c["sha256"] for c in (facts.get("own_ca") or {}).get("certificates") or [])
 
+    def ca_info(self, group):
+        """``{sha256: certificate}`` of the chain ``group``'s speaker reported, with what the facts say of
+        each (``subject``, ``not_after``): to name a certificate, never to decide on it."""
+        facts = self.facts.get(self.speaker(group)) or {}
+        return dict((c["sha256"], c) for c in (facts.get("own_ca") or {}).get("certificates") or [])
+
     def all_reported(self, group):
         """Whether every node of ``group`` reported its facts: only then is a CA it no longer shows stale."""
         if group not in self._all_reported:

@@ -358,19 +358,29 @@ def test_a_cluster_whose_chain_is_unknown_leaves_its_peers_unknown_not_ok():
     assert result["nodes"]["a1"]["would_change"]["user"] is None
 
 
-def test_whatever_the_planner_would_change_counts_even_without_a_finding(monkeypatch):
-    real = planner.user_trust_plan
-
-    def plan(*args):
-        found = real(*args)
-        found["b2"]["conf_changes"] = True
-        return found
-
-    monkeypatch.setattr(planner, "user_trust_plan", plan)
-    result = build(PAIR, _pair_world())
-    assert result["drifted_nodes"] == ["b2"]
-    assert result["findings"][0]["message"] == ("a run of the main playbook would change its mapr-clusters.conf "
-                                                "or truststores here")
+def test_every_change_the_plan_would_make_is_named_by_its_reason_and_nothing_else_is_drift():
+    """The report renders the planner's reasons: no check of its own, no catch-all. Over a mesh with a
+    missing line, a missing certificate, a stale CA, a revoked peer and a missing ticket, each node the
+    plan would write to has a drift finding of that kind, and no other node has one."""
+    trusts = MESH + [{"clusters": ["cluster_a", "cluster_c"], "type": "all", "state": "absent"}]
+    nodes = _mesh_world()
+    nodes["a2"]["facts"]["conf_lines"].remove(LINES["b"])  # a2 lacks b's line
+    p12 = nodes["b2"]["facts"]["truststores"]["ssl_truststore.p12"]["entries"]
+    p12[:] = [e for e in p12 if e["sha256"] != SHA["a"]]  # b2's PKCS12 store lacks a's CA
+    nodes["b1"]["facts"]["truststores"]["ssl_truststore"]["entries"].append(_entry("c", sha="9" * 64))  # stale
+    nodes["c1"]["tickets"] = [_ticket("a"), _ticket("b", days=1)]  # b's ticket expires within 7d
+    # a and c revoked: a1 and c1 still hold each other's lines, CAs and tickets.
+    result = build(trusts, nodes)
+    assert result["drifted_nodes"] == ["a1", "a2", "b1", "b2", "c1"]
+    for host, node in result["nodes"].items():
+        change = node["would_change"]
+        user = change["user"] or {}
+        server = change["server"] or {}
+        would = dict(user=bool(user.get("conf_changes") or user.get("truststore_changes")),
+                     server=bool(server.get("wanted_from") or server.get("remove")))
+        found = set(f["kind"] for f in result["findings"] if f["host"] == host and f["severity"] == "drift")
+        for kind in ("user", "server"):
+            assert would[kind] == (kind in found), (host, kind, would, found)
 
 
 # --------------------------------------------------------------------------- certificates expiring
