@@ -109,16 +109,31 @@ def _when(value):
     return datetime.datetime.fromisoformat(value)
 
 
+def ca_validity(cert, now, warn_days):
+    """``(state, days left)`` of a CA certificate at ``now``: ``not yet valid``, ``expired``,
+    ``expiring`` (within ``warn_days``) or ``valid``. The one rule of the gate and the drift report."""
+    start, end = _when(cert["not_before"]), _when(cert["not_after"])
+    days = (end - now).days
+    if now < start:
+        return "not yet valid", days
+    if now > end:
+        return "expired", days
+    if end - now < datetime.timedelta(days=warn_days):
+        return "expiring", days
+    return "valid", days
+
+
 def _ca_validity(group, cert, now, warn_days):
     start, end = _when(cert["not_before"]), _when(cert["not_after"])
     where = "%s's CA %s (valid %s to %s)" % (group, cert["subject"], start.date(), end.date())
     fix = "renew the cluster's CA certificate and its keystores, then run again"
-    if now < start:
+    state, days = ca_validity(cert, now, warn_days)
+    if state == "not yet valid":
         return "problem", "%s is not valid yet. Fix: check the clocks, or %s" % (where, fix)
-    if now > end:
+    if state == "expired":
         return "problem", "%s has expired. Fix: %s" % (where, fix)
-    if end - now < datetime.timedelta(days=warn_days):
-        return "warning", "%s expires in %d days. Fix: %s" % (where, (end - now).days, fix)
+    if state == "expiring":
+        return "warning", "%s expires in %d days. Fix: %s" % (where, days, fix)
     return None, None
 
 

@@ -28,6 +28,9 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
     _planner as planner,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
+    _preflight as preflight,
+)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
     _trust_list as trust_list,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
@@ -369,12 +372,17 @@ def _clusters(world, findings):
         trusted_by = list(trust_list.peers_of(world.trusts, group, "user"))
         for cert in certificates if trusted_by else []:
             end = datetime.datetime.fromisoformat(cert["not_after"])
-            days = (end - world.now).total_seconds() / 86400
-            if days < 0:
+            state, days = preflight.ca_validity(chain[cert["sha256"]], world.now, world.expiry_days)
+            if state == "expired":
                 for peer in trusted_by:
                     findings.add(DRIFT, "user", "%s's CA %s (sha256 %s) expired on %s" % (
                         group, cert["subject"], _short(cert["sha256"]), end.date()), peer, group)
-            elif days < world.expiry_days:
+            elif state == "not yet valid":
+                for peer in trusted_by:
+                    findings.add(DRIFT, "user", "%s's CA %s (sha256 %s) is not valid before %s" % (
+                        group, cert["subject"], _short(cert["sha256"]), chain[cert["sha256"]]["not_before"]),
+                        peer, group)
+            elif state == "expiring":
                 findings.add(WARNING, "user", "%s's CA %s (sha256 %s) expires in %d days (%s); renew it and its "
                              "keystores, then run the main playbook" % (group, cert["subject"],
                                                                         _short(cert["sha256"]), days, end.date()),

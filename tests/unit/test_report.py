@@ -403,6 +403,21 @@ def test_a_ca_expiring_soon_warns_and_an_expired_one_is_drift():
     assert result["matrix"]["cells"]["cluster_b"]["cluster_a"]["user"] == "ok"
 
 
+def test_a_ca_not_valid_yet_is_drift_by_the_gates_own_rule():
+    """The report and the preflight gate judge a CA's validity by one rule (_preflight.ca_validity): a CA
+    the gate refuses as not valid yet (a clock or a renewal ahead of time) is drift of the trust in it."""
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils._preflight import ca_validity
+
+    nodes = _pair_world()
+    early = dict(_cert("b"), not_before=(NOW + datetime.timedelta(days=3)).isoformat())
+    assert ca_validity(early, NOW, 30)[0] == "not yet valid"
+    for host in ("b1", "b2"):
+        nodes[host]["facts"]["own_ca"]["certificates"] = [early]
+    result = build(PAIR, nodes)
+    assert result["matrix"]["cells"]["cluster_a"]["cluster_b"]["user"] == "drift"
+    assert any("is not valid before" in f["message"] for f in result["findings"])
+
+
 # --------------------------------------------------------------------------- Kerberos
 
 
