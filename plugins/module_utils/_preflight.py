@@ -432,7 +432,7 @@ def pair_problems(first, second, nodes_of):
 def exported_ca(group, nodes, problems, vars_missing=False):
     """The CA chain ``group`` exports (from its first gathered node), or None with the reason added.
 
-    The reason is left out when another message names it already: the exporter's ssl_truststore
+    The reason is left out when another message names it already: the speaker's ssl_truststore
     does not open (its node's store problem), or no store was opened and ``vars_missing`` (the
     group lacks a variable user trust needs, the truststore password).
     """
