@@ -136,7 +136,7 @@ def preflight_report(trusts, hostvars, groups, play_hosts, required_vars, cldb_s
                      for h, item in hosts.items())
     cluster_names = dict((h, item["mapr_cluster_name"]) for h, item in inventory.items()
                          if item["mapr_cluster_name"] not in (None, ""))
-    ca_pins = dict((h, item[preflight.PIN_VAR]) for h, item in inventory.items())
+    ca_pins = dict((h, item[world_model.PIN_VAR]) for h, item in inventory.items())
     return preflight.preflight_report(
         trusts, groups, node_results, probes, lambda host, name: _defined(hostvars, host, name), required_vars,
         cluster_names=cluster_names, cldb_suffix=cldb_suffix, warn_days=warn_days, left_out=left_out,

@@ -14,15 +14,24 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-import string
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._clusters_conf import parse_line
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
+    _world as world,
+)
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._trust_list import (
     groups_in,
     pairs,
     peers_of,
     shape_problems,
+)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._world import (
+    ca_validity,
+    chains_differ,
+    export_problems,
+    line_problems,
+    short_text,
+    trust_alias,
+    when,
 )
 
 
@@ -105,34 +114,16 @@ def login_problems(trusts, groups, value, login_vars, owner_var="mapr_cluster_ow
     return problems
 
 
-def _when(value):
-    return datetime.datetime.fromisoformat(value)
-
-
-def ca_validity(cert, now, warn_days):
-    """``(state, days left)`` of a CA certificate at ``now``: ``not yet valid``, ``expired``,
-    ``expiring`` (within ``warn_days``) or ``valid``. The one rule of the gate and the drift report."""
-    start, end = _when(cert["not_before"]), _when(cert["not_after"])
-    days = (end - now).days
-    if now < start:
-        return "not yet valid", days
-    if now > end:
-        return "expired", days
-    if end - now < datetime.timedelta(days=warn_days):
-        return "expiring", days
-    return "valid", days
-
-
 def _ca_validity(group, cert, now, warn_days):
-    start, end = _when(cert["not_before"]), _when(cert["not_after"])
+    start, end = when(cert["not_before"]), when(cert["not_after"])
     where = "%s's CA %s (valid %s to %s)" % (group, cert["subject"], start.date(), end.date())
     fix = "renew the cluster's CA certificate and its keystores, then run again"
     state, days = ca_validity(cert, now, warn_days)
-    if state == "not yet valid":
+    if state == world.NOT_YET_VALID:
         return "problem", "%s is not valid yet. Fix: check the clocks, or %s" % (where, fix)
-    if state == "expired":
+    if state == world.EXPIRED:
         return "problem", "%s has expired. Fix: %s" % (where, fix)
-    if state == "expiring":
+    if state == world.EXPIRING:
         return "warning", "%s expires in %d days. Fix: %s" % (where, days, fix)
     return None, None
 
@@ -151,19 +142,14 @@ class NodeReport:
         return "%s (%s)" % (self.host, self.group)
 
 
-def _excerpt(text, limit=300):
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
 def node_problems(node, kinds, peers_ca, cluster_name=None, check_owners=True):
     """Everything wrong on one node. ``peers_ca`` maps each user-trust peer's cluster name to its CA list."""
     if node.result.get("unreachable"):
         return ["%s: cannot be reached (%s). Fix: bring the node back, or set preflight_skip_unreachable: "
-                "true to go on without it" % (node.name, _excerpt(node.result.get("msg", "")))]
+                "true to go on without it" % (node.name, short_text(node.result.get("msg", "")))]
     facts = node.facts
     if facts is None:
-        return ["%s: %s" % (node.name, _excerpt(node.result.get("msg") or "the node's facts could not be "
+        return ["%s: %s" % (node.name, short_text(node.result.get("msg") or "the node's facts could not be "
                                                 "gathered", 600))]
     problems = line_problems(node.name, facts, cluster_name)[1]
     if facts.get("secret_tasks_refused"):
@@ -245,148 +231,6 @@ def _cldb_problems(node, check_owners):
     return problems
 
 
-def trust_alias(cluster_name, sha256, digest_length=12):
-    """The alias rule: ties every imported certificate to its cluster, so revoke finds exactly those."""
-    return "%s-%s" % (cluster_name.lower(), sha256[:digest_length])
-
-
-def line_problems(label, facts, cluster_name=None):
-    """``(entry, problems)`` of the first conf line a node reported: parsed here, on the controller.
-
-    The node's own parse (``cluster_name``, ``secure``) is never taken: what a peer receives is
-    rebuilt from this parse, so this is what is checked. ``entry`` is None when the line does not
-    parse; with ``cluster_name`` (the inventory's ``mapr_cluster_name``) it must name that cluster.
-    """
-    try:
-        entry = parse_line(facts.get("conf_line") or "")
-    except CrossclusterError as err:
-        return None, ["%s: the first line of mapr-clusters.conf it reported does not parse: %s"
-                      % (label, _excerpt(err, 400))]
-    problems = []
-    if facts.get("foreign_facts"):
-        # Dropped by the security_facts action; a node that tries is not to be believed on anything.
-        problems.append("%s: the node returned variables besides mapr_security (%s), which were dropped: a node "
-                        "must not set variables. Fix: look for an altered Python interpreter "
-                        "(ansible_python_interpreter) or module on the node, then run again"
-                        % (label, _excerpt(", ".join(facts["foreign_facts"]), 200)))
-    if not entry.secure:
-        problems.append("%s: the first line of mapr-clusters.conf lacks secure=true; cross-cluster security "
-                        "needs secure clusters. Fix: secure the cluster first (configure.sh -secure)" % label)
-    if cluster_name and entry.name != cluster_name:
-        problems.append("%s: the first line of mapr-clusters.conf names %s, but mapr_cluster_name is %s. Fix: "
-                        "correct mapr_cluster_name, or the node's group" % (label, entry.name, cluster_name))
-    return entry, problems
-
-
-PIN_VAR = "mapr_ca_sha256"
-
-
-def cluster_inventory(group, per_host):
-    """What the inventory says ``group`` is, to check its export against: ``{name, pins, differ, bad_pins}``.
-
-    ``per_host`` maps each host of the group to its inventory values ``{mapr_cluster_name,
-    mapr_ca_sha256}`` (None when unset). ``name`` is the group's ``mapr_cluster_name`` (None when
-    unset or when its hosts differ); ``pins`` the set of lower-case hex SHA-256 fingerprints of
-    ``mapr_ca_sha256`` (a string or a list; case, colons and spaces ignored), or None when the
-    cluster pins no CA or a pin is not a fingerprint. ``differ`` maps each variable whose hosts
-    differ to its message; ``bad_pins`` lists the messages of pins that are no fingerprint.
-    """
-    found, differ = {}, {}
-    for var in ("mapr_cluster_name", PIN_VAR):
-        values = {}
-        for host, item in sorted(per_host.items()):
-            value = (item or {}).get(var)
-            if value not in (None, "", []):
-                values.setdefault(repr(value), (value, []))[1].append(host)
-        if len(values) > 1:
-            differ[var] = ("%s: %s differs between its hosts (%s). Fix: set it once, in group_vars/%s"
-                           % (group, var, "; ".join("%s on %s" % (_excerpt(v, 80), ", ".join(h))
-                                                    for v, h in values.values()), group))
-        found[var] = next(iter(values.values()))[0] if len(values) == 1 else None
-    pins, bad_pins = None, []
-    raw = found[PIN_VAR]
-    if raw is not None:
-        pins = set()
-        for item in [raw] if not isinstance(raw, (list, tuple)) else raw:
-            digest = "".join(item.split()).replace(":", "").lower() if isinstance(item, str) else ""
-            if len(digest) != 64 or digest.strip(string.hexdigits):
-                bad_pins.append("%s: %s holds %s, which is no SHA-256 fingerprint. Fix: give 64 hex digits (colons "
-                                "allowed), or a list of them: openssl x509 -noout -fingerprint -sha256 -in <CA "
-                                "certificate>" % (group, PIN_VAR, _excerpt(repr(item), 80)))
-            else:
-                pins.add(digest)
-        if bad_pins:
-            pins = None  # a wrong pin stops the run by itself; no chain is measured against it
-    return dict(name=found["mapr_cluster_name"], pins=pins, differ=differ, bad_pins=bad_pins)
-
-
-def export_problems(group, reports, inventory, nodes_checked=False):
-    """``(problems, warnings)`` of what ``group`` hands to its peers: its first conf line and CA chain.
-
-    ``reports`` lists ``(host, mapr_security facts)`` of every node of the group that reported
-    facts, the one that speaks first; ``inventory`` is ``cluster_inventory``'s input for the group.
-    What a node sends is its word only: the line must name the cluster's ``mapr_cluster_name`` and
-    say ``secure=true``, every node must report the same line and the same chain, and a chain must
-    be among the fingerprints ``mapr_ca_sha256`` pins. A cluster with one node reporting is named in
-    a warning. ``nodes_checked``: the per-node line checks are made elsewhere (``node_problems``,
-    preflight, against each host's own mapr_cluster_name), the chains compared
-    (``cluster_problems``) and a missing mapr_cluster_name named (``preflight_required_vars``).
-    """
-    known = cluster_inventory(group, inventory or {})
-    name, pins = known["name"], known["pins"]
-    problems = list(known["bad_pins"])
-    if PIN_VAR in known["differ"]:
-        problems.append(known["differ"][PIN_VAR])
-    if not nodes_checked:
-        if "mapr_cluster_name" in known["differ"]:
-            problems.append(known["differ"]["mapr_cluster_name"])
-        elif name is None:
-            problems.append("%s: variable mapr_cluster_name is not defined; the line its nodes export is checked "
-                            "against it. Fix: set it in group_vars/%s to the first field of the first line of the "
-                            "cluster's mapr-clusters.conf" % (group, group))
-    warnings = []
-    lines, chains = {}, {}
-    for host, facts in reports:
-        entry, wrong = line_problems("%s (%s)" % (host, group), facts, name)
-        if not nodes_checked:
-            problems += wrong
-        if entry is not None and not wrong:
-            key = next((k for k in lines if lines[k][0].same_as(entry)), entry.to_line())
-            lines.setdefault(key, (entry, []))[1].append(host)
-        chain = [c["sha256"] for c in (facts.get("own_ca") or {}).get("certificates") or []]
-        if chain:
-            chains.setdefault(tuple(chain), []).append(host)
-        unpinned = [sha for sha in chain if pins is not None and sha not in pins]
-        if unpinned:
-            problems.append("%s (%s): its CA chain is not the one %s pins (sha256 %s not pinned). Fix: if the "
-                            "cluster's CA was renewed, add the new fingerprint to %s; otherwise this node's "
-                            "ssl_keystore.pem is not the cluster's: restore it from the first CLDB node"
-                            % (host, group, PIN_VAR, ", ".join(sha[:16] for sha in unpinned), PIN_VAR))
-    # Lines of different clusters are named by cluster_problems (or above, against mapr_cluster_name).
-    if len(lines) > 1 and len(set(entry.name for entry, _hosts in lines.values())) == 1:
-        problems.append("%s: its nodes report different mapr-clusters.conf lines for the cluster (%s). Fix: give "
-                        "every node the same first line (the one on the first CLDB node)"
-                        % (group, "; ".join("%s on %s" % (_excerpt(k, 120), ", ".join(hosts))
-                                            for k, (_e, hosts) in lines.items())))
-    if len(chains) > 1 and not nodes_checked:
-        problems.append(_chains_differ(group, chains))
-    if len(reports) == 1:
-        if pins:
-            warnings.append("%s: its mapr-clusters.conf line rests on one node's word (%s): no other node of the "
-                            "cluster reported its facts to compare it with" % (group, reports[0][0]))
-        else:
-            warnings.append("%s: its mapr-clusters.conf line and CA chain rest on one node's word (%s): no other "
-                            "node of the cluster reported its facts to compare them with; set mapr_ca_sha256 to "
-                            "pin the CA" % (group, reports[0][0]))
-    return problems, warnings
-
-
-def _chains_differ(group, chains):
-    return ("%s: its nodes' server certificates are issued by different CAs (%s). Fix: give every node the "
-            "cluster's keystore (ssl_keystore*) from its first CLDB node"
-            % (group, "; ".join(", ".join(hosts) for hosts in chains.values())))
-
-
 def cluster_problems(group, nodes):
     """What differs between the nodes of one cluster (only nodes whose facts were gathered)."""
     problems = []
@@ -404,7 +248,7 @@ def cluster_problems(group, nodes):
         if ca.get("certificates"):
             chains.setdefault(tuple(c["sha256"] for c in ca["certificates"]), []).append(node.host)
     if len(chains) > 1:
-        problems.append(_chains_differ(group, chains))
+        problems.append(chains_differ(group, chains))
     return problems
 
 

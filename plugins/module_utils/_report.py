@@ -28,15 +28,14 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
     _planner as planner,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
-    _preflight as preflight,
+    _trust_list as trust_list,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
-    _trust_list as trust_list,
+    _world as world_model,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import excerpt
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin import parse_validity
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._world import World
 
 FORMAT = 1
 KINDS = ("user", "server", "kerberos")
@@ -108,7 +107,7 @@ class _Reading:
 
     def __init__(self, trusts, groups, nodes, kerberos, now, expiry_days, validity, cldb_suffix, inventory=None):
         facts = dict((h, n["facts"]) for h, n in nodes.items() if n.get("facts"))
-        self.model = World(trusts, groups, [h for h in nodes if h in facts], facts, inventory, cldb_suffix)
+        self.model = world_model.World(trusts, groups, [h for h in nodes if h in facts], facts, inventory, cldb_suffix)
         self.trusts, self.groups, self.facts = trusts, groups, self.model.facts
         self.nodes = nodes
         self.kerberos = kerberos or {}
@@ -372,17 +371,17 @@ def _clusters(world, findings):
         trusted_by = list(trust_list.peers_of(world.trusts, group, "user"))
         for cert in certificates if trusted_by else []:
             end = datetime.datetime.fromisoformat(cert["not_after"])
-            state, days = preflight.ca_validity(chain[cert["sha256"]], world.now, world.expiry_days)
-            if state == "expired":
+            state, days = world_model.ca_validity(chain[cert["sha256"]], world.now, world.expiry_days)
+            if state == world_model.EXPIRED:
                 for peer in trusted_by:
                     findings.add(DRIFT, "user", "%s's CA %s (sha256 %s) expired on %s" % (
                         group, cert["subject"], _short(cert["sha256"]), end.date()), peer, group)
-            elif state == "not yet valid":
+            elif state == world_model.NOT_YET_VALID:
                 for peer in trusted_by:
                     findings.add(DRIFT, "user", "%s's CA %s (sha256 %s) is not valid before %s" % (
                         group, cert["subject"], _short(cert["sha256"]), chain[cert["sha256"]]["not_before"]),
                         peer, group)
-            elif state == "expiring":
+            elif state == world_model.EXPIRING:
                 findings.add(WARNING, "user", "%s's CA %s (sha256 %s) expires in %d days (%s); renew it and its "
                              "keystores, then run the main playbook" % (group, cert["subject"],
                                                                         _short(cert["sha256"]), days, end.date()),

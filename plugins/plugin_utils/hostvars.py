@@ -3,7 +3,7 @@
 """Reading another host's variables from a filter, where a value may be undefined or made from one."""
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import _trust_list as trust_list
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._preflight import PIN_VAR
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._world import PIN_VAR
 
 # The inventory variables a cluster's export is checked against (module_utils/_preflight.py).
 INVENTORY_VARS = ("mapr_cluster_name", PIN_VAR)

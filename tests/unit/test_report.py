@@ -404,13 +404,13 @@ def test_a_ca_expiring_soon_warns_and_an_expired_one_is_drift():
 
 
 def test_a_ca_not_valid_yet_is_drift_by_the_gates_own_rule():
-    """The report and the preflight gate judge a CA's validity by one rule (_preflight.ca_validity): a CA
+    """The report and the preflight gate judge a CA's validity by one rule (_world.ca_validity): a CA
     the gate refuses as not valid yet (a clock or a renewal ahead of time) is drift of the trust in it."""
-    from ansible_collections.datafabric.crosscluster.plugins.module_utils._preflight import ca_validity
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils._world import NOT_YET_VALID, ca_validity
 
     nodes = _pair_world()
     early = dict(_cert("b"), not_before=(NOW + datetime.timedelta(days=3)).isoformat())
-    assert ca_validity(early, NOW, 30)[0] == "not yet valid"
+    assert ca_validity(early, NOW, 30)[0] == NOT_YET_VALID
     for host in ("b1", "b2"):
         nodes[host]["facts"]["own_ca"]["certificates"] = [early]
     result = build(PAIR, nodes)

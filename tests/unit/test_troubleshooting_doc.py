@@ -11,7 +11,7 @@ What counts as a message:
 - a literal stored as ``...["error"] = ...`` (why a file or store could not be read, in facts that
   the preflight gate reports);
 - the first argument of ``AnsibleActionFail(...)`` and ``AnsibleFilterError(...)``;
-- every string literal of ``plugins/module_utils/_preflight.py`` and ``_trust_list.py`` outside
+- every string literal of ``plugins/module_utils/_preflight.py``, ``_trust_list.py`` and ``_world.py`` outside
   docstrings (the gate's problems, warnings and the pieces they are built from, and what is wrong
   with ``crosscluster_trusts`` itself);
 - the literal text of ``msg`` of each ``ansible.builtin.fail`` task in ``roles/*/tasks/*.yml``.
@@ -49,7 +49,7 @@ DOC = ROOT / "docs" / "troubleshooting.md"
 SOURCE_DIRS = ("plugins/module_utils", "plugins/modules", "plugins/action", "plugins/plugin_utils", "plugins/filter")
 PREFLIGHT = "plugins/module_utils/_preflight.py"
 # Sources whose every literal of a few words is a message: they return problems rather than raise them.
-LITERAL_SOURCES = (PREFLIGHT, "plugins/module_utils/_trust_list.py")
+LITERAL_SOURCES = (PREFLIGHT, "plugins/module_utils/_trust_list.py", "plugins/module_utils/_world.py")
 ROLE_TASKS = "roles/*/tasks/*.yml"
 
 # The longest fragment must have this many words to stand for the message on its own.
