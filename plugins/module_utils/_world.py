@@ -38,12 +38,15 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors im
 
 KINDS = ("user", "server")
 
+
 def short_text(text, limit=300):
+    """``text`` on one line, cut at ``limit`` characters: what a node sent, quoted in a message."""
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[:limit] + "..."
 
 
 def when(value):
+    """A time the facts give (ISO 8601) as a datetime."""
     return datetime.datetime.fromisoformat(value)
 
 
@@ -52,8 +55,8 @@ NOT_YET_VALID, EXPIRED, EXPIRING, VALID = "early", "expired", "expiring", "valid
 
 
 def ca_validity(cert, now, warn_days):
-    """``(state, days left)`` of a CA certificate at ``now``: ``not yet valid``, ``expired``,
-    ``expiring`` (within ``warn_days``) or ``valid``. The one rule of the gate and the drift report."""
+    """``(state, days left)`` of a CA certificate at ``now``: ``NOT_YET_VALID``, ``EXPIRED``,
+    ``EXPIRING`` (within ``warn_days``) or ``VALID``. The one rule of the gate and the drift report."""
     start, end = when(cert["not_before"]), when(cert["not_after"])
     days = (end - now).days
     if now < start:
