@@ -6,10 +6,11 @@ security_facts returns each file's path and SHA-256 (``files_read``); the user_t
 them as ``based_on``, and peer_trust or truststore_import handed that option start their write from
 the bytes kept here instead of reading the same files from the node again, one round trip less per
 node. Nothing reads this cache unless a task names what it is based on. A copy is named by its
-SHA-256, so it can only ever stand for exactly the bytes it was read as, and the write's compare-
-and-swap on the node still catches a file that changed since (the task then reads it anew). The
-copies live in Ansible's own local temporary directory for this run (0700, removed when ansible-
-playbook ends), shared by its worker processes; a truststore holds no key, only certificates.
+SHA-256, so it can only ever stand for exactly the bytes it was read as, and the write's
+compare-and-swap on the node still catches a file that changed since (the task then reads it anew).
+The copies live in Ansible's own local temporary directory for this run (0700, removed when
+ansible-playbook ends), shared by its worker processes; a truststore holds no key, only
+certificates.
 """
 
 import hashlib
