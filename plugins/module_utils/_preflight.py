@@ -150,7 +150,7 @@ def node_problems(node, kinds, peers_ca, cluster_name=None, check_owners=True):
     facts = node.facts
     if facts is None:
         return ["%s: %s" % (node.name, short_text(node.result.get("msg") or "the node's facts could not be "
-                                                "gathered", 600))]
+                                                  "gathered", 600))]
     problems = line_problems(node.name, facts, cluster_name)[1]
     if facts.get("secret_tasks_refused"):
         # Here, before any write, rather than at the first task that carries one, after others wrote.
