@@ -24,7 +24,9 @@ import sys
 import time
 import tracemalloc
 
-NOW = datetime.datetime(2026, 6, 1, tzinfo=datetime.timezone.utc)
+# The report's "now": the real time, since the CAs are real ones made valid from a few minutes ago
+# (a fixed date before that would make every CA not valid yet, which the report names as drift).
+NOW = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 HOME = "/opt/mapr"
 CROSSCLUSTER_USER = "mapr"
 CLDBS_PER_CLUSTER = 3
