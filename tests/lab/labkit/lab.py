@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 
 import zoneinfo
 
+from . import fips as fips_mode
 from . import inventory, netns, pki, procs, tickets
 from .files import read_json, write_file, write_json
 from .users import hash_password
@@ -75,6 +76,8 @@ class Cluster:
     xcs_password: str = ""
     # The check user's: the user the checks log in to the cluster as from its peers' nodes.
     check_password: str = ""
+    # A FIPS cluster: BCFKS stores made by keytool, the provider jar under lib/ (labkit/fips.py).
+    fips: bool = False
 
     @property
     def group(self) -> str:
@@ -145,7 +148,7 @@ class Lab:
     SERVER_TICKET_LIFETIME = 3650 * DAY
 
     def __init__(self, directory: str | None = None, clusters: int = 2, nodes: int = 3,
-                 mode: str = "local", cldbs: int = 1, zones: dict | None = None):
+                 mode: str = "local", cldbs: int = 1, zones: dict | None = None, fips=None):
         if mode not in ("local", "ssh"):
             raise ValueError("mode must be local or ssh, not %r" % (mode,))
         if zones and mode != "ssh":
@@ -164,6 +167,13 @@ class Lab:
         self.n_nodes = nodes
         self.n_cldbs = cldbs
         self.zones = dict(zones or {})
+        # Letters of the FIPS clusters.
+        self.fips = sorted(set(fips or ()))
+        letters = string.ascii_lowercase[:clusters]
+        for letter in self.fips:
+            if letter not in letters:
+                raise ValueError("fips: %r is not the letter of one of the %d clusters (%s)"
+                                 % (letter, clusters, ", ".join(letters)))
         for key, zone in self.zones.items():
             try:
                 zoneinfo.ZoneInfo(zone)
@@ -267,7 +277,7 @@ class Lab:
         return {
             "version": 1, "phase": phase, "mode": self.mode, "dir": self.dir,
             "prefix": self.prefix, "clusters_count": self.n_clusters, "nodes": self.n_nodes,
-            "cldbs": self.n_cldbs, "zones": self.zones, "octet": self.octet,
+            "cldbs": self.n_cldbs, "zones": self.zones, "fips": self.fips, "octet": self.octet,
             "control_path_dir": self.control_path_dir,
             "clusters": [asdict(c) for c in self.clusters],
             "hosts": [asdict(h) for h in self.hosts.values()],
@@ -289,7 +299,7 @@ class Lab:
         path = os.path.realpath(directory or DEFAULT_DIR)
         state = read_json(os.path.join(path, STATE))
         lab = cls(path, state["clusters_count"], state["nodes"], state["mode"], state["cldbs"],
-                  state.get("zones"))
+                  state.get("zones"), state.get("fips"))
         lab.octet = state["octet"]
         lab.control_path_dir = state["control_path_dir"]
         lab.clusters = [Cluster(**c) for c in state["clusters"]]
@@ -341,7 +351,8 @@ class Lab:
             name = "%s.%s" % (letter, self.DOMAIN)
             cluster = Cluster(letter, name, os.path.join(self.dir, "clusters", name),
                               store_password=_password(), owner_password=_password(),
-                              xcs_password=_password(), check_password=_password())
+                              xcs_password=_password(), check_password=_password(),
+                              fips=letter in self.fips)
             for ni in range(self.n_nodes):
                 host = "%s%d" % (letter, ni + 1)
                 cluster.hosts.append(host)
@@ -412,6 +423,8 @@ class Lab:
                    "".join("%s=%s\n" % (k, pw) for k in (
                        "ssl.server.keystore.password", "ssl.server.truststore.password",
                        "ssl.client.truststore.password")), 0o600)
+        if cluster.fips:
+            fips_mode.convert_conf(conf, pw)
         write_file(os.path.join(conf, "mapr-clusters.conf"), "%s secure=true %s\n" % (
             cluster.name, " ".join("%s:%d" % (self._cldb_address(self.hosts[h]), self.CLDB_PORT)
                                    for h in cluster.cldb_hosts)))
@@ -460,6 +473,8 @@ class Lab:
         os.makedirs(os.path.join(home, "lib", "labnode"))
         for name, text in tools.items():
             write_file(os.path.join(home, "lib", "labnode", name), text)
+        if cluster.fips:
+            fips_mode.install_provider(home)
         # The node's /tmp (default ticket files land there); sticky and world-writable like /tmp.
         os.makedirs(os.path.join(root, "tmp"))
         os.chmod(os.path.join(root, "tmp"), 0o1777)

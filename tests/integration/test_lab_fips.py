@@ -1,0 +1,152 @@
+"""The lab's FIPS mode (local mode): BCFKS stores made and read by the real keytool with the
+provider jar under the node's lib/, security_facts' view of such a node, logins from and to it
+whose TLS check reads the BCFKS store, and teardown.
+
+Debian's bcprov stands in for the validated bc-fips jar (tests/lab/README.md says what differs).
+"""
+
+import hashlib
+import os
+import stat
+
+import pytest
+from ansible_run import run_playbook
+from lab.labkit import Lab, fips, handtrust, jvm
+from lab.labkit.node.mapr_node import keytool_bcfks_argv
+from test_lab_local import lab_processes, login
+
+pytest_plugins = ["lab.fixtures"]
+
+FIPS_STORES = {"ssl_keystore.bcfks", "ssl_keystore.pem", "ssl_truststore.bcfks", "ssl_truststore.pem"}
+
+
+def _skip_without_provider():
+    if not os.path.isfile(fips.STANDIN_JAR):
+        pytest.skip("%s is missing: libbcprov-java is not installed (make system-deps, as root)" % fips.STANDIN_JAR)
+
+
+@pytest.fixture(scope="module")
+def lab_fips(tmp_path_factory):
+    """Cluster a is FIPS, cluster b is not; one node each (a1 is a's CLDB, b1 b's)."""
+    _skip_without_provider()
+    lab = Lab(str(tmp_path_factory.mktemp("lab-fips")), clusters=2, nodes=1, mode="local", fips=["a"])
+    with lab.up():
+        yield lab
+
+
+def _sha256(path):
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
+
+
+def _jar(lab, host):
+    return lab.node_path(host, "lib/" + fips.NODE_JAR)
+
+
+def test_a_fips_node_has_bcfks_stores_that_keytool_reads_only_with_the_provider(lab_fips):
+    lab = lab_fips
+    a, b = lab.cluster("a"), lab.cluster("b")
+    assert a.fips and not b.fips
+    conf = lab.node_path("a1", "conf")
+    stores = {name for name in os.listdir(conf) if name.startswith(("ssl_keystore", "ssl_truststore"))}
+    assert stores == FIPS_STORES  # no JKS and no PKCS12 store on a FIPS node
+    assert stat.S_IMODE(os.stat(os.path.join(conf, "ssl_keystore.bcfks")).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(os.path.join(conf, "ssl_truststore.bcfks")).st_mode) == 0o644
+    # The provider is a regular file under the node's lib/, as MapR ships its jar, not a link out.
+    jar = _jar(lab, "a1")
+    assert stat.S_ISREG(os.lstat(jar).st_mode)
+    assert _sha256(jar) == _sha256(fips.STANDIN_JAR)
+
+    truststore = os.path.join(conf, "ssl_truststore.bcfks")
+    keystore = os.path.join(conf, "ssl_keystore.bcfks")
+    assert jvm.keytool_list(truststore, a.store_password, jar) == {"a.lab.example-ca": "trustedCertEntry"}
+    assert jvm.keytool_list(keystore, a.store_password, jar) == {"a.lab.example": "PrivateKeyEntry"}
+    # Without the provider the JVM cannot open it (it is no JKS or PKCS12 under another name), and
+    # with the provider not without the password.
+    with pytest.raises(RuntimeError, match="keytool -list"):
+        jvm.keytool_list(truststore, a.store_password)
+    with pytest.raises(RuntimeError, match="keytool -list"):
+        jvm.keytool_list(truststore, b.store_password, jar)
+
+    # The non-FIPS cluster is as before.
+    b_conf = lab.node_path("b1", "conf")
+    assert not [name for name in os.listdir(b_conf) if name.endswith(".bcfks")]
+    assert jvm.keytool_list(os.path.join(b_conf, "ssl_truststore"), b.store_password) == {
+        "b.lab.example-ca": "trustedCertEntry"}
+    assert not os.path.exists(_jar(lab, "b1"))
+
+
+def test_security_facts_reports_the_fips_node(lab_fips, tmp_path):
+    lab = lab_fips
+    play = [{"hosts": "a1:b1", "gather_facts": False, "tasks": [
+        {"name": "gather", "datafabric.crosscluster.security_facts": {"mapr_home": "{{ mapr_home }}"}}]}]
+    result = run_playbook(play, inventory=lab.inventory_path, connection=None, tmp_dir=tmp_path).expect_ok()
+    facts = {r["host"]: r["result"]["ansible_facts"]["mapr_security"] for r in result.results}
+    assert facts["a1"]["fips"] is True
+    assert facts["a1"]["fips_reasons"] == ["ssl_keystore.bcfks is a BCFKS store",
+                                           "ssl_truststore.bcfks is a BCFKS store"]
+    assert facts["a1"]["stores"]["ssl_truststore.bcfks"] == {"exists": True, "format": "bcfks"}
+    assert facts["a1"]["stores"]["ssl_truststore"] == {"exists": False, "format": None}
+    assert facts["b1"]["fips"] is False and facts["b1"]["fips_reasons"] == []
+
+
+def test_a_login_from_the_fips_node_needs_the_peer_ca_in_its_bcfks_truststore(lab_fips):
+    lab = lab_fips
+    a, b = lab.cluster("a"), lab.cluster("b")
+    mapr_home = lab.node_path("a1")
+    truststore = lab.node_path("a1", "conf/ssl_truststore.bcfks")
+    jar = _jar(lab, "a1")
+    address, port = lab.cldb_endpoint("b")
+    handtrust.add_conf_line(lab, "a1", handtrust.first_conf_line(lab, b))
+
+    untrusted = login(lab, "a1", b, "mapr", b.owner_password)
+    assert untrusted.returncode == 1
+    assert "certificate verify failed" in untrusted.stderr and truststore in untrusted.stderr, untrusted.stderr
+    java = jvm.tls_probe(address, port, truststore, a.store_password, provider_jar=jar)
+    assert java.returncode == 2, java.stdout + java.stderr
+
+    # The PEM sibling is not what a FIPS node's client trusts: b's CA there changes nothing.
+    with open(b.ca_pem, encoding="ascii") as src, open(lab.node_path("a1", "conf/ssl_truststore.pem"), "a",
+                                                       encoding="ascii") as dst:
+        dst.write(src.read())
+    assert login(lab, "a1", b, "mapr", b.owner_password).returncode == 1
+
+    # keytool with the node's provider, the password in the environment and not on its command line.
+    argv = keytool_bcfks_argv(jar, truststore, "-importcert", "-noprompt", "-alias", "b-ca", "-file", b.ca_pem)
+    assert a.store_password not in " ".join(argv) and "-storepass:env" in argv
+    fips.keytool_import(mapr_home, "b-ca", b.ca_pem, a.store_password)
+    assert jvm.keytool_list(truststore, a.store_password, jar) == {
+        "a.lab.example-ca": "trustedCertEntry", "b-ca": "trustedCertEntry"}
+
+    trusted = login(lab, "a1", b, "mapr", b.owner_password)
+    assert trusted.returncode == 0, trusted.stderr
+    java = jvm.tls_probe(address, port, truststore, a.store_password, provider_jar=jar)
+    assert java.returncode == 0, java.stdout + java.stderr
+    assert "b.lab.example" in java.stdout
+
+
+def test_a_login_to_the_fips_cluster_reaches_its_cldb(lab_fips):
+    """The FIPS CLDB starts only with a BCFKS keystore keytool opens; a non-FIPS node logs in to it
+    once the FIPS cluster's CA is in its (JKS, PKCS12, PEM) trust stores."""
+    lab = lab_fips
+    a = lab.cluster("a")
+    handtrust.add_conf_line(lab, "b1", handtrust.first_conf_line(lab, a))
+    assert login(lab, "b1", a, "mapr", a.owner_password).returncode == 1
+    handtrust.import_ca(lab, "b1", a)
+    trusted = login(lab, "b1", a, "mapr", a.owner_password)
+    assert trusted.returncode == 0, trusted.stderr
+
+
+def test_fips_option_is_checked():
+    with pytest.raises(ValueError, match="fips: 'c' is not the letter of one of the 2 clusters"):
+        Lab("/nonexistent-lab-dir", clusters=2, nodes=1, fips=["c"])
+
+
+def test_down_leaves_nothing_of_a_fips_lab(make_lab):
+    _skip_without_provider()
+    lab = make_lab(clusters=1, nodes=1, fips=["a"])
+    assert len(lab_processes(lab)) == 1
+    assert Lab.load(lab.dir).cluster("a").fips  # recorded, so another process's `down` knows the lab
+    lab.down()
+    assert not os.path.exists(lab.dir)
+    assert lab_processes(lab) == []
