@@ -137,6 +137,24 @@ def test_a_login_to_the_fips_cluster_reaches_its_cldb(lab_fips):
     assert trusted.returncode == 0, trusted.stderr
 
 
+def test_fips_to_fips_in_ssh_mode(make_lab):
+    """Inside a node's namespaces: keytool and the jar under /opt/mapr/lib as the node sees them, and
+    nothing of the JVM left in the node's /tmp."""
+    _skip_without_provider()
+    lab = make_lab(clusters=2, nodes=1, mode="ssh", fips=["a", "b"])
+    a, b = lab.cluster("a"), lab.cluster("b")
+    handtrust.add_conf_line(lab, "a1", handtrust.first_conf_line(lab, b))
+    untrusted = login(lab, "a1", b, "mapr", b.owner_password)
+    assert untrusted.returncode == 1
+    assert "certificate verify failed" in untrusted.stderr and "/opt/mapr/conf/ssl_truststore.bcfks" in untrusted.stderr
+    handtrust.import_ca(lab, "a1", b)
+    trusted = login(lab, "a1", b, "mapr", b.owner_password)
+    assert trusted.returncode == 0, trusted.stderr
+    assert login(lab, "a1", a, "mapr", a.owner_password).returncode == 0
+    node_tmp = os.listdir(os.path.join(lab.node_root("a1"), "tmp"))
+    assert [name for name in node_tmp if name.startswith("hsperfdata")] == []
+
+
 def test_fips_option_is_checked():
     with pytest.raises(ValueError, match="fips: 'c' is not the letter of one of the 2 clusters"):
         Lab("/nonexistent-lab-dir", clusters=2, nodes=1, fips=["c"])
