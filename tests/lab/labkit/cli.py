@@ -75,8 +75,8 @@ def _print_status(status: dict) -> None:
     print("mode %s, inventory %s" % (status["mode"], status["inventory"]))
     cldbs = {p["host"]: p for p in status["processes"] if p["role"] == "cldb"}
     for cluster in status["clusters"]:
-        print("  %s (group cluster_%s)%s" % (cluster["name"], cluster["letter"],
-                                            ", FIPS" if cluster.get("fips") else ""))
+        fips = ", FIPS" if cluster.get("fips") else ""
+        print("  %s (group cluster_%s)%s" % (cluster["name"], cluster["letter"], fips))
         for host in (h for h in status["hosts"] if h["cluster"] == cluster["name"]):
             extra = "  cldb pid %d" % cldbs[host["name"]]["pid"] if host["name"] in cldbs else ""
             print("    %-4s %-15s %s%s" % (host["name"], host["address"], host["fqdn"], extra))
