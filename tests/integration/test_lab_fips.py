@@ -7,11 +7,15 @@ Debian's bcprov stands in for the validated bc-fips jar (tests/lab/README.md say
 
 import hashlib
 import os
+import shutil
 import stat
+import subprocess
+import sys
 
 import pytest
 from ansible_run import run_playbook
 from lab.labkit import Lab, fips, handtrust, jvm
+from lab.labkit.lab import LAB_SRC
 from lab.labkit.node.mapr_node import keytool_bcfks_argv
 from test_lab_local import lab_processes, login
 
@@ -135,6 +139,25 @@ def test_a_login_to_the_fips_cluster_reaches_its_cldb(lab_fips):
     handtrust.import_ca(lab, "b1", a)
     trusted = login(lab, "b1", a, "mapr", a.owner_password)
     assert trusted.returncode == 0, trusted.stderr
+
+
+def test_a_fips_cldb_does_not_start_without_its_key_in_the_bcfks_keystore(lab_fips, tmp_path):
+    """A copy of a1's mapr_home whose ssl_keystore.bcfks opens but holds only the CA (no entry
+    under the cluster's alias): the CLDB emulator refuses to start, and says why without the password."""
+    lab = lab_fips
+    a = lab.cluster("a")
+    home = tmp_path / "opt" / "mapr"
+    shutil.copytree(lab.node_path("a1"), home, symlinks=True)
+    shutil.copyfile(home / "conf" / "ssl_truststore.bcfks", home / "conf" / "ssl_keystore.bcfks")
+    result = subprocess.run(
+        [sys.executable, "-m", "labkit.cldb", "--mapr-home", str(home), "--bind", "127.0.0.1", "--port", "1",
+         "--users", os.path.join(a.dir, "users.json"), "--lab", str(tmp_path) + "/"],
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": LAB_SRC, "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "cldb: cannot start: keytool cannot read %s" % (home / "conf" / "ssl_keystore.bcfks") in result.stderr
+    assert "READY" not in result.stdout
+    assert a.store_password not in result.stdout + result.stderr
 
 
 def test_fips_to_fips_in_ssh_mode(make_lab):
