@@ -179,8 +179,27 @@ def test_fips_to_fips_in_ssh_mode(make_lab):
 
 
 def test_fips_option_is_checked():
-    with pytest.raises(ValueError, match="fips: 'c' is not the letter of one of the 2 clusters"):
-        Lab("/nonexistent-lab-dir", clusters=2, nodes=1, fips=["c"])
+    with pytest.raises(ValueError, match=r"fips: 'c' is neither the letter of one of the 2 clusters \(a, b\) "
+                                         r"nor one of their hosts \(a1\.\.b2\)"):
+        Lab("/nonexistent-lab-dir", clusters=2, nodes=2, fips=["c"])
+    with pytest.raises(ValueError, match="fips: 'a3' is neither"):
+        Lab("/nonexistent-lab-dir", clusters=2, nodes=2, fips=["a3"])
+
+
+def test_a_mixed_cluster(make_lab):
+    """fips=["a2"]: a2 alone is a FIPS node; it logs in to its own cluster's non-FIPS CLDB (a1)
+    through its BCFKS trust store, which holds the same CA as a1's JKS one."""
+    _skip_without_provider()
+    lab = make_lab(clusters=1, nodes=2, fips=["a2"])
+    a = lab.cluster("a")
+    assert not a.fips and [lab.hosts[h].fips for h in a.hosts] == [False, True]
+    assert not os.path.exists(lab.node_path("a1", "conf/ssl_truststore.bcfks"))
+    assert not os.path.exists(lab.node_path("a2", "conf/ssl_truststore"))
+    jar = _jar(lab, "a2")
+    assert jvm.keytool_list(lab.node_path("a2", "conf/ssl_truststore.bcfks"), a.store_password, jar) == \
+        jvm.keytool_list(lab.node_path("a1", "conf/ssl_truststore"), a.store_password)
+    trusted = login(lab, "a2", a, "mapr", a.owner_password)
+    assert trusted.returncode == 0, trusted.stderr
 
 
 def test_down_leaves_nothing_of_a_fips_lab(make_lab):

@@ -10,7 +10,8 @@ Use them from a test module with
 - ``lab_ssh``: a 2x3 ssh-mode lab (network namespaces), one per test module; skips with the reason
   when this machine cannot run one (not root, no ip/nsenter/sshd).
 - ``make_lab``: a factory, ``make_lab(clusters=2, nodes=3, mode="local", cldbs=1, zones=None, fips=None)``
-  -> an up Lab, torn down when the test ends; ``fips=["b"]`` makes cluster b a FIPS cluster.
+  -> an up Lab, torn down when the test ends; ``fips=["b"]`` makes cluster b a FIPS cluster,
+  ``fips=["a2"]`` node a2 alone a FIPS node.
 
 Each lab lives in a pytest temporary directory; `down` runs even when the test fails.
 """

@@ -19,8 +19,9 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--mode", choices=("local", "ssh"), default="local")
     up.add_argument("--zone", action="append", default=[], metavar="KEY=ZONE",
                     help="ssh mode: a cluster (letter) or host in a time zone, e.g. a=Australia/Sydney")
-    up.add_argument("--fips", action="append", default=[], metavar="LETTER",
-                    help="make a cluster FIPS (BCFKS stores, provider jar under /opt/mapr/lib), e.g. b")
+    up.add_argument("--fips", action="append", default=[], metavar="KEY",
+                    help="a FIPS cluster (letter) or node (name; a mixed cluster): BCFKS stores and the provider "
+                         "jar under /opt/mapr/lib, e.g. b or a2")
     for name in ("up", "down", "status"):
         target = up if name == "up" else sub.add_parser(name)
         target.add_argument("--dir", default=DEFAULT_DIR, help="lab directory (%(default)s)")

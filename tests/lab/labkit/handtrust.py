@@ -33,7 +33,7 @@ def add_conf_line(lab, host: str, line: str) -> None:
 
 def import_ca(lab, host: str, remote) -> None:
     """Import the remote cluster's CA into the host's trust stores (a FIPS node's BCFKS and PEM)."""
-    if lab.cluster_of(host).fips:
+    if lab.hosts[host].fips:
         fips.import_ca(lab.node_path(host), "%s-ca" % remote.name, remote.ca_pem, lab.cluster_of(host).store_password)
         return
     with open(remote.ca_pem, "rb") as fh:
@@ -47,7 +47,7 @@ def import_ca_by_keytool(lab, host: str, remote, alias: str) -> None:
     to a running node: keytool into the JKS and the PKCS12 store, appended to the PEM store."""
     conf = lab.node_path(host, "conf")
     password = lab.cluster_of(host).store_password
-    if lab.cluster_of(host).fips:
+    if lab.hosts[host].fips:
         fips.import_ca(lab.node_path(host), alias, remote.ca_pem, password)
         return
     jvm.keytool_import(os.path.join(conf, "ssl_truststore"), alias, remote.ca_pem, password, "JKS")

@@ -62,6 +62,8 @@ class Host:
     address: str
     fqdn: str
     cldb: bool
+    # A FIPS node (its cluster is FIPS, or it alone is: a mixed cluster).
+    fips: bool = False
 
 
 @dataclass
@@ -76,7 +78,7 @@ class Cluster:
     xcs_password: str = ""
     # The check user's: the user the checks log in to the cluster as from its peers' nodes.
     check_password: str = ""
-    # A FIPS cluster: BCFKS stores made by keytool, the provider jar under lib/ (labkit/fips.py).
+    # Every node FIPS: BCFKS stores made by keytool, the provider jar under lib/ (labkit/fips.py).
     fips: bool = False
 
     @property
@@ -167,13 +169,14 @@ class Lab:
         self.n_nodes = nodes
         self.n_cldbs = cldbs
         self.zones = dict(zones or {})
-        # Letters of the FIPS clusters.
+        # FIPS clusters by letter ("b": all its nodes) and FIPS nodes by name ("a2": a mixed cluster).
         self.fips = sorted(set(fips or ()))
         letters = string.ascii_lowercase[:clusters]
-        for letter in self.fips:
-            if letter not in letters:
-                raise ValueError("fips: %r is not the letter of one of the %d clusters (%s)"
-                                 % (letter, clusters, ", ".join(letters)))
+        names = ["%s%d" % (letter, number + 1) for letter in letters for number in range(nodes)]
+        for key in self.fips:
+            if key not in letters and key not in names:
+                raise ValueError("fips: %r is neither the letter of one of the %d clusters (%s) nor one of "
+                                 "their hosts (%s..%s)" % (key, clusters, ", ".join(letters), names[0], names[-1]))
         for key, zone in self.zones.items():
             try:
                 zoneinfo.ZoneInfo(zone)
@@ -358,7 +361,8 @@ class Lab:
                 cluster.hosts.append(host)
                 if ni < self.n_cldbs:
                     cluster.cldb_hosts.append(host)
-                self.hosts[host] = Host(host, name, "", "%s.%s" % (host, name), ni < self.n_cldbs)
+                self.hosts[host] = Host(host, name, "", "%s.%s" % (host, name), ni < self.n_cldbs,
+                                        fips=cluster.fips or host in self.fips)
             self.clusters.append(cluster)
 
     def _allocate(self) -> None:
@@ -424,6 +428,7 @@ class Lab:
                        "ssl.server.keystore.password", "ssl.server.truststore.password",
                        "ssl.client.truststore.password")), 0o600)
         if cluster.fips:
+            # Once for all its nodes; a FIPS node of a mixed cluster converts its own copy.
             fips_mode.convert_conf(conf, pw)
         write_file(os.path.join(conf, "mapr-clusters.conf"), "%s secure=true %s\n" % (
             cluster.name, " ".join("%s:%d" % (self._cldb_address(self.hosts[h]), self.CLDB_PORT)
@@ -452,6 +457,8 @@ class Lab:
         root = self.node_root(host.name)
         home = self.node_path(host.name)
         shutil.copytree(os.path.join(cluster.dir, "conf"), os.path.join(home, "conf"))
+        if host.fips and not cluster.fips:
+            fips_mode.convert_conf(os.path.join(home, "conf"), cluster.store_password)
         if self.mode == "ssh":
             # As on a real node: the server ticket belongs to the cluster owner (its own passwd
             # names uid OWNER_UID), which preflight checks.
@@ -473,7 +480,7 @@ class Lab:
         os.makedirs(os.path.join(home, "lib", "labnode"))
         for name, text in tools.items():
             write_file(os.path.join(home, "lib", "labnode", name), text)
-        if cluster.fips:
+        if host.fips:
             fips_mode.install_provider(home)
         # The node's /tmp (default ticket files land there); sticky and world-writable like /tmp.
         os.makedirs(os.path.join(root, "tmp"))
