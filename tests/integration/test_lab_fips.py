@@ -14,7 +14,7 @@ import sys
 
 import pytest
 from ansible_run import run_playbook
-from lab.labkit import Lab, fips, handtrust, jvm
+from lab.labkit import Lab, checks, fips, handtrust, jvm
 from lab.labkit.lab import LAB_SRC
 from lab.labkit.node.mapr_node import keytool_bcfks_argv
 from test_lab_local import lab_processes, login
@@ -64,6 +64,7 @@ def test_a_fips_node_has_bcfks_stores_that_keytool_reads_only_with_the_provider(
     truststore = os.path.join(conf, "ssl_truststore.bcfks")
     keystore = os.path.join(conf, "ssl_keystore.bcfks")
     assert jvm.keytool_list(truststore, a.store_password, jar) == {"a.lab.example-ca": "trustedCertEntry"}
+    assert checks.truststore(lab, "a1") == (truststore, jar)
     assert jvm.keytool_list(keystore, a.store_password, jar) == {"a.lab.example": "PrivateKeyEntry"}
     # Without the provider the JVM cannot open it (it is no JKS or PKCS12 under another name), and
     # with the provider not without the password.
@@ -106,7 +107,7 @@ def test_a_login_from_the_fips_node_needs_the_peer_ca_in_its_bcfks_truststore(la
     untrusted = login(lab, "a1", b, "mapr", b.owner_password)
     assert untrusted.returncode == 1
     assert "certificate verify failed" in untrusted.stderr and truststore in untrusted.stderr, untrusted.stderr
-    java = jvm.tls_probe(address, port, truststore, a.store_password, provider_jar=jar)
+    java = checks.jvm_handshake(lab, "a1", "b")
     assert java.returncode == 2, java.stdout + java.stderr
 
     # The PEM sibling is not what a FIPS node's client trusts: b's CA there changes nothing.
@@ -119,8 +120,7 @@ def test_a_login_from_the_fips_node_needs_the_peer_ca_in_its_bcfks_truststore(la
     argv = keytool_bcfks_argv(jar, truststore, "-importcert", "-noprompt", "-alias", "b-ca", "-file", b.ca_pem)
     assert a.store_password not in " ".join(argv) and "-storepass:env" in argv
     fips.keytool_import(mapr_home, "b-ca", b.ca_pem, a.store_password)
-    assert jvm.keytool_list(truststore, a.store_password, jar) == {
-        "a.lab.example-ca": "trustedCertEntry", "b-ca": "trustedCertEntry"}
+    assert checks.jvm_aliases(lab, "a1") == {"a.lab.example-ca": "trustedCertEntry", "b-ca": "trustedCertEntry"}
 
     trusted = login(lab, "a1", b, "mapr", b.owner_password)
     assert trusted.returncode == 0, trusted.stderr
