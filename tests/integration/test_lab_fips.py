@@ -16,7 +16,7 @@ import pytest
 from ansible_run import run_playbook
 from lab.labkit import Lab, checks, fips, handtrust, jvm
 from lab.labkit.lab import LAB_SRC
-from lab.labkit.node.mapr_node import keytool_bcfks_argv
+from procwatch import ProcessWatch
 from test_lab_local import lab_processes, login
 
 pytest_plugins = ["lab.fixtures"]
@@ -116,13 +116,16 @@ def test_a_login_from_the_fips_node_needs_the_peer_ca_in_its_bcfks_truststore(la
         dst.write(src.read())
     assert login(lab, "a1", b, "mapr", b.owner_password).returncode == 1
 
-    # keytool with the node's provider, the password in the environment and not on its command line.
-    argv = keytool_bcfks_argv(jar, truststore, "-importcert", "-noprompt", "-alias", "b-ca", "-file", b.ca_pem)
-    assert a.store_password not in " ".join(argv) and "-storepass:env" in argv
-    fips.keytool_import(mapr_home, "b-ca", b.ca_pem, a.store_password)
+    # keytool with the node's provider, the password in the environment and not on its command line:
+    # neither the import's nor that of the keytool the login starts to read the store.
+    with ProcessWatch() as watch:
+        fips.keytool_import(mapr_home, "b-ca", b.ca_pem, a.store_password)
+        trusted = login(lab, "a1", b, "mapr", b.owner_password)
+    keytools = [line for line in watch.cmdlines if "-storetype BCFKS" in line]
+    assert any("-importcert" in line for line in keytools) and any("-list -rfc" in line for line in keytools)
+    assert [line for line in watch.cmdlines if a.store_password in line] == []
     assert checks.jvm_aliases(lab, "a1") == {"a.lab.example-ca": "trustedCertEntry", "b-ca": "trustedCertEntry"}
 
-    trusted = login(lab, "a1", b, "mapr", b.owner_password)
     assert trusted.returncode == 0, trusted.stderr
     java = jvm.tls_probe(address, port, truststore, a.store_password, provider_jar=jar)
     assert java.returncode == 0, java.stdout + java.stderr
