@@ -17,7 +17,7 @@ from ansible_run import run_playbook
 from lab.labkit import Lab, checks, fips, handtrust, jvm
 from lab.labkit.lab import LAB_SRC
 from procwatch import ProcessWatch
-from test_lab_local import lab_processes, login
+from test_lab_local import LAB_PY, lab_processes, login
 
 pytest_plugins = ["lab.fixtures"]
 
@@ -213,3 +213,22 @@ def test_down_leaves_nothing_of_a_fips_lab(make_lab):
     lab.down()
     assert not os.path.exists(lab.dir)
     assert lab_processes(lab) == []
+
+
+def test_command_line(tmp_path):
+    _skip_without_provider()
+    directory = str(tmp_path / "cli-lab")
+
+    def lab_py(*args):
+        return subprocess.run([sys.executable, LAB_PY, *args, "--dir", directory],
+                              capture_output=True, text=True, timeout=120, check=False)
+
+    refused = lab_py("up", "--clusters", "1", "--nodes", "1", "--fips", "z")
+    assert refused.returncode == 1 and "fips: 'z' is neither" in refused.stderr, refused.stderr
+    up = lab_py("up", "--clusters", "1", "--nodes", "1", "--fips", "a")
+    assert up.returncode == 0, up.stderr
+    assert os.path.isfile(os.path.join(directory, "nodes", "a1", "opt", "mapr", "conf", "ssl_truststore.bcfks"))
+    status = lab_py("status")
+    assert status.returncode == 0 and "a.lab.example (group cluster_a), FIPS" in status.stdout, status.stdout
+    assert lab_py("down").returncode == 0
+    assert not os.path.exists(directory)
