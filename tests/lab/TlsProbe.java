@@ -1,7 +1,10 @@
 // A Java TLS client for the lab: does the JVM trust a CLDB with this trust store?
 //
 //   LAB_STORE_PASSWORD=... java TlsProbe.java HOST PORT TRUSTSTORE [JKS|PKCS12]
+//   LAB_STORE_PASSWORD=... java -cp PROVIDER.jar TlsProbe.java HOST PORT TRUSTSTORE BCFKS PROVIDERCLASS
 //
+// A FIPS node's BCFKS store needs its provider: the jar on the class path and its class named, as
+// keytool's -providerpath / -providerclass.
 // The password comes from the environment, never the command line. The store is the only trust
 // source (no JDK cacerts) and the host name is checked against the certificate's SANs, as a
 // MapR Java client does. Prints the CLDB's /status reply; exit 0 on success, 2 when the TLS
@@ -13,6 +16,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
+import java.security.Provider;
+import java.security.Security;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLParameters;
@@ -22,7 +27,7 @@ import javax.net.ssl.TrustManagerFactory;
 public class TlsProbe {
     public static void main(String[] args) throws Exception {
         if (args.length < 3) {
-            System.err.println("usage: java TlsProbe.java HOST PORT TRUSTSTORE [JKS|PKCS12]");
+            System.err.println("usage: java [-cp PROVIDER.jar] TlsProbe.java HOST PORT TRUSTSTORE [JKS|PKCS12|BCFKS PROVIDERCLASS]");
             System.exit(1);
         }
         String host = args[0];
@@ -31,6 +36,9 @@ public class TlsProbe {
         if (password == null) {
             System.err.println("LAB_STORE_PASSWORD is not set");
             System.exit(1);
+        }
+        if (args.length > 4) {
+            Security.addProvider((Provider) Class.forName(args[4]).getDeclaredConstructor().newInstance());
         }
         KeyStore store = KeyStore.getInstance(args.length > 3 ? args[3] : "JKS");
         try (InputStream in = new FileInputStream(args[2])) {

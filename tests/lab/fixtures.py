@@ -9,8 +9,9 @@ Use them from a test module with
 - ``lab_local``: a 2x3 local-mode lab (no root needed), one per test module.
 - ``lab_ssh``: a 2x3 ssh-mode lab (network namespaces), one per test module; skips with the reason
   when this machine cannot run one (not root, no ip/nsenter/sshd).
-- ``make_lab``: a factory, ``make_lab(clusters=2, nodes=3, mode="local", cldbs=1, zones=None)`` -> an
-  up Lab, torn down when the test ends.
+- ``make_lab``: a factory, ``make_lab(clusters=2, nodes=3, mode="local", cldbs=1, zones=None, fips=None)``
+  -> an up Lab, torn down when the test ends; ``fips=["b"]`` makes cluster b a FIPS cluster,
+  ``fips=["a2"]`` node a2 alone a FIPS node.
 
 Each lab lives in a pytest temporary directory; `down` runs even when the test fails.
 """
@@ -45,10 +46,10 @@ def lab_ssh(tmp_path_factory):
 def make_lab(tmp_path_factory):
     labs = []
 
-    def make(clusters=2, nodes=3, mode="local", cldbs=1, zones=None):
+    def make(clusters=2, nodes=3, mode="local", cldbs=1, zones=None, fips=None):
         if mode == "ssh":
             _skip_without_ssh_mode()
-        lab = Lab(str(tmp_path_factory.mktemp("lab")), clusters, nodes, mode, cldbs, zones)
+        lab = Lab(str(tmp_path_factory.mktemp("lab")), clusters, nodes, mode, cldbs, zones, fips)
         labs.append(lab)
         return lab.up()
 

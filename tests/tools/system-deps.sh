@@ -6,6 +6,9 @@ set -euo pipefail
 packages=(openssh-server iproute2 strace krb5-kdc krb5-admin-server krb5-user)
 # make sanity: without it, ansible-test skips its shellcheck test and still passes.
 packages+=(shellcheck)
+# The lab's FIPS clusters: Bouncy Castle's provider (BCFKS stores), copied under each FIPS node's
+# /opt/mapr/lib as a stand-in for the bc-fips jar MapR ships there.
+packages+=(libbcprov-java)
 # The lab's Java TLS client runs as a single-file source program, which needs the JDK's compiler.
 command -v javac >/dev/null 2>&1 && command -v keytool >/dev/null 2>&1 || packages+=(default-jdk-headless)
 

@@ -1,7 +1,8 @@
 """The checks an administrator runs to see whether trust works, run against lab nodes.
 
 Shared by the demo and the tests so both judge trust the same way: a real login over TLS, the
-JVM reading the JKS store and completing a handshake with it.
+JVM reading the node's trust store (JKS; BCFKS through the node's provider jar on a FIPS node) and
+completing a handshake with it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import os
 import subprocess
 
 from . import jvm
+from .node.mapr_node import BCFKS_TRUSTSTORE, provider_jar
 
 
 def user_login(lab, host: str, remote: str, user: str = "mapr") -> subprocess.CompletedProcess:
@@ -39,13 +41,22 @@ def server_call(lab, host: str, remote: str) -> subprocess.CompletedProcess:
                       env=env)
 
 
+def truststore(lab, host: str) -> tuple:
+    """(the store `host`'s Java clients trust, the provider jar that opens it or None): a FIPS
+    node's ssl_truststore.bcfks with its lib/bc-fips-*.jar, else the JKS ssl_truststore."""
+    if lab.hosts[host].fips:
+        return lab.node_path(host, "conf/" + BCFKS_TRUSTSTORE), provider_jar(lab.node_path(host))
+    return lab.node_path(host, "conf/ssl_truststore"), None
+
+
 def jvm_handshake(lab, host: str, remote: str) -> subprocess.CompletedProcess:
-    """A Java TLS client trusting only `host`'s JKS truststore connects to `remote`'s CLDB."""
+    """A Java TLS client trusting only `host`'s truststore connects to `remote`'s CLDB."""
     address, port = lab.cldb_endpoint(remote)
-    store = lab.node_path(host, "conf/ssl_truststore")
-    return jvm.tls_probe(address, port, store, lab.cluster_of(host).store_password)
+    store, jar = truststore(lab, host)
+    return jvm.tls_probe(address, port, store, lab.cluster_of(host).store_password, provider_jar=jar)
 
 
 def jvm_aliases(lab, host: str) -> dict:
-    """alias -> entry type in `host`'s JKS truststore, as keytool reads it."""
-    return jvm.keytool_list(lab.node_path(host, "conf/ssl_truststore"), lab.cluster_of(host).store_password)
+    """alias -> entry type in `host`'s truststore, as keytool reads it."""
+    store, jar = truststore(lab, host)
+    return jvm.keytool_list(store, lab.cluster_of(host).store_password, jar)

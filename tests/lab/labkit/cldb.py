@@ -28,7 +28,17 @@ import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from .node.mapr_node import DEFAULT_CLDB_HTTPS_PORT, Node, NodeError, find_cluster
+from .node.mapr_node import (
+    BCFKS_KEYSTORE,
+    DEFAULT_CLDB_HTTPS_PORT,
+    PEM_CERT_RE,
+    Node,
+    NodeError,
+    bcfks_certificates,
+    find_cluster,
+    provider_jar,
+    read_properties,
+)
 from .tickets import TicketRejected, make_claims, open_ticket, seal
 from .users import check_password
 
@@ -45,16 +55,6 @@ class ApiError(Exception):
         super().__init__(desc)
         self.http_status = http_status
         self.error_id = error_id
-
-
-def read_properties(path: str) -> dict:
-    props = {}
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            key, sep, value = line.strip().partition("=")
-            if sep and not key.startswith("#"):
-                props[key.strip()] = value.strip()
-    return props
 
 
 class Cldb:
@@ -75,8 +75,26 @@ class Cldb:
 
     def tls_context(self) -> ssl.SSLContext:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(self.node.conf("ssl_keystore.pem"), password=self.store_password)
+        pem = self.node.conf("ssl_keystore.pem")
+        if os.path.exists(self.node.conf(BCFKS_KEYSTORE)):
+            self._check_bcfks_keystore(pem)
+        context.load_cert_chain(pem, password=self.store_password)
         return context
+
+    def _check_bcfks_keystore(self, pem: str) -> None:
+        """A FIPS node's CLDB reads its identity from ssl_keystore.bcfks through the provider.
+
+        Python's TLS cannot use a BCFKS store, so the server key comes from the PEM sibling; keytool
+        must open the BCFKS store and hold the same chain under the cluster's alias, or the CLDB
+        does not start (as a real one would not with a store it cannot open).
+        """
+        store = self.node.conf(BCFKS_KEYSTORE)
+        chain = bcfks_certificates(provider_jar(self.node.mapr_home), store, self.store_password,
+                                   alias=self.name.lower())
+        with open(pem, encoding="ascii") as fh:
+            pem_chain = PEM_CERT_RE.findall(fh.read())
+        if [_der_of(c) for c in chain] != [_der_of(c) for c in pem_chain]:
+            raise NodeError("%s and %s hold different certificate chains" % (store, pem))
 
     # ------------------------------------------------------------ helpers
 
@@ -162,6 +180,10 @@ class Cldb:
               "/ticket/generate": generate, "/dashboard/info": dashboard}
 
 
+def _der_of(pem_block: str) -> bytes:
+    return ssl.PEM_cert_to_DER_cert(pem_block)
+
+
 def _seconds(payload: dict, key: str, default: int) -> int:
     value = payload.get(key, default)
     if not isinstance(value, int) or value <= 0:
@@ -234,12 +256,13 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         cldb = Cldb(args.mapr_home, args.users, args.nodes)
+        context = cldb.tls_context()
     except (OSError, KeyError, ValueError, NodeError) as exc:
         sys.stderr.write("cldb: cannot start: %s\n" % exc)
         return 1
     Handler.cldb = cldb
     port = args.port or cldb.entry.https_port or DEFAULT_CLDB_HTTPS_PORT
-    server = TlsServer((args.bind, port), cldb.tls_context())
+    server = TlsServer((args.bind, port), context)
     # The lab waits for this line: once it is out, the port accepts connections.
     sys.stdout.write("READY %s:%d %s\n" % (args.bind, port, cldb.name))
     sys.stdout.flush()

@@ -19,6 +19,9 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--mode", choices=("local", "ssh"), default="local")
     up.add_argument("--zone", action="append", default=[], metavar="KEY=ZONE",
                     help="ssh mode: a cluster (letter) or host in a time zone, e.g. a=Australia/Sydney")
+    up.add_argument("--fips", action="append", default=[], metavar="KEY",
+                    help="a FIPS cluster (letter) or node (name; a mixed cluster): BCFKS stores and the provider "
+                         "jar under /opt/mapr/lib, e.g. b or a2")
     for name in ("up", "down", "status"):
         target = up if name == "up" else sub.add_parser(name)
         target.add_argument("--dir", default=DEFAULT_DIR, help="lab directory (%(default)s)")
@@ -31,7 +34,7 @@ def main(argv=None) -> int:
     if args.command == "up":
         try:
             zones = dict(_zone(item) for item in args.zone)
-            lab = Lab(args.dir, args.clusters, args.nodes, args.mode, args.cldbs, zones).up()
+            lab = Lab(args.dir, args.clusters, args.nodes, args.mode, args.cldbs, zones, args.fips).up()
         except (RuntimeError, ValueError) as exc:
             print("lab.py: up failed: %s" % exc, file=sys.stderr)
             return 1
@@ -73,7 +76,8 @@ def _print_status(status: dict) -> None:
     print("mode %s, inventory %s" % (status["mode"], status["inventory"]))
     cldbs = {p["host"]: p for p in status["processes"] if p["role"] == "cldb"}
     for cluster in status["clusters"]:
-        print("  %s (group cluster_%s)" % (cluster["name"], cluster["letter"]))
+        fips = ", FIPS" if cluster.get("fips") else ""
+        print("  %s (group cluster_%s)%s" % (cluster["name"], cluster["letter"], fips))
         for host in (h for h in status["hosts"] if h["cluster"] == cluster["name"]):
             extra = "  cldb pid %d" % cldbs[host["name"]]["pid"] if host["name"] in cldbs else ""
             print("    %-4s %-15s %s%s" % (host["name"], host["address"], host["fqdn"], extra))

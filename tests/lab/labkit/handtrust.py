@@ -10,7 +10,7 @@ import os
 
 from cryptography import x509
 
-from . import jvm, pki
+from . import fips, jvm, pki
 from .node.mapr_node import parse_clusters_conf, read_ticket_lines
 
 
@@ -32,7 +32,10 @@ def add_conf_line(lab, host: str, line: str) -> None:
 
 
 def import_ca(lab, host: str, remote) -> None:
-    """Import the remote cluster's CA into the host's three trust stores."""
+    """Import the remote cluster's CA into the host's trust stores (a FIPS node's BCFKS and PEM)."""
+    if lab.hosts[host].fips:
+        fips.import_ca(lab.node_path(host), "%s-ca" % remote.name, remote.ca_pem, lab.cluster_of(host).store_password)
+        return
     with open(remote.ca_pem, "rb") as fh:
         cert = x509.load_pem_x509_certificate(fh.read())
     pki.add_trusted_cert(lab.node_path(host, "conf"), "%s-ca" % remote.name, cert,
@@ -44,6 +47,9 @@ def import_ca_by_keytool(lab, host: str, remote, alias: str) -> None:
     to a running node: keytool into the JKS and the PKCS12 store, appended to the PEM store."""
     conf = lab.node_path(host, "conf")
     password = lab.cluster_of(host).store_password
+    if lab.hosts[host].fips:
+        fips.import_ca(lab.node_path(host), alias, remote.ca_pem, password)
+        return
     jvm.keytool_import(os.path.join(conf, "ssl_truststore"), alias, remote.ca_pem, password, "JKS")
     jvm.keytool_import(os.path.join(conf, "ssl_truststore.p12"), alias, remote.ca_pem, password, "PKCS12")
     with open(remote.ca_pem, encoding="ascii") as src, open(os.path.join(conf, "ssl_truststore.pem"), "a",

@@ -7,20 +7,24 @@ import re
 import subprocess
 
 from .lab import LAB_SRC
+from .node.mapr_node import PROVIDER_CLASS, keytool_bcfks_argv
+from .node.mapr_node import STORE_PASSWORD_ENV as _PASSWORD_ENV
 
 TLS_PROBE = os.path.join(LAB_SRC, "TlsProbe.java")
-_PASSWORD_ENV = "LAB_STORE_PASSWORD"
 
 
 def _env(password: str) -> dict:
     return dict(os.environ, **{_PASSWORD_ENV: password})
 
 
-def keytool_list(store: str, password: str) -> dict:
-    """alias -> entry type ('trustedCertEntry', 'PrivateKeyEntry') as keytool reads the store."""
-    result = subprocess.run(
-        ["keytool", "-list", "-keystore", store, "-storepass:env", _PASSWORD_ENV],
-        env=_env(password), capture_output=True, text=True, timeout=60, check=False)
+def keytool_list(store: str, password: str, provider_jar: str | None = None) -> dict:
+    """alias -> entry type ('trustedCertEntry', 'PrivateKeyEntry') as keytool reads the store;
+    with provider_jar (a FIPS node's <mapr_home>/lib/bc-fips-*.jar), a BCFKS store through it."""
+    if provider_jar:
+        argv = keytool_bcfks_argv(provider_jar, store, "-list")
+    else:
+        argv = ["keytool", "-list", "-keystore", store, "-storepass:env", _PASSWORD_ENV]
+    result = subprocess.run(argv, env=_env(password), capture_output=True, text=True, timeout=60, check=False)
     if result.returncode != 0:
         raise RuntimeError("keytool -list %s failed: %s" % (store, result.stdout + result.stderr))
     entries = dict(re.findall(r"^([^,\n]+), [^,\n]+, [^,\n]+, (\w+),\s*$", result.stdout, re.M))
@@ -42,7 +46,11 @@ def keytool_import(store: str, alias: str, pem_path: str, password: str, store_t
 
 
 def tls_probe(address: str, port: int, store: str, password: str,
-              store_type: str = "JKS") -> subprocess.CompletedProcess:
-    """Connect a Java TLS client that trusts only `store`; returncode 0 ok, 2 handshake refused."""
-    return subprocess.run(["java", TLS_PROBE, address, str(port), store, store_type],
-                          env=_env(password), capture_output=True, text=True, timeout=120, check=False)
+              store_type: str = "JKS", provider_jar: str | None = None) -> subprocess.CompletedProcess:
+    """Connect a Java TLS client that trusts only `store`; returncode 0 ok, 2 handshake refused.
+    With provider_jar, `store` is a BCFKS store the JVM opens through that provider."""
+    if provider_jar:
+        argv = ["java", "-cp", provider_jar, TLS_PROBE, address, str(port), store, "BCFKS", PROVIDER_CLASS]
+    else:
+        argv = ["java", TLS_PROBE, address, str(port), store, store_type]
+    return subprocess.run(argv, env=_env(password), capture_output=True, text=True, timeout=120, check=False)

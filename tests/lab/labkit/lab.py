@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 
 import zoneinfo
 
+from . import fips as fips_mode
 from . import inventory, netns, pki, procs, tickets
 from .files import read_json, write_file, write_json
 from .users import hash_password
@@ -61,6 +62,8 @@ class Host:
     address: str
     fqdn: str
     cldb: bool
+    # A FIPS node (its cluster is FIPS, or it alone is: a mixed cluster).
+    fips: bool = False
 
 
 @dataclass
@@ -75,6 +78,8 @@ class Cluster:
     xcs_password: str = ""
     # The check user's: the user the checks log in to the cluster as from its peers' nodes.
     check_password: str = ""
+    # Every node FIPS: BCFKS stores made by keytool, the provider jar under lib/ (labkit/fips.py).
+    fips: bool = False
 
     @property
     def group(self) -> str:
@@ -145,7 +150,7 @@ class Lab:
     SERVER_TICKET_LIFETIME = 3650 * DAY
 
     def __init__(self, directory: str | None = None, clusters: int = 2, nodes: int = 3,
-                 mode: str = "local", cldbs: int = 1, zones: dict | None = None):
+                 mode: str = "local", cldbs: int = 1, zones: dict | None = None, fips=None):
         if mode not in ("local", "ssh"):
             raise ValueError("mode must be local or ssh, not %r" % (mode,))
         if zones and mode != "ssh":
@@ -164,6 +169,14 @@ class Lab:
         self.n_nodes = nodes
         self.n_cldbs = cldbs
         self.zones = dict(zones or {})
+        # FIPS clusters by letter ("b": all its nodes) and FIPS nodes by name ("a2": a mixed cluster).
+        self.fips = sorted(set(fips or ()))
+        letters = string.ascii_lowercase[:clusters]
+        names = ["%s%d" % (letter, number + 1) for letter in letters for number in range(nodes)]
+        for key in self.fips:
+            if key not in letters and key not in names:
+                raise ValueError("fips: %r is neither the letter of one of the %d clusters (%s) nor one of "
+                                 "their hosts (%s..%s)" % (key, clusters, ", ".join(letters), names[0], names[-1]))
         for key, zone in self.zones.items():
             try:
                 zoneinfo.ZoneInfo(zone)
@@ -267,7 +280,7 @@ class Lab:
         return {
             "version": 1, "phase": phase, "mode": self.mode, "dir": self.dir,
             "prefix": self.prefix, "clusters_count": self.n_clusters, "nodes": self.n_nodes,
-            "cldbs": self.n_cldbs, "zones": self.zones, "octet": self.octet,
+            "cldbs": self.n_cldbs, "zones": self.zones, "fips": self.fips, "octet": self.octet,
             "control_path_dir": self.control_path_dir,
             "clusters": [asdict(c) for c in self.clusters],
             "hosts": [asdict(h) for h in self.hosts.values()],
@@ -289,7 +302,7 @@ class Lab:
         path = os.path.realpath(directory or DEFAULT_DIR)
         state = read_json(os.path.join(path, STATE))
         lab = cls(path, state["clusters_count"], state["nodes"], state["mode"], state["cldbs"],
-                  state.get("zones"))
+                  state.get("zones"), state.get("fips"))
         lab.octet = state["octet"]
         lab.control_path_dir = state["control_path_dir"]
         lab.clusters = [Cluster(**c) for c in state["clusters"]]
@@ -341,13 +354,15 @@ class Lab:
             name = "%s.%s" % (letter, self.DOMAIN)
             cluster = Cluster(letter, name, os.path.join(self.dir, "clusters", name),
                               store_password=_password(), owner_password=_password(),
-                              xcs_password=_password(), check_password=_password())
+                              xcs_password=_password(), check_password=_password(),
+                              fips=letter in self.fips)
             for ni in range(self.n_nodes):
                 host = "%s%d" % (letter, ni + 1)
                 cluster.hosts.append(host)
                 if ni < self.n_cldbs:
                     cluster.cldb_hosts.append(host)
-                self.hosts[host] = Host(host, name, "", "%s.%s" % (host, name), ni < self.n_cldbs)
+                self.hosts[host] = Host(host, name, "", "%s.%s" % (host, name), ni < self.n_cldbs,
+                                        fips=cluster.fips or host in self.fips)
             self.clusters.append(cluster)
 
     def _allocate(self) -> None:
@@ -412,6 +427,9 @@ class Lab:
                    "".join("%s=%s\n" % (k, pw) for k in (
                        "ssl.server.keystore.password", "ssl.server.truststore.password",
                        "ssl.client.truststore.password")), 0o600)
+        if cluster.fips:
+            # Once for all its nodes; a FIPS node of a mixed cluster converts its own copy.
+            fips_mode.convert_conf(conf, pw)
         write_file(os.path.join(conf, "mapr-clusters.conf"), "%s secure=true %s\n" % (
             cluster.name, " ".join("%s:%d" % (self._cldb_address(self.hosts[h]), self.CLDB_PORT)
                                    for h in cluster.cldb_hosts)))
@@ -439,6 +457,8 @@ class Lab:
         root = self.node_root(host.name)
         home = self.node_path(host.name)
         shutil.copytree(os.path.join(cluster.dir, "conf"), os.path.join(home, "conf"))
+        if host.fips and not cluster.fips:
+            fips_mode.convert_conf(os.path.join(home, "conf"), cluster.store_password)
         if self.mode == "ssh":
             # As on a real node: the server ticket belongs to the cluster owner (its own passwd
             # names uid OWNER_UID), which preflight checks.
@@ -460,6 +480,8 @@ class Lab:
         os.makedirs(os.path.join(home, "lib", "labnode"))
         for name, text in tools.items():
             write_file(os.path.join(home, "lib", "labnode", name), text)
+        if host.fips:
+            fips_mode.install_provider(home)
         # The node's /tmp (default ticket files land there); sticky and world-writable like /tmp.
         os.makedirs(os.path.join(root, "tmp"))
         os.chmod(os.path.join(root, "tmp"), 0o1777)

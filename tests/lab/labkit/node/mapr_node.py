@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import glob
 import http.client
 import json
 import os
+import re
 import socket
 import ssl
 import struct
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +32,16 @@ NONCE_LEN = 12
 SEALED_LEN = 32 + 16  # session key + GCM tag
 DEFAULT_CLDB_PORT = 7222
 DEFAULT_CLDB_HTTPS_PORT = 7443
+# FIPS nodes: stores in BCFKS, which only keytool with the Bouncy Castle provider reads. The lab's
+# stand-in is Debian's bcprov (not the validated bc-fips jar, whose class is
+# org.bouncycastle.jcajce.provider.BouncyCastleFipsProvider), installed under lib/ under a bc-fips name.
+BCFKS_TRUSTSTORE = "ssl_truststore.bcfks"
+BCFKS_KEYSTORE = "ssl_keystore.bcfks"
+PROVIDER_JAR_GLOB = "bc-fips-*.jar"
+PROVIDER_CLASS = "org.bouncycastle.jce.provider.BouncyCastleProvider"
+# keytool reads the store password from this variable (-storepass:env): never on its command line.
+STORE_PASSWORD_ENV = "LAB_STORE_PASSWORD"
+PEM_CERT_RE = re.compile(r"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----")
 
 
 class NodeError(Exception):
@@ -70,6 +83,57 @@ class Node:
                 return fh.read().strip()
         except OSError:
             return "unknown"
+
+
+def read_properties(path: str) -> dict:
+    """key=value lines (store-passwords.txt, daemon.conf), comments skipped."""
+    props = {}
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            key, sep, value = line.strip().partition("=")
+            if sep and not key.startswith("#"):
+                props[key.strip()] = value.strip()
+    return props
+
+
+# ---------------------------------------------------------------- BCFKS stores (FIPS nodes)
+
+def provider_jar(mapr_home: str) -> str:
+    """The provider jar under <mapr_home>/lib, where MapR ships bc-fips."""
+    found = sorted(glob.glob(os.path.join(mapr_home, "lib", PROVIDER_JAR_GLOB)))
+    if not found:
+        raise NodeError("no %s under %s: a FIPS node needs the Bouncy Castle provider to read its "
+                        "BCFKS stores" % (PROVIDER_JAR_GLOB, os.path.join(mapr_home, "lib")), 10003)
+    return found[-1]
+
+
+def keytool_bcfks_argv(jar: str, store: str, *args: str) -> list:
+    """keytool on a BCFKS store with the provider jar; the password comes from STORE_PASSWORD_ENV.
+
+    No perf data: the JVM would otherwise leave /tmp/hsperfdata_<user> behind on the node.
+    """
+    return ["keytool", "-J-XX:-UsePerfData", *args, "-keystore", store, "-storetype", "BCFKS",
+            *provider_args(jar), "-storepass:env", STORE_PASSWORD_ENV]
+
+
+def provider_args(jar: str) -> list:
+    return ["-providerpath", jar, "-providerclass", PROVIDER_CLASS]
+
+
+def bcfks_certificates(jar: str, store: str, password: str, alias: str | None = None) -> list:
+    """The certificates keytool lists in a BCFKS store (PEM blocks, in keytool's order): every
+    trusted certificate, or with alias that entry's chain."""
+    args = ["-list", "-rfc"] + (["-alias", alias] if alias else [])
+    env = dict(os.environ, **{STORE_PASSWORD_ENV: password})
+    try:
+        result = subprocess.run(keytool_bcfks_argv(jar, store, *args), env=env, capture_output=True,
+                                text=True, timeout=120, check=False)
+    except OSError as exc:
+        raise NodeError("cannot run keytool to read %s: %s" % (store, exc.strerror), 10003) from None
+    if result.returncode != 0:
+        # keytool's messages name the store and the problem, never the password.
+        raise NodeError("keytool cannot read %s: %s" % (store, (result.stdout + result.stderr).strip()), 10003)
+    return PEM_CERT_RE.findall(result.stdout)
 
 
 # ---------------------------------------------------------------- mapr-clusters.conf
@@ -260,16 +324,37 @@ def parse_duration(text: str) -> int:
 
 # ---------------------------------------------------------------- CLDB client
 
+def _trust_context(node: Node):
+    """(trust store path, TLS context trusting only it): the BCFKS store on a FIPS node, read
+    through keytool as the real Java client reads it through the provider, else the PEM store."""
+    bcfks = node.conf(BCFKS_TRUSTSTORE)
+    if os.path.exists(bcfks):
+        try:
+            password = read_properties(node.conf("store-passwords.txt"))["ssl.client.truststore.password"]
+        except (OSError, KeyError):
+            raise NodeError("cannot read the trust store password of %s from %s" % (
+                bcfks, node.conf("store-passwords.txt")), 10003) from None
+        certificates = bcfks_certificates(provider_jar(node.mapr_home), bcfks, password)
+        if not certificates:
+            raise NodeError("trust store %s holds no certificate" % bcfks, 10003)
+        try:
+            return bcfks, ssl.create_default_context(cadata="\n".join(certificates))
+        except ssl.SSLError as exc:
+            raise NodeError("cannot load trust store %s: %s" % (bcfks, exc), 10003) from None
+    truststore = node.conf("ssl_truststore.pem")
+    try:
+        return truststore, ssl.create_default_context(cafile=truststore)
+    except (OSError, ssl.SSLError) as exc:
+        raise NodeError("cannot load trust store %s: %s" % (truststore, exc), 10003) from None
+
+
 def cldb_call(node: Node, entry: ClusterEntry, path: str, payload: dict, timeout: float = 10.0):
-    """POST JSON to the cluster's CLDB over TLS, trusting only this node's ssl_truststore.pem.
+    """POST JSON to the cluster's CLDB over TLS, trusting only this node's trust store
+    (ssl_truststore.bcfks on a FIPS node, else ssl_truststore.pem).
 
     Tries each CLDB of the entry in turn, as the real client does, and returns the decoded reply.
     """
-    truststore = node.conf("ssl_truststore.pem")
-    try:
-        context = ssl.create_default_context(cafile=truststore)
-    except (OSError, ssl.SSLError) as exc:
-        raise NodeError("cannot load trust store %s: %s" % (truststore, exc), 10003) from None
+    truststore, context = _trust_context(node)
     body = json.dumps(payload).encode()
     failures = []
     for host, _port in entry.cldbs:

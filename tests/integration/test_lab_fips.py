@@ -1,0 +1,234 @@
+"""The lab's FIPS mode (local mode): BCFKS stores made and read by the real keytool with the
+provider jar under the node's lib/, security_facts' view of such a node, logins from and to it
+whose TLS check reads the BCFKS store, and teardown.
+
+Debian's bcprov stands in for the validated bc-fips jar (tests/lab/README.md says what differs).
+"""
+
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+import sys
+
+import pytest
+from ansible_run import run_playbook
+from lab.labkit import Lab, checks, fips, handtrust, jvm
+from lab.labkit.lab import LAB_SRC
+from procwatch import ProcessWatch
+from test_lab_local import LAB_PY, lab_processes, login
+
+pytest_plugins = ["lab.fixtures"]
+
+FIPS_STORES = {"ssl_keystore.bcfks", "ssl_keystore.pem", "ssl_truststore.bcfks", "ssl_truststore.pem"}
+
+
+def _skip_without_provider():
+    if not os.path.isfile(fips.STANDIN_JAR):
+        pytest.skip("%s is missing: libbcprov-java is not installed (make system-deps, as root)" % fips.STANDIN_JAR)
+
+
+@pytest.fixture(scope="module")
+def lab_fips(tmp_path_factory):
+    """Cluster a is FIPS, cluster b is not; one node each (a1 is a's CLDB, b1 b's)."""
+    _skip_without_provider()
+    lab = Lab(str(tmp_path_factory.mktemp("lab-fips")), clusters=2, nodes=1, mode="local", fips=["a"])
+    with lab.up():
+        yield lab
+
+
+def _sha256(path):
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
+
+
+def _jar(lab, host):
+    return lab.node_path(host, "lib/" + fips.NODE_JAR)
+
+
+def test_a_fips_node_has_bcfks_stores_that_keytool_reads_only_with_the_provider(lab_fips):
+    lab = lab_fips
+    a, b = lab.cluster("a"), lab.cluster("b")
+    assert a.fips and not b.fips
+    conf = lab.node_path("a1", "conf")
+    stores = {name for name in os.listdir(conf) if name.startswith(("ssl_keystore", "ssl_truststore"))}
+    assert stores == FIPS_STORES  # no JKS and no PKCS12 store on a FIPS node
+    assert stat.S_IMODE(os.stat(os.path.join(conf, "ssl_keystore.bcfks")).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(os.path.join(conf, "ssl_truststore.bcfks")).st_mode) == 0o644
+    # The provider is a regular file under the node's lib/, as MapR ships its jar, not a link out.
+    jar = _jar(lab, "a1")
+    assert stat.S_ISREG(os.lstat(jar).st_mode)
+    assert _sha256(jar) == _sha256(fips.STANDIN_JAR)
+
+    truststore = os.path.join(conf, "ssl_truststore.bcfks")
+    keystore = os.path.join(conf, "ssl_keystore.bcfks")
+    assert jvm.keytool_list(truststore, a.store_password, jar) == {"a.lab.example-ca": "trustedCertEntry"}
+    assert checks.truststore(lab, "a1") == (truststore, jar)
+    assert jvm.keytool_list(keystore, a.store_password, jar) == {"a.lab.example": "PrivateKeyEntry"}
+    # Without the provider the JVM cannot open it (it is no JKS or PKCS12 under another name), and
+    # with the provider not without the password.
+    with pytest.raises(RuntimeError, match="keytool -list"):
+        jvm.keytool_list(truststore, a.store_password)
+    with pytest.raises(RuntimeError, match="keytool -list"):
+        jvm.keytool_list(truststore, b.store_password, jar)
+
+    # The non-FIPS cluster is as before.
+    b_conf = lab.node_path("b1", "conf")
+    assert not [name for name in os.listdir(b_conf) if name.endswith(".bcfks")]
+    assert jvm.keytool_list(os.path.join(b_conf, "ssl_truststore"), b.store_password) == {
+        "b.lab.example-ca": "trustedCertEntry"}
+    assert not os.path.exists(_jar(lab, "b1"))
+
+
+def test_security_facts_reports_the_fips_node(lab_fips, tmp_path):
+    lab = lab_fips
+    play = [{"hosts": "a1:b1", "gather_facts": False, "tasks": [
+        {"name": "gather", "datafabric.crosscluster.security_facts": {"mapr_home": "{{ mapr_home }}"}}]}]
+    result = run_playbook(play, inventory=lab.inventory_path, connection=None, tmp_dir=tmp_path).expect_ok()
+    facts = {r["host"]: r["result"]["ansible_facts"]["mapr_security"] for r in result.results}
+    assert facts["a1"]["fips"] is True
+    assert facts["a1"]["fips_reasons"] == ["ssl_keystore.bcfks is a BCFKS store",
+                                           "ssl_truststore.bcfks is a BCFKS store"]
+    assert facts["a1"]["stores"]["ssl_truststore.bcfks"] == {"exists": True, "format": "bcfks"}
+    assert facts["a1"]["stores"]["ssl_truststore"] == {"exists": False, "format": None}
+    assert facts["b1"]["fips"] is False and facts["b1"]["fips_reasons"] == []
+
+
+def test_a_login_from_the_fips_node_needs_the_peer_ca_in_its_bcfks_truststore(lab_fips):
+    lab = lab_fips
+    a, b = lab.cluster("a"), lab.cluster("b")
+    mapr_home = lab.node_path("a1")
+    truststore = lab.node_path("a1", "conf/ssl_truststore.bcfks")
+    jar = _jar(lab, "a1")
+    address, port = lab.cldb_endpoint("b")
+    handtrust.add_conf_line(lab, "a1", handtrust.first_conf_line(lab, b))
+
+    untrusted = login(lab, "a1", b, "mapr", b.owner_password)
+    assert untrusted.returncode == 1
+    assert "certificate verify failed" in untrusted.stderr and truststore in untrusted.stderr, untrusted.stderr
+    java = checks.jvm_handshake(lab, "a1", "b")
+    assert java.returncode == 2, java.stdout + java.stderr
+
+    # The PEM sibling is not what a FIPS node's client trusts: b's CA there changes nothing.
+    with open(b.ca_pem, encoding="ascii") as src, open(lab.node_path("a1", "conf/ssl_truststore.pem"), "a",
+                                                       encoding="ascii") as dst:
+        dst.write(src.read())
+    assert login(lab, "a1", b, "mapr", b.owner_password).returncode == 1
+
+    # keytool with the node's provider, the password in the environment and not on its command line:
+    # neither the import's nor that of the keytool the login starts to read the store.
+    with ProcessWatch() as watch:
+        fips.keytool_import(mapr_home, "b-ca", b.ca_pem, a.store_password)
+        trusted = login(lab, "a1", b, "mapr", b.owner_password)
+    keytools = [line for line in watch.cmdlines if "-storetype BCFKS" in line]
+    assert any("-importcert" in line for line in keytools) and any("-list -rfc" in line for line in keytools)
+    assert [line for line in watch.cmdlines if a.store_password in line] == []
+    assert checks.jvm_aliases(lab, "a1") == {"a.lab.example-ca": "trustedCertEntry", "b-ca": "trustedCertEntry"}
+
+    assert trusted.returncode == 0, trusted.stderr
+    java = jvm.tls_probe(address, port, truststore, a.store_password, provider_jar=jar)
+    assert java.returncode == 0, java.stdout + java.stderr
+    assert "b.lab.example" in java.stdout
+
+
+def test_a_login_to_the_fips_cluster_reaches_its_cldb(lab_fips):
+    """The FIPS CLDB starts only with a BCFKS keystore keytool opens; a non-FIPS node logs in to it
+    once the FIPS cluster's CA is in its (JKS, PKCS12, PEM) trust stores."""
+    lab = lab_fips
+    a = lab.cluster("a")
+    handtrust.add_conf_line(lab, "b1", handtrust.first_conf_line(lab, a))
+    assert login(lab, "b1", a, "mapr", a.owner_password).returncode == 1
+    handtrust.import_ca(lab, "b1", a)
+    trusted = login(lab, "b1", a, "mapr", a.owner_password)
+    assert trusted.returncode == 0, trusted.stderr
+
+
+def test_a_fips_cldb_does_not_start_without_its_key_in_the_bcfks_keystore(lab_fips, tmp_path):
+    """A copy of a1's mapr_home whose ssl_keystore.bcfks opens but holds only the CA (no entry
+    under the cluster's alias): the CLDB emulator refuses to start, and says why without the password."""
+    lab = lab_fips
+    a = lab.cluster("a")
+    home = tmp_path / "opt" / "mapr"
+    shutil.copytree(lab.node_path("a1"), home, symlinks=True)
+    shutil.copyfile(home / "conf" / "ssl_truststore.bcfks", home / "conf" / "ssl_keystore.bcfks")
+    result = subprocess.run(
+        [sys.executable, "-m", "labkit.cldb", "--mapr-home", str(home), "--bind", "127.0.0.1", "--port", "1",
+         "--users", os.path.join(a.dir, "users.json"), "--lab", str(tmp_path) + "/"],
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": LAB_SRC, "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "cldb: cannot start: keytool cannot read %s" % (home / "conf" / "ssl_keystore.bcfks") in result.stderr
+    assert "READY" not in result.stdout
+    assert a.store_password not in result.stdout + result.stderr
+
+
+def test_fips_to_fips_in_ssh_mode(make_lab):
+    """Inside a node's namespaces: keytool and the jar under /opt/mapr/lib as the node sees them, and
+    nothing of the JVM left in the node's /tmp."""
+    _skip_without_provider()
+    lab = make_lab(clusters=2, nodes=1, mode="ssh", fips=["a", "b"])
+    a, b = lab.cluster("a"), lab.cluster("b")
+    handtrust.add_conf_line(lab, "a1", handtrust.first_conf_line(lab, b))
+    untrusted = login(lab, "a1", b, "mapr", b.owner_password)
+    assert untrusted.returncode == 1
+    assert "certificate verify failed" in untrusted.stderr and "/opt/mapr/conf/ssl_truststore.bcfks" in untrusted.stderr
+    handtrust.import_ca(lab, "a1", b)
+    trusted = login(lab, "a1", b, "mapr", b.owner_password)
+    assert trusted.returncode == 0, trusted.stderr
+    assert login(lab, "a1", a, "mapr", a.owner_password).returncode == 0
+    node_tmp = os.listdir(os.path.join(lab.node_root("a1"), "tmp"))
+    assert [name for name in node_tmp if name.startswith("hsperfdata")] == []
+
+
+def test_fips_option_is_checked():
+    with pytest.raises(ValueError, match=r"fips: 'c' is neither the letter of one of the 2 clusters \(a, b\) "
+                                         r"nor one of their hosts \(a1\.\.b2\)"):
+        Lab("/nonexistent-lab-dir", clusters=2, nodes=2, fips=["c"])
+    with pytest.raises(ValueError, match="fips: 'a3' is neither"):
+        Lab("/nonexistent-lab-dir", clusters=2, nodes=2, fips=["a3"])
+
+
+def test_a_mixed_cluster(make_lab):
+    """fips=["a2"]: a2 alone is a FIPS node; it logs in to its own cluster's non-FIPS CLDB (a1)
+    through its BCFKS trust store, which holds the same CA as a1's JKS one."""
+    _skip_without_provider()
+    lab = make_lab(clusters=1, nodes=2, fips=["a2"])
+    a = lab.cluster("a")
+    assert not a.fips and [lab.hosts[h].fips for h in a.hosts] == [False, True]
+    assert not os.path.exists(lab.node_path("a1", "conf/ssl_truststore.bcfks"))
+    assert not os.path.exists(lab.node_path("a2", "conf/ssl_truststore"))
+    jar = _jar(lab, "a2")
+    assert jvm.keytool_list(lab.node_path("a2", "conf/ssl_truststore.bcfks"), a.store_password, jar) == \
+        jvm.keytool_list(lab.node_path("a1", "conf/ssl_truststore"), a.store_password)
+    trusted = login(lab, "a2", a, "mapr", a.owner_password)
+    assert trusted.returncode == 0, trusted.stderr
+
+
+def test_down_leaves_nothing_of_a_fips_lab(make_lab):
+    _skip_without_provider()
+    lab = make_lab(clusters=1, nodes=1, fips=["a"])
+    assert len(lab_processes(lab)) == 1
+    assert Lab.load(lab.dir).cluster("a").fips  # recorded, so another process's `down` knows the lab
+    lab.down()
+    assert not os.path.exists(lab.dir)
+    assert lab_processes(lab) == []
+
+
+def test_command_line(tmp_path):
+    _skip_without_provider()
+    directory = str(tmp_path / "cli-lab")
+
+    def lab_py(*args):
+        return subprocess.run([sys.executable, LAB_PY, *args, "--dir", directory],
+                              capture_output=True, text=True, timeout=120, check=False)
+
+    refused = lab_py("up", "--clusters", "1", "--nodes", "1", "--fips", "z")
+    assert refused.returncode == 1 and "fips: 'z' is neither" in refused.stderr, refused.stderr
+    up = lab_py("up", "--clusters", "1", "--nodes", "1", "--fips", "a")
+    assert up.returncode == 0, up.stderr
+    assert os.path.isfile(os.path.join(directory, "nodes", "a1", "opt", "mapr", "conf", "ssl_truststore.bcfks"))
+    status = lab_py("status")
+    assert status.returncode == 0 and "a.lab.example (group cluster_a), FIPS" in status.stdout, status.stdout
+    assert lab_py("down").returncode == 0
+    assert not os.path.exists(directory)
