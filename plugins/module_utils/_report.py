@@ -115,7 +115,16 @@ class _Reading:
         parse_validity(validity)  # a bad value is named before anything else is worked out
         self.min_validity = validity
         self.scope = self.model.scope()
+        self._certs = {}
         self._held = {}
+
+    def cert(self, cert):
+        """What the report says of a certificate (``CERT_FIELDS``), worked out once per certificate, not
+        once per node that holds it."""
+        key = cert["sha256"]
+        if key not in self._certs:
+            self._certs[key] = _cert(cert)
+        return self._certs[key]
 
     def chain(self, group):
         """The sha256 of the CA chain ``group`` hands over, or None when unknown."""
@@ -179,8 +188,16 @@ def _stores_or_unknown(findings, facts, detail, group, peer, host):
 
 
 def _reasons(plan, peer):
-    """The plan's reasons for one node (its ``reasons``) that concern ``peer``."""
-    return [r for r in (plan or {}).get("reasons") or () if r["peer"] == peer]
+    """The plan's reasons for one node (its ``reasons``) that concern ``peer``: indexed by peer once per
+    node and plan, since a scan of the node's reasons for each peer would cost O(nodes x peers^2)."""
+    if not plan:
+        return []
+    index = plan.get("_by_peer")
+    if index is None:
+        index = plan["_by_peer"] = {}
+        for reason in plan.get("reasons") or ():
+            index.setdefault(reason["peer"], []).append(reason)
+    return index.get(peer, [])
 
 
 def _user_present(world, findings, host, group, peer, plan):
@@ -207,7 +224,7 @@ def _user_present(world, findings, host, group, peer, plan):
     chain = world.model.ca_info(peer)
     missing = dict((r["sha256"], r) for r in reasons if r["item"] == "certificate" and r["state"] == "missing")
     for cert in export["certificates"]:
-        info = _cert(chain[cert["sha256"]])
+        info = dict(world.cert(chain[cert["sha256"]]))
         info["missing_from"] = list(missing[cert["sha256"]]["stores"]) if cert["sha256"] in missing else []
         detail["certificates"].append(info)
         if cert["sha256"] in missing:

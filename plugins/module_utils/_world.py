@@ -242,6 +242,7 @@ class World:
         # Asked per node and peer: each answer is worked out once per group (a scan of a group's
         # nodes per question made a plan O(nodes^2)).
         self._nodes, self._cldb_speakers, self._names, self._exports, self._all_reported = {}, {}, {}, {}, {}
+        self._chains, self._ca_info = {}, {}
 
     # -------------------------------------------------------------------------------- who is who
 
@@ -327,14 +328,17 @@ class World:
 
     def reported_chain(self, group):
         """The sha256 set of the CA chain ``group``'s speaker reported (unchecked: for what must go)."""
-        facts = self.facts.get(self.speaker(group)) or {}
-        return set(c["sha256"] for c in (facts.get("own_ca") or {}).get("certificates") or [])
+        if group not in self._chains:
+            self._chains[group] = frozenset(self.ca_info(group))
+        return self._chains[group]
 
     def ca_info(self, group):
         """``{sha256: certificate}`` of the chain ``group``'s speaker reported, with what the facts say of
         each (``subject``, ``not_after``): to name a certificate, never to decide on it."""
-        facts = self.facts.get(self.speaker(group)) or {}
-        return dict((c["sha256"], c) for c in (facts.get("own_ca") or {}).get("certificates") or [])
+        if group not in self._ca_info:
+            facts = self.facts.get(self.speaker(group)) or {}
+            self._ca_info[group] = dict((c["sha256"], c) for c in (facts.get("own_ca") or {}).get("certificates") or [])
+        return self._ca_info[group]
 
     def all_reported(self, group):
         """Whether every node of ``group`` reported its facts: only then is a CA it no longer shows stale."""
