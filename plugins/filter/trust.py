@@ -66,19 +66,20 @@ def _world(trusts, groups, nodes, facts=None, hostvars=None, cldb_suffix="_cldb"
         raise AnsibleFilterError(str(err))
 
 
-def trust_topology(trusts, groups, play_hosts, cldb_suffix="_cldb", facts=None):
+def trust_topology(trusts, groups, play_hosts, cldb_suffix="_cldb", facts=None, hostvars=None):
     """Each host's cluster group, peers and whether it acts for its cluster (``World.topology``).
 
     Empty for a malformed ``crosscluster_trusts``, which the preflight gate names. ``facts`` maps
     hosts to their gathered ``mapr_security`` facts (``by_host``): a node whose facts say it runs a
-    CLDB counts as a CLDB node, in its CLDB group or not.
+    CLDB counts as a CLDB node, in its CLDB group or not. With ``hostvars``, a peer's line is probed
+    only when it names the cluster the inventory's ``mapr_cluster_name`` says.
     """
     if trust_list.shape_problems(trusts):
         return dict((host, dict(group=None, peers=dict(user=[], server=[]), revoked=dict(user=[], server=[]),
                                 speaks=False, speaks_cldb=False, reads_tickets=False, peer_speakers={},
                                 probes=[]))
                     for host in play_hosts)
-    return _world(trusts, groups, play_hosts, facts, cldb_suffix=cldb_suffix).topology(play_hosts)
+    return _world(trusts, groups, play_hosts, facts, hostvars, cldb_suffix).topology(play_hosts)
 
 
 def user_trust_plan(trusts, groups, play_hosts, facts, hostvars):
@@ -195,8 +196,8 @@ def kerberos_topology(who, hostvars, groups, play_hosts, kdc_suffix="_kdc"):
         if me is None or not me["group"] or not hostvars[host].get("kerberos_realm"):
             result[host] = dict(peers=[], revoked=[], kdc=host)
             continue
-        kept = planner.union(me["peers"]["user"], me["peers"]["server"])
-        gone = [g for g in planner.union(me["revoked"]["user"], me["revoked"]["server"]) if g not in kept]
+        kept = world_model.union(me["peers"]["user"], me["peers"]["server"])
+        gone = [g for g in world_model.union(me["revoked"]["user"], me["revoked"]["server"]) if g not in kept]
         result[host] = dict(peers=realms(kept, me["peer_speakers"]), revoked=realms(gone, me["peer_speakers"]),
                             kdc=(groups.get(me["group"] + kdc_suffix) or [host])[0])
     return result

@@ -22,7 +22,7 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors im
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin import parse_validity
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin_output import seconds_left
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._ticket_file import parse_ticket
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._world import alias_cluster, trust_alias
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._world import alias_cluster, trust_alias, union
 
 # The stores truststore_import keeps in step; a sibling that does not exist is not wanted either.
 TRUSTSTORES = ("ssl_truststore", "ssl_truststore.p12", "ssl_truststore.pem")
@@ -63,11 +63,6 @@ def verify_targets(who, changed, only_changed=False):
                                  if me["peer_speakers"].get(peer) and wanted(kind, me["group"], peer)]
         result[host] = targets
     return result
-
-
-def union(first, second):
-    """``first``, then what ``second`` adds, in order."""
-    return list(first) + [item for item in second if item not in first]
 
 
 # Every node of a cluster reports the same lines and every peer's line is wanted on every node: parsed

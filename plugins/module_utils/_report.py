@@ -126,11 +126,6 @@ class _Reading:
             self._certs[key] = _cert(cert)
         return self._certs[key]
 
-    def chain(self, group):
-        """The sha256 of the CA chain ``group`` hands over, or None when unknown."""
-        export, _why = self.model.export_or_why(group)
-        return set(c["sha256"] for c in export["certificates"]) if export else None
-
     def node_error(self, host):
         """Why a node in scope has no facts, or None when it has them."""
         if host in self.facts:

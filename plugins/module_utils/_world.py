@@ -210,6 +210,11 @@ def chains_differ(group, chains):
             % (group, "; ".join(", ".join(hosts) for hosts in chains.values())))
 
 
+def union(first, second):
+    """``first``, then what ``second`` adds, in order."""
+    return list(first) + [item for item in second if item not in first]
+
+
 def alias_cluster(alias, sha256):
     """The cluster name (lower case) an alias ties ``sha256`` to under the alias rule, or None when the
     alias does not follow it (an administrator's own alias, or another certificate's)."""
@@ -348,14 +353,24 @@ class World:
 
     def cldb_targets(self, group):
         """What to probe to reach ``group``: every address of every CLDB on its HTTPS port, from its
-        speaker's own first conf line, the line its peers' clients are given. Empty when its speaker
-        reported no facts (preflight names that node's own problem)."""
+        speaker's own first conf line, the line its peers' clients are given, as parsed here.
+
+        Empty when its speaker reported no facts, or a line that ``line_problems`` refuses (it does not
+        parse, is not secure, names another cluster than the inventory's, or came with variables the
+        node tried to set): a node's word does not send its peers' nodes to an address before the
+        preflight gate, which names that node's problem, has checked it.
+        """
         facts = self.facts.get(self.speaker(group))
+        if not facts:
+            return []
+        entry, problems = line_problems(group, facts, self.name(group))
+        if entry is None or problems:
+            return []
         targets = []
-        for cldb in (facts or {}).get("cldb_hosts") or []:
+        for cldb in entry.hosts:
             for address in cldb.split(";"):
                 host = address.rsplit(":", 1)[0] if not address.endswith("]") else address
-                targets.append(dict(group=group, cluster=facts["cluster_name"], cldb=cldb, host=host.strip("[]"),
+                targets.append(dict(group=group, cluster=entry.name, cldb=cldb, host=host.strip("[]"),
                                     port=facts["cldb_https_port"]))
         return targets
 
@@ -376,7 +391,7 @@ class World:
             peers = dict((kind, self.peers(group, kind)) for kind in KINDS)
             revoked = dict((kind, self.peers(group, kind, "absent")) for kind in KINDS)
             speaks = group is not None and self.speaker(group) == host
-            kept = peers["user"] + [p for p in peers["server"] if p not in peers["user"]]
+            kept = union(peers["user"], peers["server"])
             result[host] = dict(
                 group=group, peers=peers, revoked=revoked, speaks=speaks,
                 speaks_cldb=group is not None and self.cldb_speaker(group) == host,

@@ -91,6 +91,7 @@ def test_summary_counts_changed_nodes_per_direction():
 
 def _facts(name, secure=True, fips=False, owner="mapr", stores=None, cldbs=("n1:7222",), port=7443):
     return {"cluster_name": name, "secure": secure, "fips": fips, "owner": owner,
+            "conf_line": "%s secure=%s %s" % (name, "true" if secure else "false", " ".join(cldbs)),
             "stores": stores or {"ssl_truststore": {"exists": True, "format": "jks"}},
             "cldb_hosts": list(cldbs), "cldb_https_port": port}
 
@@ -133,6 +134,29 @@ def test_the_probe_targets_come_from_the_peers_speaker_only():
     # A speaker that reported no facts gives nothing to probe: preflight names its own problem.
     del hostvars["b1"]["ansible_facts"]["mapr_security"]
     assert "a1" not in _probes(hostvars, groups, hosts)
+
+
+@pytest.mark.parametrize("line, inventory_name", [
+    ("evil.ex secure=true attacker:7222", "b.ex"),   # another cluster's name than the inventory's
+    ("b.ex secure=false nb1:7222", "b.ex"),          # not secure
+    ("b.ex secure=true nb1:7222 [", "b.ex"),         # does not parse
+])
+def test_a_peer_line_the_gate_refuses_sends_no_node_anywhere(line, inventory_name):
+    """What a node reports is its word: its peers' speakers probe only a line parsed here, secure and of
+    the cluster the inventory names; the gate then names the line's problem."""
+    hostvars, groups, hosts = _world([("a1", _facts("a.ex"))], [("b1", _facts("b.ex"))])
+    for host in hosts:
+        hostvars[host]["mapr_cluster_name"] = host[0] + ".ex"
+    hostvars["b1"]["ansible_facts"]["mapr_security"]["conf_line"] = line
+    hostvars["b1"]["ansible_facts"]["mapr_security"]["cldb_hosts"] = ["attacker:7222"]  # the node's own parse
+    who = trust_topology(PAIR, groups, hosts, facts=by_host(hosts, hostvars, "ansible_facts.mapr_security"),
+                         hostvars=hostvars)
+    assert who["a1"]["probes"] == [] and [t["host"] for t in who["b1"]["probes"]] == ["n1"]
+    # The same line with the inventory's name and secure=true is probed, from the parse here, not the node's.
+    hostvars["b1"]["ansible_facts"]["mapr_security"]["conf_line"] = "%s secure=true nb1:7222" % inventory_name
+    who = trust_topology(PAIR, groups, hosts, facts=by_host(hosts, hostvars, "ansible_facts.mapr_security"),
+                         hostvars=hostvars)
+    assert [t["host"] for t in who["a1"]["probes"]] == ["nb1"]
 
 
 def test_summary_names_the_nodes_not_done():
