@@ -9,4 +9,4 @@ from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.truststore
 class ActionModule(NodeModuleAction):
     SECRETS = SNAPSHOT_SECRETS
     # The truststore password a read brings back is for the collection's truststore actions only.
-    SECRET_REPLY = {"truststore_password_from": ("truststore_password",)}
+    SECRET_REPLY = {"truststore_password_from": ("truststore_password", "truststore_credential_store")}

@@ -60,7 +60,9 @@ options:
   truststore_password_from:
     description:
       - With V(read), also read the truststore password MapR keeps in this C(conf) directory
-        (C(store-passwords.txt), else C(ssl-server.xml)), for the action that called it.
+        (C(store-passwords.txt), else C(ssl-server.xml)), for the action that called it; when neither has
+        it, the Hadoop credential store C(maprtrustcreds.jceks), whose bytes the controller opens (its
+        secrets are sealed with Triple DES, which the node's Python lacks).
       - The reply then holds the password. The collection's actions ask for it only when they write a
         store without a password given, run that one call with C(no_log) (so that no connection plugin
         prints the reply, even at -vvvv), take it out of the reply and never return it.
@@ -116,6 +118,13 @@ truststore_password:
   description:
     - With O(truststore_password_from), the password itself, for the collection's actions only. A task
       that calls this module directly runs that call with C(no_log) and never returns it.
+  returned: never to a task; to the collection's actions when O(truststore_password_from) is given
+  type: str
+truststore_credential_store:
+  description:
+    - With O(truststore_password_from), when only C(maprtrustcreds.jceks) has the password, that store's
+      bytes, base64-encoded, instead of RV(truststore_password), for the collection's actions only and
+      kept as secret as the password itself (the store opens with Hadoop's default password).
   returned: never to a task; to the collection's actions when O(truststore_password_from) is given
   type: str
 truststore_password_source:
@@ -216,9 +225,12 @@ def main():
                 files = [describe(read_managed(path)) for path in params["paths"]]
             extra = {}
             if params["truststore_password_from"]:
-                password, extra["truststore_password_source"] = read_truststore_password(
+                password, credential_store, extra["truststore_password_source"] = read_truststore_password(
                     params["truststore_password_from"])
-                extra["truststore_password"] = password
+                if password is None:
+                    extra["truststore_credential_store"] = base64.b64encode(credential_store).decode("ascii")
+                else:
+                    extra["truststore_password"] = password
             module.exit_json(changed=False, files=files, **extra)
         result = replace(params, module.check_mode)
     except CrossclusterError as err:

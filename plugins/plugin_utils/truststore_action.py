@@ -12,6 +12,7 @@ import os
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._credential_store import credential_store_password
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._truststore import TrustStore
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.node_call import run_module
@@ -126,10 +127,16 @@ class NodeFiles:
         """``(password, source path)`` MapR keeps in ``conf_dir`` on the node; never returned to the user.
 
         Only the writes need it (the gather never reads it), and only for a JKS or PKCS12 store they
-        change: it comes back in this one call's reply, which runs with no_log (see run_module).
+        change: it comes back in this one call's reply, which runs with no_log (see run_module), or
+        the node's maprtrustcreds.jceks does, which is opened here. CrossclusterError when it cannot be.
         """
         result = self._run(dict(paths=[], state="read", truststore_password_from=conf_dir), secret_reply=True)
         password = result.pop("truststore_password", None)
+        credential_store = result.pop("truststore_credential_store", None)
+        if not result.get("failed") and password is None and credential_store is not None:
+            # Only maprtrustcreds.jceks has it: sealed with Triple DES, which only this side can undo.
+            password = credential_store_password(base64.b64decode(credential_store),
+                                                 result["truststore_password_source"])
         if result.get("failed") or password is None:
             raise AnsibleActionFail(result.get("msg") or "reading the truststore password on the node failed")
         return password, result["truststore_password_source"]

@@ -1,15 +1,17 @@
 """The truststore password read on each node, when the inventory does not give it.
 
-The lab writes conf/store-passwords.txt (0600) on every node, as MapR 7.x does. Without
-mapr_truststore_password the main playbook builds the trust, says which file it read, and leaves
-the password nowhere (-vvvv output, ANSIBLE_LOG_PATH, command lines, temp files). A node whose
-files lack it stops the run before any node changes, named with both files.
+The lab writes conf/store-passwords.txt (0600) on every node, as MapR 7.x does, and with
+credential_stores conf/maprtrustcreds.jceks too (store_passwords=False: the former removed, as the
+vendor advises). Without mapr_truststore_password the main playbook builds the trust, says which
+file it read, and leaves the password nowhere (-vvvv output, ANSIBLE_LOG_PATH, command lines, temp
+files). A node whose files lack it stops the run before any node changes, named with every source.
 """
 
 import os
 
 import yaml
 from lab.labkit import checks
+from lab.labkit.credstore import JCEKS_NAME, TRUST_ALIASES, write_credential_store
 from labplay import changed_hosts, conf_state, run
 from leakscan import scan
 from procwatch import ProcessWatch
@@ -63,8 +65,9 @@ def test_a_node_without_the_password_stops_the_run_naming_both_files(make_lab, t
     assert len(gate) == 1, result.describe()
     [problem] = [line for line in gate[0] if line.startswith("a2")]
     assert problem.startswith("a2 (cluster_a): no truststore password was given and none was found on the node: "
-                              "%s does not exist; /opt/mapr/conf/ssl-server.xml does not exist. Fix: set "
-                              "mapr_truststore_password" % STORE_PASSWORDS), problem
+                              "%s does not exist; /opt/mapr/conf/ssl-server.xml does not exist; "
+                              "/opt/mapr/conf/maprtrustcreds.jceks does not exist; /opt/mapr/conf/maprtrustcreds.bcfks "
+                              "does not exist. Fix: set mapr_truststore_password" % STORE_PASSWORDS), problem
     assert len(gate[0]) == 2, gate[0]  # the headline and this one problem: no follow-on errors
 
 
@@ -90,3 +93,50 @@ def test_a_node_whose_password_does_not_open_its_truststore_stops_the_run(make_l
     for cluster in lab.clusters:
         assert cluster.store_password not in result.output
     assert "not-the-password" not in result.output
+
+
+def test_the_password_from_maprtrustcreds_jceks_with_store_passwords_txt_removed_on_every_node(make_lab, tmp_path):
+    # The node sends the credential store's bytes in the one no_log reply that would carry the password;
+    # the controller opens it (Triple DES): local mode runs that same path, one node per cluster.
+    lab = without_password(make_lab(clusters=2, nodes=1, mode="local", credential_stores=True,
+                                    store_passwords=False))
+    for host in lab.hosts:
+        assert not os.path.exists(lab.node_path(host, "conf/store-passwords.txt")), host
+    stores = dict((h, "%s/conf/%s" % (lab.mapr_home(h), JCEKS_NAME)) for h in lab.hosts)
+    log_path = str(tmp_path / "ansible.log")
+    with ProcessWatch() as watch:
+        result = run(lab, "user", verbosity=4, env={"ANSIBLE_LOG_PATH": log_path}).expect_ok()
+    notes = [r["result"]["msg"] for r in result.results
+             if r["task"].endswith("Say where the truststore passwords not given were read")]
+    assert notes == [["cluster_a: the truststore password was read on the node from %s (a1)" % stores["a1"],
+                      "cluster_b: the truststore password was read on the node from %s (b1)" % stores["b1"]]], notes
+    writes = [(r["host"], r["result"]) for r in result.results if r["action"].endswith("peer_trust")]
+    assert sorted(h for h, _w in writes) == ["a1", "b1"], writes
+    assert all(w["truststore_password_source"] == stores[h] for h, w in writes), writes
+    for host in lab.hosts:
+        peer = "b" if host.startswith("a") else "a"
+        assert checks.user_login(lab, host, peer).returncode == 0, host
+        assert checks.jvm_handshake(lab, host, peer).returncode == 0, host
+    secrets = dict(("%s store password" % c.name, c.store_password) for c in lab.clusters)
+    directories = [result.run_dir] + [os.path.join(lab.node_root(h), "tmp") for h in lab.hosts]
+    assert scan("main playbook, password from maprtrustcreds.jceks, -vvvv", secrets, result, watch, directories,
+                log_path) == []
+    state = conf_state(lab)
+    again = run(lab, "user").expect_ok()
+    assert changed_hosts(again) == [] and conf_state(lab) == state
+
+    # A credential store protected with a password of its own (HADOOP_CREDSTORE_PASSWORD) stops the
+    # run at the gate, named with the fix, before any node changes.
+    other = "b-own-credstore-password"
+    write_credential_store(lab.node_path("b1", "conf/" + JCEKS_NAME),
+                           dict((alias, lab.cluster("b").store_password) for alias in TRUST_ALIASES), other)
+    state = conf_state(lab)
+    failed = run(lab, "user")
+    assert failed.rc != 0 and conf_state(lab) == state
+    gate = [r["result"]["msg"] for r in failed.results if r["action"] == "ansible.builtin.fail"]
+    assert len(gate) == 1, failed.describe()
+    assert gate[0][1:] == ["b1 (cluster_b): %s: does not open with Hadoop's default credential store password: it is "
+                           "protected with a password of its own (HADOOP_CREDSTORE_PASSWORD or a password file), "
+                           "which the collection does not have, or it is damaged; no other source has the truststore "
+                           "password. Fix: set mapr_truststore_password (vault it)" % stores["b1"]], gate[0]
+    assert other not in failed.output and lab.cluster("b").store_password not in failed.output

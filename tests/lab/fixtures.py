@@ -46,10 +46,12 @@ def lab_ssh(tmp_path_factory):
 def make_lab(tmp_path_factory):
     labs = []
 
-    def make(clusters=2, nodes=3, mode="local", cldbs=1, zones=None, fips=None):
+    def make(clusters=2, nodes=3, mode="local", cldbs=1, zones=None, fips=None, credential_stores=False,
+             store_passwords=True):
         if mode == "ssh":
             _skip_without_ssh_mode()
-        lab = Lab(str(tmp_path_factory.mktemp("lab")), clusters, nodes, mode, cldbs, zones, fips)
+        lab = Lab(str(tmp_path_factory.mktemp("lab")), clusters, nodes, mode, cldbs, zones, fips,
+                  credential_stores, store_passwords)
         labs.append(lab)
         return lab.up()
 

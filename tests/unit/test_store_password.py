@@ -27,7 +27,7 @@ def test_store_passwords_txt_first_server_key_then_client_key(tmp_path):
     (tmp_path / "store-passwords.txt").write_text("ssl.server.keystore.password=k\nssl.client.truststore.password=%s\n"
                                                   % SECRET)
     (tmp_path / "ssl-server.xml").write_text(XML.replace(SECRET, "from-xml"))
-    assert read_truststore_password(str(tmp_path)) == (SECRET, str(tmp_path / "store-passwords.txt"))
+    assert read_truststore_password(str(tmp_path)) == (SECRET, None, str(tmp_path / "store-passwords.txt"))
     (tmp_path / "store-passwords.txt").write_text("ssl.server.truststore.password=first\n"
                                                   "ssl.client.truststore.password=second\n")
     assert read_truststore_password(str(tmp_path))[0] == "first"
@@ -35,9 +35,9 @@ def test_store_passwords_txt_first_server_key_then_client_key(tmp_path):
 
 def test_ssl_server_xml_when_store_passwords_txt_lacks_it(tmp_path):
     (tmp_path / "ssl-server.xml").write_text(XML)
-    assert read_truststore_password(str(tmp_path)) == (SECRET, str(tmp_path / "ssl-server.xml"))
+    assert read_truststore_password(str(tmp_path)) == (SECRET, None, str(tmp_path / "ssl-server.xml"))
     (tmp_path / "store-passwords.txt").write_text("ssl.server.keystore.password=k\n")
-    assert read_truststore_password(str(tmp_path)) == (SECRET, str(tmp_path / "ssl-server.xml"))
+    assert read_truststore_password(str(tmp_path)) == (SECRET, None, str(tmp_path / "ssl-server.xml"))
 
 
 def test_neither_source_names_both_and_why_never_a_value(tmp_path):
@@ -46,7 +46,7 @@ def test_neither_source_names_both_and_why_never_a_value(tmp_path):
         read_truststore_password(str(tmp_path))
     message = str(err.value)
     assert "store-passwords.txt has no ssl.server.truststore.password or ssl.client.truststore.password" in message
-    assert "ssl-server.xml does not exist" in message
+    assert "ssl-server.xml does not exist" in message and "maprtrustcreds.jceks does not exist" in message
     assert "Fix: set mapr_truststore_password (vault it)" in message and SECRET not in message
 
 

@@ -66,8 +66,11 @@ class Cldb:
         with open(node.conf("cldb.key"), encoding="ascii") as fh:
             self.key = base64.b64decode(fh.read().strip())
         self.owner = read_properties(node.conf("daemon.conf"))["mapr.daemon.user"]
-        self.store_password = read_properties(
-            node.conf("store-passwords.txt"))["ssl.server.keystore.password"]
+        passwords = node.conf("store-passwords.txt")
+        if not os.path.exists(passwords):
+            # A lab without it on its nodes (store_passwords=False) keeps the cluster's copy beside users.json.
+            passwords = os.path.join(os.path.dirname(users_path), "conf", "store-passwords.txt")
+        self.store_password = read_properties(passwords)["ssl.server.keystore.password"]
         with open(users_path, encoding="utf-8") as fh:
             self.users = json.load(fh)
         self.nodes = nodes

@@ -24,8 +24,8 @@ from dataclasses import asdict, dataclass, field
 
 import zoneinfo
 
+from . import credstore, inventory, netns, pki, procs, tickets
 from . import fips as fips_mode
-from . import inventory, netns, pki, procs, tickets
 from .files import read_json, write_file, write_json
 from .users import hash_password
 
@@ -150,7 +150,8 @@ class Lab:
     SERVER_TICKET_LIFETIME = 3650 * DAY
 
     def __init__(self, directory: str | None = None, clusters: int = 2, nodes: int = 3,
-                 mode: str = "local", cldbs: int = 1, zones: dict | None = None, fips=None):
+                 mode: str = "local", cldbs: int = 1, zones: dict | None = None, fips=None,
+                 credential_stores: bool = False, store_passwords: bool = True):
         if mode not in ("local", "ssh"):
             raise ValueError("mode must be local or ssh, not %r" % (mode,))
         if zones and mode != "ssh":
@@ -163,7 +164,16 @@ class Lab:
             raise ValueError("cldbs must be 1..nodes")
         if mode == "ssh" and clusters * nodes > 240:
             raise ValueError("ssh mode fits at most 240 nodes in its /24")
+        if credential_stores and fips:
+            # A FIPS node keeps its credential stores in BCFKS; the lab writes JCEKS ones only.
+            raise ValueError("credential_stores: the lab writes JCEKS credential stores only, not a FIPS node's")
+        if not store_passwords and fips:
+            raise ValueError("store_passwords=False: the lab's FIPS client reads store-passwords.txt")
         self.dir = os.path.realpath(directory or DEFAULT_DIR)
+        # 7.x's conf/maprtrustcreds.jceks on every node; without store-passwords.txt on any node, as the
+        # vendor advises after set-up (the lab's own tools then read clusters/<name>/conf/store-passwords.txt).
+        self.credential_stores = credential_stores
+        self.store_passwords = store_passwords
         self.mode = mode
         self.n_clusters = clusters
         self.n_nodes = nodes
@@ -281,6 +291,7 @@ class Lab:
             "version": 1, "phase": phase, "mode": self.mode, "dir": self.dir,
             "prefix": self.prefix, "clusters_count": self.n_clusters, "nodes": self.n_nodes,
             "cldbs": self.n_cldbs, "zones": self.zones, "fips": self.fips, "octet": self.octet,
+            "credential_stores": self.credential_stores, "store_passwords": self.store_passwords,
             "control_path_dir": self.control_path_dir,
             "clusters": [asdict(c) for c in self.clusters],
             "hosts": [asdict(h) for h in self.hosts.values()],
@@ -302,7 +313,8 @@ class Lab:
         path = os.path.realpath(directory or DEFAULT_DIR)
         state = read_json(os.path.join(path, STATE))
         lab = cls(path, state["clusters_count"], state["nodes"], state["mode"], state["cldbs"],
-                  state.get("zones"), state.get("fips"))
+                  state.get("zones"), state.get("fips"), state.get("credential_stores", False),
+                  state.get("store_passwords", True))
         lab.octet = state["octet"]
         lab.control_path_dir = state["control_path_dir"]
         lab.clusters = [Cluster(**c) for c in state["clusters"]]
@@ -427,6 +439,9 @@ class Lab:
                    "".join("%s=%s\n" % (k, pw) for k in (
                        "ssl.server.keystore.password", "ssl.server.truststore.password",
                        "ssl.client.truststore.password")), 0o600)
+        if self.credential_stores:
+            credstore.write_credential_store(os.path.join(conf, credstore.JCEKS_NAME),
+                                             dict((alias, pw) for alias in credstore.TRUST_ALIASES))
         if cluster.fips:
             # Once for all its nodes; a FIPS node of a mixed cluster converts its own copy.
             fips_mode.convert_conf(conf, pw)
@@ -457,6 +472,8 @@ class Lab:
         root = self.node_root(host.name)
         home = self.node_path(host.name)
         shutil.copytree(os.path.join(cluster.dir, "conf"), os.path.join(home, "conf"))
+        if not self.store_passwords:
+            os.unlink(os.path.join(home, "conf", "store-passwords.txt"))
         if host.fips and not cluster.fips:
             fips_mode.convert_conf(os.path.join(home, "conf"), cluster.store_password)
         if self.mode == "ssh":

@@ -1,0 +1,65 @@
+# Copyright: datafabric.crosscluster contributors
+# Apache License 2.0 (see LICENSE)
+"""The truststore password in a Hadoop credential store (JCEKS), opened on the controller.
+
+Hadoop's JavaKeyStoreProvider keeps each credential as a secret key entry of a JCEKS keystore: the
+alias is the configuration property it stands for, the key bytes are the value in UTF-8, and the
+store and every entry share one password, "none" unless HADOOP_CREDSTORE_PASSWORD or a password
+file is set. JCEKS seals secret keys with PBEWithMD5AndTripleDES, which a node's standard library
+cannot undo: the node sends the store's bytes (module_utils/_store_password.py) and pyjks opens
+them here. The secret never appears in a message.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._store_password import (
+    CREDENTIAL_STORE_PASSWORD,
+    KEYS,
+)
+
+try:
+    import jks
+    IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - exercised only on a broken controller
+    IMPORT_ERROR = exc
+
+_FIX = "set mapr_truststore_password (vault it)"
+
+
+def credential_store_password(data, path, aliases=KEYS, password=CREDENTIAL_STORE_PASSWORD):
+    """The secret of the first of ``aliases`` the JCEKS credential store ``data`` (read from ``path``)
+    holds; CrossclusterError naming ``path`` when it cannot be opened with ``password`` or holds none."""
+    if IMPORT_ERROR is not None:
+        raise CrossclusterError("cannot be opened: the controller lacks pyjks (%s)" % IMPORT_ERROR, path=path,
+                                fix="install the collection's requirements.txt on the controller, or %s" % _FIX)
+    try:
+        store = jks.KeyStore.loads(data, password)
+    except jks.util.KeystoreSignatureException:
+        raise CrossclusterError("does not open with Hadoop's default credential store password: it is protected "
+                                "with a password of its own, which the collection does not have, or it is damaged",
+                                path=path, fix=_FIX) from None
+    except (jks.util.KeystoreException, ValueError, EOFError) as err:
+        # pyjks's own words name offsets and types, never a secret.
+        raise CrossclusterError("is no readable JCEKS credential store (%s)" % (str(err) or type(err).__name__),
+                                path=path, fix="recreate it with manageSSLKeys.sh createcreds, or %s" % _FIX) from None
+    if store.store_type != "jceks":
+        raise CrossclusterError("is a %s keystore, not a JCEKS credential store" % store.store_type.upper(),
+                                path=path, fix="recreate it with manageSSLKeys.sh createcreds, or %s" % _FIX)
+    for alias in aliases:
+        # pyjks lowercases aliases as the JDK does; Hadoop's are lower case already.
+        entry = store.secret_keys.get(alias.lower())
+        if entry is None:
+            continue
+        try:
+            entry.decrypt(password)  # a no-op when the store's password opened it already
+            secret = entry.key.decode("utf-8")
+        except (jks.util.KeystoreException, UnicodeDecodeError):
+            raise CrossclusterError("its entry %s cannot be decoded as a Hadoop credential (UTF-8 text sealed with "
+                                    "the store's password)" % alias, path=path, fix=_FIX) from None
+        if secret:
+            return secret
+    raise CrossclusterError("holds no %s" % " or ".join(aliases), path=path,
+                            fix="recreate it with manageSSLKeys.sh createcreds, or %s" % _FIX)
