@@ -18,36 +18,33 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors im
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._store_password import (
     CREDENTIAL_STORE_PASSWORD,
     KEYS,
+    credential_store_refused,
 )
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._truststore import require_libraries
 
 try:
     import jks
-    IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - exercised only on a broken controller
-    IMPORT_ERROR = exc
+except ImportError:  # pragma: no cover - require_libraries names what is missing
+    jks = None
 
-_FIX = "set mapr_truststore_password (vault it)"
+_RECREATE = "recreate it with manageSSLKeys.sh createcreds, or set mapr_truststore_password (vault it)"
 
 
 def credential_store_password(data, path, aliases=KEYS, password=CREDENTIAL_STORE_PASSWORD):
     """The secret of the first of ``aliases`` the JCEKS credential store ``data`` (read from ``path``)
     holds; CrossclusterError naming ``path`` when it cannot be opened with ``password`` or holds none."""
-    if IMPORT_ERROR is not None:
-        raise CrossclusterError("cannot be opened: the controller lacks pyjks (%s)" % IMPORT_ERROR, path=path,
-                                fix="install the collection's requirements.txt on the controller, or %s" % _FIX)
+    require_libraries()
     try:
         store = jks.KeyStore.loads(data, password)
     except jks.util.KeystoreSignatureException:
-        raise CrossclusterError("does not open with Hadoop's default credential store password: it is protected "
-                                "with a password of its own, which the collection does not have, or it is damaged",
-                                path=path, fix=_FIX) from None
+        raise credential_store_refused(path) from None
     except (jks.util.KeystoreException, ValueError, EOFError) as err:
         # pyjks's own words name offsets and types, never a secret.
         raise CrossclusterError("is no readable JCEKS credential store (%s)" % (str(err) or type(err).__name__),
-                                path=path, fix="recreate it with manageSSLKeys.sh createcreds, or %s" % _FIX) from None
+                                path=path, fix=_RECREATE) from None
     if store.store_type != "jceks":
-        raise CrossclusterError("is a %s keystore, not a JCEKS credential store" % store.store_type.upper(),
-                                path=path, fix="recreate it with manageSSLKeys.sh createcreds, or %s" % _FIX)
+        raise CrossclusterError("is no readable JCEKS credential store (a %s keystore)" % store.store_type.upper(),
+                                path=path, fix=_RECREATE)
     for alias in aliases:
         # pyjks lowercases aliases as the JDK does; Hadoop's are lower case already.
         entry = store.secret_keys.get(alias.lower())
@@ -57,9 +54,9 @@ def credential_store_password(data, path, aliases=KEYS, password=CREDENTIAL_STOR
             entry.decrypt(password)  # a no-op when the store's password opened it already
             secret = entry.key.decode("utf-8")
         except (jks.util.KeystoreException, UnicodeDecodeError):
-            raise CrossclusterError("its entry %s cannot be decoded as a Hadoop credential (UTF-8 text sealed with "
-                                    "the store's password)" % alias, path=path, fix=_FIX) from None
+            raise CrossclusterError("is no readable JCEKS credential store (its entry %s is no Hadoop credential: "
+                                    "UTF-8 text sealed with the store's password)" % alias, path=path,
+                                    fix=_RECREATE) from None
         if secret:
             return secret
-    raise CrossclusterError("holds no %s" % " or ".join(aliases), path=path,
-                            fix="recreate it with manageSSLKeys.sh createcreds, or %s" % _FIX)
+    raise CrossclusterError("holds no %s" % " or ".join(aliases), path=path, fix=_RECREATE)

@@ -78,10 +78,7 @@ def read_truststore_password(conf_dir):
                                     "the truststore password", path=jceks,
                                     fix="%s, or recreate it with manageSSLKeys.sh createcreds" % _NO_PASSWORD_FIX)
         if not opens:
-            raise CrossclusterError(
-                "does not open with Hadoop's default credential store password: it is protected with a password of "
-                "its own (HADOOP_CREDSTORE_PASSWORD or a password file), which the collection does not have, or it is "
-                "damaged; no other source has the truststore password", path=jceks, fix=_NO_PASSWORD_FIX)
+            raise credential_store_refused(jceks)
         return None, data, jceks
     bcfks = os.path.join(conf_dir, BCFKS_CREDENTIAL_STORE)
     if _read_or_why(bcfks, why) is not None:
@@ -93,6 +90,15 @@ def read_truststore_password(conf_dir):
         "no truststore password was given and none was found on the node: %s" % "; ".join(why),
         fix="%s, or run as a user who can read %s (become)"
             % (_NO_PASSWORD_FIX, " or ".join(os.path.join(conf_dir, name) for name in sources)))
+
+
+def credential_store_refused(path):
+    """The error for a JCEKS credential store that Hadoop's default password does not open (checked on
+    the node, and again by the controller that decodes it)."""
+    return CrossclusterError(
+        "does not open with Hadoop's default credential store password: it is protected with a password of its own "
+        "(HADOOP_CREDSTORE_PASSWORD or a password file), which the collection does not have, or it is damaged; no "
+        "other source has the truststore password", path=path, fix=_NO_PASSWORD_FIX)
 
 
 def _read_or_why(path, why):
