@@ -36,7 +36,8 @@ options:
     description:
       - The truststore password.
       - When omitted and the stores are to change, it is read on the node from where MapR keeps it
-        (C(conf/store-passwords.txt), else C(conf/ssl-server.xml)), which costs one more call on the
+        (C(conf/store-passwords.txt), else C(conf/ssl-server.xml), else the Hadoop credential store
+        C(conf/maprtrustcreds.jceks), which the controller decodes), which costs one more call on the
         node; RV(truststore_password_source) names the file. The task then needs C(become).
       - That password comes to the controller in that one call only, run with C(no_log) whatever the
         task says (no connection plugin prints its reply, even at -vvvv), and is never returned.
@@ -115,9 +116,9 @@ notes:
     missing sibling store is left missing.
   - O(password), when given, never leaves the controller - the node hands over the stores' bytes and
     the controller edits them. Without O(password), the node reads its own password (C(conf/store-passwords.txt),
-    else C(conf/ssl-server.xml)) in one M(datafabric.crosscluster.file_snapshot) call run with C(no_log), and
-    that call's reply brings it to the controller, which opens and edits the stores with it; it is never sent
-    back to the node and never returned.
+    else C(conf/ssl-server.xml), else C(conf/maprtrustcreds.jceks), which the controller decodes) in one
+    M(datafabric.crosscluster.file_snapshot) call run with C(no_log), and that call's reply brings it to the
+    controller, which opens and edits the stores with it; it is never sent back to the node and never returned.
   - A C(mapr-clusters.conf) whose lines end with CRLF (Windows line ends) keeps them, and a line added ends
     with CRLF too; the task then warns, naming the inventory host and the file, so it can be converted with
     C(dos2unix).
