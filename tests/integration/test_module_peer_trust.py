@@ -5,9 +5,11 @@ directory; the stores are read back with the JVM's keytool and Python's ssl, the
 store password reaches Ansible only through the environment.
 """
 
+import base64
 import secrets
 
 from ansible_run import env_lookup, run_module, run_playbook
+from lab.labkit.credstore import JCEKS_NAME, TRUST_ALIASES, write_credential_store
 from stores import Ca, keytool_list, make_mapr_stores, pem_ca_subjects, snapshot
 
 PEER_TRUST = "datafabric.crosscluster.peer_trust"
@@ -162,6 +164,29 @@ def test_file_snapshot_called_by_hand_never_returns_the_password(tmp_path):
     assert result.result["truststore_password_source"] == str(tmp_path / "conf" / "store-passwords.txt")
     assert "truststore_password" not in result.result
     assert _password not in result.output and result.files_containing(_password) == []
+
+
+def test_the_password_from_maprtrustcreds_jceks_alone_and_never_its_bytes_in_a_reply(tmp_path):
+    """No store-passwords.txt nor ssl-server.xml: the node sends the credential store in the no_log reply,
+    the controller decodes it and writes; file_snapshot called by hand drops the store from its reply."""
+    home, password, files = node(tmp_path)
+    store = tmp_path / "conf" / JCEKS_NAME
+    write_credential_store(str(store), dict((alias, password) for alias in TRUST_ALIASES))
+    encoded = base64.b64encode(store.read_bytes()).decode("ascii")
+    result = run(tmp_path, password, trusting("from the credential store", home, password=None,
+                                              certificates=[cert("b.example", CA_B)], lines=[LINE_B]),
+                 verbosity=4)
+    task = result.task("from the credential store")
+    assert task["changed"] and not task.get("failed"), task
+    assert task["truststore_password_source"] == str(store)
+    expect_trusted(files, password, {"a.example": CA_A, "b.example": CA_B})
+    by_hand = run_module("file_snapshot", dict(paths=[], truststore_password_from=str(tmp_path / "conf")),
+                         verbosity=4, tmp_dir=tmp_path / "by-hand").expect_ok()
+    assert by_hand.result["truststore_password_source"] == str(store)
+    assert "truststore_credential_store" not in by_hand.result and "truststore_password" not in by_hand.result
+    for run_ in (result, by_hand):
+        assert password not in run_.output and encoded[:40] not in run_.output
+        assert run_.files_containing(password) == []
 
 
 def test_a_crlf_conf_is_kept_and_the_warning_names_the_host_and_the_file(tmp_path):
