@@ -142,11 +142,14 @@ ansible_facts:
           description:
             - With O(read_truststore_password), whether the password read on the node passes the JKS
               integrity check of C(ssl_truststore), checked there; null when C(ssl_truststore) is no JKS
-              store (missing, or PKCS12), which the node cannot check.
+              store (missing, or PKCS12), which the node cannot check, or when the password is sealed in
+              C(conf/maprtrustcreds.jceks), which only the controller opens (when a write needs it).
           type: bool
           returned: when the password was read on the node
         truststore_password_error:
-          description: With O(read_truststore_password), why no password was found (both sources named).
+          description:
+            - With O(read_truststore_password), why no password was found (every source named), or why the
+              credential store that is the only source left cannot be opened.
           type: str
           returned: when no password was found on the node
         secret_tasks_refused:
