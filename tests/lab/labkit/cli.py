@@ -22,6 +22,10 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--fips", action="append", default=[], metavar="KEY",
                     help="a FIPS cluster (letter) or node (name; a mixed cluster): BCFKS stores and the provider "
                          "jar under /opt/mapr/lib, e.g. b or a2")
+    up.add_argument("--credential-stores", action="store_true",
+                    help="write 7.x's conf/maprtrustcreds.jceks on every node (not with --fips)")
+    up.add_argument("--no-store-passwords", action="store_true",
+                    help="no conf/store-passwords.txt on any node, as the vendor advises after set-up")
     for name in ("up", "down", "status"):
         target = up if name == "up" else sub.add_parser(name)
         target.add_argument("--dir", default=DEFAULT_DIR, help="lab directory (%(default)s)")
@@ -34,7 +38,8 @@ def main(argv=None) -> int:
     if args.command == "up":
         try:
             zones = dict(_zone(item) for item in args.zone)
-            lab = Lab(args.dir, args.clusters, args.nodes, args.mode, args.cldbs, zones, args.fips).up()
+            lab = Lab(args.dir, args.clusters, args.nodes, args.mode, args.cldbs, zones, args.fips,
+                      args.credential_stores, not args.no_store_passwords).up()
         except (RuntimeError, ValueError) as exc:
             print("lab.py: up failed: %s" % exc, file=sys.stderr)
             return 1
