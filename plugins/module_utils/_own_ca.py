@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover - reported by require_libraries
 # A chain longer than this is a loop or a mistake, not a PKI.
 MAX_CHAIN = 10
 OVERRIDE_FIX = ("put the issuing CA certificates after the server certificate in ssl_keystore.pem, or "
-                "name the certificates to hand over in user_trust_export_aliases")
+                "name the certificates to hand over in crosscluster_export_aliases")
 
 
 def _issued_by(cert, issuer):
@@ -106,7 +106,7 @@ def require_ca(certs, where):
                 "%s holds %s (sha256 %s), which is no CA certificate (basicConstraints lacks CA:true); only CA "
                 "certificates are handed to a peer" % (where, cert.x509.subject.rfc4514_string(), cert.sha256[:16]),
                 fix="issue the cluster's server certificate from a CA, or name the CA's entries in "
-                    "user_trust_export_aliases")
+                    "crosscluster_export_aliases")
     return certs
 
 
@@ -136,9 +136,9 @@ def own_ca(keystore, trusted, export_aliases=()):
         missing = sorted(set(wanted) - set(alias for alias, _cert in chosen))
         if missing:
             raise CrossclusterError(
-                "user_trust_export_aliases names %s, which ssl_truststore does not hold"
+                "crosscluster_export_aliases names %s, which ssl_truststore does not hold"
                 % ", ".join(missing), fix="list aliases that keytool -list shows in ssl_truststore")
-        require_ca([cert for _alias, cert in chosen], "user_trust_export_aliases")
+        require_ca([cert for _alias, cert in chosen], "crosscluster_export_aliases")
         return [cert.describe(alias, with_pem=True) for alias, cert in chosen]
     if keystore.get("error"):
         raise CrossclusterError(

@@ -31,7 +31,8 @@ from procwatch import ProcessWatch
 PAIR = ["cluster_a", "cluster_b"]
 NO_TYPE = [{"clusters": PAIR}]
 WRONG = dict((name, "wrong-type-" + secrets.token_urlsafe(16))
-             for name in ("store", "companion", "kerberos list", "kerberos string", "entry"))
+             for name in ("store", "companion", "kerberos list", "kerberos string", "entry", "shared store",
+                          "deprecated store"))
 UNSET = object()
 
 # The node's crosscluster_trusts (UNSET: undefined), its password variables, a text all its entry points'
@@ -49,6 +50,9 @@ MISTAKES = {
     "b3": ("passwords as a mapping and lists", NO_TYPE, {
         "mapr_truststore_password": {"password": WRONG["store"]},
         "user_trust_companion_password": [WRONG["companion"]],
+        # The variable every role shares, and a deprecated per-role name that still wins over it.
+        "crosscluster_truststore_password": {"password": WRONG["shared store"]},
+        "report_truststore_password": [WRONG["deprecated store"]],
         "kerberos_trust_passwords": [WRONG["kerberos list"]],
     }, "missing required arguments: type", "'kerberos_trust_passwords' is of type list"),
     "b4": ("Kerberos passwords as a string", NO_TYPE, {

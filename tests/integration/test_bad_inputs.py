@@ -217,7 +217,7 @@ SCENARIOS = [
     ("alias the import would collide with", "role", _collide,
      ["a1 (cluster_a): ssl_truststore holds alias", "keytool -delete -alias"]),
     ("keystore PEM without a chain", "role", _keystore_without_chain,
-     ["cluster_a: a1 cannot hand its CA to its peers", "ssl_keystore.pem", "user_trust_export_aliases"]),
+     ["cluster_a: a1 cannot hand its CA to its peers", "ssl_keystore.pem", "crosscluster_export_aliases"]),
     ("keystore PEM missing", "role", _remove("conf/ssl_keystore.pem", lambda w: "a1"),
      ["cluster_a: a1 cannot hand its CA", "ssl_keystore.pem: does not exist"]),
     # mapr-clusters.conf

@@ -5,9 +5,10 @@
 and both must print them as ``[DEPRECATION WARNING]``, and not at all with ``deprecation_warnings``
 off. The hosts are ssh hosts on a closed port, so a task that sent anything to one would be
 unreachable, and one host's deprecated variable is a template that leaves a file behind if anything
-renders it.
+renders it; another is a truststore password, which no warning may show.
 """
 
+import secrets
 import socket
 
 import pytest
@@ -16,7 +17,9 @@ from ansible_run import deprecation_warnings, run_playbook
 
 RENAMED = {"preflight_mapr_home": "crosscluster_mapr_home",
            "verify_cldb_group_suffix": "crosscluster_cldb_group_suffix",
-           "report_kdc_group_suffix": "crosscluster_kdc_group_suffix"}
+           "report_kdc_group_suffix": "crosscluster_kdc_group_suffix",
+           "user_trust_truststore_password": "crosscluster_truststore_password"}
+PASSWORD = "not-to-be-shown-" + secrets.token_urlsafe(16)
 HOSTS = ["h%d" % number for number in range(1, 6)]
 PLAY = [{"hosts": "all", "gather_facts": False, "tasks": [{
     "name": "Warn about deprecated variable names",
@@ -42,9 +45,11 @@ def _inventory(tmp_path, h2_vars):
 
 @pytest.fixture
 def inventory(tmp_path):
-    """h2 sets a deprecated name to a template that, rendered, leaves the marker file behind."""
+    """h2 sets a deprecated name to a template that, rendered, leaves the marker file behind, and a deprecated
+    truststore password."""
     marker = tmp_path / "templated"
     canary = "preflight_mapr_home=\"{{ lookup('ansible.builtin.pipe', 'touch %s') }}\"" % marker
+    canary += " user_trust_truststore_password=" + PASSWORD
     return _inventory(tmp_path, canary), marker
 
 
@@ -62,8 +67,11 @@ def _names(result):
 def test_each_name_set_is_one_deprecation_warning_from_ansible_itself_and_no_host_is_contacted(inventory):
     path, marker = inventory
     result = _run(path, "True", "-e", "verify_cldb_group_suffix=_c").expect_ok()
-    assert _names(result) == ["preflight_mapr_home", "verify_cldb_group_suffix"]
-    first, second = deprecation_warnings(result.output)
+    assert _names(result) == ["preflight_mapr_home", "user_trust_truststore_password", "verify_cldb_group_suffix"]
+    first, password, second = deprecation_warnings(result.output)
+    assert password.startswith("[DEPRECATION WARNING]: The variable user_trust_truststore_password (set for h2) is "
+                               "deprecated: rename it crosscluster_truststore_password."), password
+    assert PASSWORD not in result.output, "the warning names the password variable, never its value"
     assert first.startswith("[DEPRECATION WARNING]: The variable preflight_mapr_home (set for h2) is deprecated: "
                             "rename it crosscluster_mapr_home. Meanwhile it still works"), (ANSIBLE_CORE, first)
     assert second.startswith("[DEPRECATION WARNING]: The variable verify_cldb_group_suffix (set for h1, h2, h3 "
@@ -76,8 +84,8 @@ def test_each_name_set_is_one_deprecation_warning_from_ansible_itself_and_no_hos
 def test_deprecation_warnings_off_prints_none(inventory):
     path, marker = inventory
     result = _run(path, "False").expect_ok()
-    assert _names(result) == ["preflight_mapr_home"]
-    assert "DEPRECATION" not in result.output and not marker.exists()
+    assert _names(result) == ["preflight_mapr_home", "user_trust_truststore_password"]
+    assert "DEPRECATION" not in result.output and not marker.exists() and PASSWORD not in result.output
 
 
 def test_no_deprecated_name_set_prints_none(tmp_path):

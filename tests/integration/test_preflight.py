@@ -2,6 +2,7 @@
 
 import os
 import re
+import secrets
 
 import pytest
 from ansible_run import deprecation_warnings
@@ -57,7 +58,7 @@ def test_same_name_and_missing_user_in_ssh_mode(make_lab):
     for host in b.hosts:
         rewrite(lab.node_path(host, "conf/mapr-clusters.conf"), b.name + " ", a.name + " ")
     before = conf_state(lab)
-    result = run(lab, "server", extra_args=["-e", "preflight_crosscluster_user=nosuchuser"])
+    result = run(lab, "server", extra_args=["-e", "crosscluster_ticket_user=nosuchuser"])
     assert result.rc != 0 and conf_state(lab) == before
     [failure] = [r["result"] for r in result.results if r["status"] == "failed"]
     problems = "\n".join(failure["msg"])
@@ -233,4 +234,36 @@ def test_a_deprecated_per_role_name_still_wins_and_warns_once_the_shared_name_do
     assert new.rc != 0 and conf_state(lab) == before
     assert _gathered_under(new) == ["/nonexistent/new"]
     assert [r["result"]["names"] for r in new.results if r["task"] == DEPRECATION_TASK] == [[]]
+    assert "DEPRECATION" not in new.output
+
+
+def test_a_deprecated_truststore_password_name_still_wins_and_no_warning_or_error_holds_its_value(make_lab):
+    lab = make_lab(mode="local")
+    before = conf_state(lab)
+    warnings_on = {"ANSIBLE_DEPRECATION_WARNINGS": "True"}
+    # The inventory's mapr_truststore_password opens every store; only a name that is read gives the wrong one.
+    wrong = "wrong-" + secrets.token_urlsafe(16)
+    secrets_of_the_lab = [wrong] + [lab.cluster(name).store_password for name in ("a", "b")]
+
+    def refused_everywhere(result):
+        assert result.rc != 0 and conf_state(lab) == before
+        [failure] = [r["result"] for r in result.results if r["status"] == "failed"]
+        problems = "\n".join(failure["msg"])
+        for host in lab.hosts:
+            assert re.search(r"%s \(cluster_\w\): \S+/ssl_truststore: the store password is wrong" % host,
+                             problems), problems
+        for secret in secrets_of_the_lab:
+            assert secret not in result.output, "a truststore password was printed"
+        return [r["result"]["names"] for r in result.results if r["task"] == DEPRECATION_TASK]
+
+    old = run(lab, "user", env=warnings_on, extra_args=["-e", "preflight_truststore_password=" + wrong,
+                                                        "-e", "all_trust_verify=false"])
+    assert refused_everywhere(old) == [["preflight_truststore_password"]]
+    [warning] = deprecation_warnings(old.output)
+    assert re.match(r"\[DEPRECATION WARNING\]: The variable preflight_truststore_password \(set for \w+, \w+, \w+ "
+                    r"and 3 more\) is deprecated: rename it crosscluster_truststore_password\. ", warning), warning
+
+    new = run(lab, "user", env=warnings_on, extra_args=["-e", "crosscluster_truststore_password=" + wrong,
+                                                        "-e", "all_trust_verify=false"])
+    assert refused_everywhere(new) == [[]]
     assert "DEPRECATION" not in new.output

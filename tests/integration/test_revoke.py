@@ -146,11 +146,11 @@ def test_tickets_are_rotated_before_they_expire_and_on_request(make_lab):
     old = ticket_line(lab, "b1", a)
 
     # Nothing to do while the held ticket has more than min_validity left.
-    calm = play(lab, pair, extra_vars=dict(short, server_trust_min_validity="10m")).expect_ok()
+    calm = play(lab, pair, extra_vars=dict(short, crosscluster_ticket_min_validity="10m")).expect_ok()
     assert changed_hosts(calm) == [] and ticket_line(lab, "b1", a) == old
 
     # Less than min_validity left: renewed, and the old ticket still works after the new one is in.
-    renewed = play(lab, pair, extra_vars=dict(short, server_trust_min_validity="1h")).expect_ok()
+    renewed = play(lab, pair, extra_vars=dict(short, crosscluster_ticket_min_validity="1h")).expect_ok()
     assert changed_hosts(renewed) == ["a1", "b1"]
     new = ticket_line(lab, "b1", a)
     assert new != old

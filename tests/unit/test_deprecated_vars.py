@@ -4,12 +4,20 @@ The action (plugins/action/deprecated_vars.py) hands it each host's variables be
 they are plain dicts, and a value that would fail or leak if it were read shows that none is.
 """
 
+import os
+
+import yaml
+
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._deprecated_vars import deprecations, set_for
+
+DEPRECATED_TASKS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                                "roles", "preflight", "tasks", "deprecated.yml")
 
 RENAMED = {
     "preflight_mapr_home": "crosscluster_mapr_home",
     "verify_mapr_home": "crosscluster_mapr_home",
     "report_kdc_group_suffix": "crosscluster_kdc_group_suffix",
+    "report_truststore_password": "crosscluster_truststore_password",
 }
 
 
@@ -59,3 +67,21 @@ def test_only_the_hosts_asked_about_count_and_a_long_list_is_cut_short():
 def test_a_name_not_in_the_map_is_not_reported():
     found = set_for(RENAMED, ["a1"], _names_of({"a1": {"user_trust_mapr_home": "/x", "preflight_mapr_homes": 1}}))
     assert found == {}
+
+
+def test_a_password_name_set_is_named_and_its_value_never_looked_at():
+    variables = {"a1": {"report_truststore_password": _Unreadable()}}
+    found = set_for(RENAMED, ["a1"], _names_of(variables))
+    assert found == {"report_truststore_password": ["a1"]}
+    [entry] = deprecations(RENAMED, found)
+    assert entry["msg"] == ("The variable report_truststore_password (set for a1) is deprecated: rename it "
+                            "crosscluster_truststore_password. Meanwhile it still works, and wins over "
+                            "crosscluster_truststore_password for its role")
+
+
+def test_the_roles_list_every_password_name_they_deprecate():
+    # The names preflight's warning task passes (tests/unit/test_role_argspecs.py checks them against the roles).
+    with open(DEPRECATED_TASKS, encoding="utf-8") as handle:
+        renamed = yaml.safe_load(handle)[0]["datafabric.crosscluster.deprecated_vars"]["renamed"]
+    assert sorted(old for old, new in renamed.items() if new == "crosscluster_truststore_password") == [
+        "preflight_truststore_password", "report_truststore_password", "user_trust_truststore_password"]

@@ -44,8 +44,8 @@ SEED_OPTIONS = (
 LIFETIME_OPTIONS = ("-duration", "-renewal")
 # The mapping the DESIGN and the issue ask for: the page must keep naming these.
 MAPPED_VARIABLES = (
-    "crosscluster_trusts", "ansible_port", "ansible_user", "mapr_cluster_owner", "server_trust_become",
-    "server_trust_owner", "mapr_crosscluster_user", "server_trust_crosscluster_user",
+    "crosscluster_trusts", "ansible_port", "ansible_user", "mapr_cluster_owner", "crosscluster_become",
+    "crosscluster_become_user", "mapr_crosscluster_user", "crosscluster_ticket_user",
     "mapr_truststore_password", "mapr_check_user", "mapr_check_password", "server_trust_ticket_duration",
     "server_trust_ticket_renewal",
 )

@@ -118,7 +118,7 @@ def test_an_issuer_that_is_no_ca_is_refused_never_left_out(pki):
 def test_an_export_alias_naming_a_certificate_that_is_no_ca_is_refused(pki):
     with pytest.raises(CrossclusterError) as err:
         own_ca(_keystore(pki["leaf"]), _trusted(("server", pki["leaf"])), ["server"])
-    assert str(err.value).startswith("user_trust_export_aliases holds CN=*.a.example")
+    assert str(err.value).startswith("crosscluster_export_aliases holds CN=*.a.example")
 
 
 def test_trust_is_never_passed_on(pki):
@@ -155,7 +155,7 @@ def test_a_missing_issuer_names_both_files_and_the_override(pki):
     with pytest.raises(CrossclusterError) as err:
         own_ca(_keystore(pki["leaf"]), _trusted(("root", pki["root"])))
     text = str(err.value)
-    assert "ssl_keystore.pem" in text and "ssl_truststore" in text and "user_trust_export_aliases" in text
+    assert "ssl_keystore.pem" in text and "ssl_truststore" in text and "crosscluster_export_aliases" in text
     assert "CN=*.a.example" in text and "issuer CN=Cluster A Intermediate CA" in text
 
 
@@ -164,7 +164,7 @@ def test_a_keystore_that_was_not_read_is_an_error_naming_it(pki, error):
     with pytest.raises(CrossclusterError) as err:
         own_ca({"path": KEYSTORE, "certificates": [], "error": error}, _trusted(("root", pki["root"])))
     assert str(err.value).startswith("%s: %s" % (KEYSTORE, error))
-    assert err.value.path == KEYSTORE and "user_trust_export_aliases" in err.value.fix
+    assert err.value.path == KEYSTORE and "crosscluster_export_aliases" in err.value.fix
 
 
 def test_a_corrupt_certificate_block_is_named(pki):
@@ -187,7 +187,7 @@ def test_export_aliases_pick_those_truststore_entries_case_insensitively(pki):
 def test_an_unknown_export_alias_is_an_error(pki):
     with pytest.raises(CrossclusterError) as err:
         own_ca(_keystore(pki["leaf"]), _trusted(("root", pki["root"])), ["root", "Nope", "gone"])
-    assert "user_trust_export_aliases names gone, nope" in str(err.value)
+    assert "crosscluster_export_aliases names gone, nope" in str(err.value)
     assert "keytool -list" in err.value.fix
 
 

@@ -8,7 +8,9 @@ the one defaults/main.yml gives, so that the docs say what a run does.
 
 The settings every role shares are one variable each, ``crosscluster_<concept>``; the per-role names they
 replace are deprecated aliases until 1.0.0, read only by the role's private ``__<old name>`` default and
-named by preflight's deprecated.yml when set.
+named by preflight's deprecated.yml when set. Where an old name's default was another role's old name (the
+report followed ``server_trust_min_validity``), the alias still reads that one next, so that an inventory
+setting only the other role's name keeps its meaning until 1.0.0.
 """
 
 import glob
@@ -23,6 +25,12 @@ ROLES = sorted(path.split(os.sep)[-3] for path in glob.glob(os.path.join(ROOT, "
                                                                          "argument_specs.yml")))
 JINJA = ("{{", "{%", "{#")
 DEPRECATED_TASKS = os.path.join(ROOT, "roles", "preflight", "tasks", "deprecated.yml")
+# {deprecated name: the deprecated name of another role its default was, before the shared variable}.
+FOLLOWED = {
+    "preflight_export_aliases": "user_trust_export_aliases",
+    "report_export_aliases": "user_trust_export_aliases",
+    "report_ticket_min_validity": "server_trust_min_validity",
+}
 
 
 def renamed():
@@ -92,8 +100,21 @@ def test_every_deprecated_name_is_documented_as_such_where_its_role_reads_it():
 def test_each_role_reads_a_deprecated_name_first_then_the_shared_one():
     for old, new in renamed().items():
         role = owner(old)
+        if old in FOLLOWED:
+            assert renamed()[FOLLOWED[old]] == new, "it followed a name that the same shared variable replaces"
+            new = "%s | default(%s)" % (FOLLOWED[old], new)
         assert defaults(role)["__" + old] == "{{ %s | default(%s) }}" % (old, new)
         assert old not in defaults(role), "a default would hide whether the user set the old name"
+
+
+def test_every_spec_that_names_a_deprecated_name_says_it_is_deprecated():
+    for role in ROLES:
+        for entry, spec in specs(role).items():
+            for name, option in spec.get("options", {}).items():
+                if name in renamed():
+                    expected = "Deprecated, removed in release 1.0.0: set O(%s) instead." % renamed()[name]
+                    assert option["description"].startswith(expected), (role, entry, name)
+                    assert renamed()[name] in spec["options"], (role, entry, name)
 
 
 def test_no_role_or_playbook_reads_a_deprecated_name_but_through_its_alias():
@@ -106,7 +127,8 @@ def test_no_role_or_playbook_reads_a_deprecated_name_but_through_its_alias():
         with open(path, encoding="utf-8") as handle:
             for number, line in enumerate(handle, 1):
                 for old in renamed():
-                    alias = line.startswith("__%s: " % old) and path.endswith("main.yml")
+                    alias = path.endswith("main.yml") and any(line.startswith("__%s: " % reader) for reader in
+                                                              [old] + [k for k, v in FOLLOWED.items() if v == old])
                     if re.search(r"(?<![\w])%s\b" % old, line) and not alias:
                         found.append("%s:%d %s" % (os.path.relpath(path, ROOT), number, old))
     assert found == []
