@@ -12,7 +12,7 @@ short_description: Import or remove trusted certificates in a FIPS node's BCFKS 
 version_added: 0.2.0
 description:
   - Adds trusted certificates to a BCFKS truststore (C(ssl_truststore.bcfks) of a FIPS-enabled node), or removes
-    them, idempotently: a certificate already present under any alias (same SHA-256 fingerprint) is not added again.
+    them, idempotently. A certificate already present under any alias (same SHA-256 fingerprint) is not added again.
   - Runs on the node. No Python library reads BCFKS, so the node's C(keytool) does, with the Bouncy Castle
     FIPS provider jar MapR ships under C(<mapr_home>/lib) (C(bc-fips-*.jar)), or the one O(provider_path) names.
   - The store password reaches keytool in a file of mode 0600 in a private directory removed afterwards
@@ -20,7 +20,7 @@ description:
   - keytool changes a copy of the store in that private directory; the new bytes then replace the store
     atomically under the directory lock, and only if the store did not change since it was read. A keytool
     that fails half-way leaves the store as it was.
-  - The same rules as M(datafabric.crosscluster.truststore_import): aliases are stored lower-case, an alias
+  - The same rules as M(datafabric.crosscluster.truststore_import). Aliases are stored lower-case, an alias
     holding another certificate is an error unless O(on_alias_conflict=replace), key entries are never changed,
     O(remove) is applied before O(certificates).
   - With neither O(certificates) nor O(remove), it only lists the store in RV(entries).
