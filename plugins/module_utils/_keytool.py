@@ -39,7 +39,6 @@ import hashlib
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
@@ -73,7 +72,6 @@ STORE_TYPE = "BCFKS"
 # A short-lived JVM starts faster without the optimising compiler and with the serial collector.
 JVM_OPTIONS = ("-J-XX:-UsePerfData", "-J-Duser.language=en", "-J-Duser.country=US",
                "-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC")
-KEYTOOL_TIMEOUT = 300
 PASSWORD_FIX = "use the store's password (ssl.client.truststore.password in store-passwords.txt)"
 
 _ALIAS_RE = re.compile(r"^Alias name: (.*)$", re.M)
@@ -320,10 +318,15 @@ class Workspace:
 
 class Keytool:
     """keytool on one BCFKS store with the provider; ``shown`` is the store's path on the node,
-    which messages name instead of the private copy keytool works on."""
+    which messages name instead of the private copy keytool works on.
 
-    def __init__(self, executable, provider, password, shown):
+    ``run_command(argv) -> (rc, stdout, stderr)`` is injected: the module passes
+    AnsibleModule.run_command, tests a subprocess runner.
+    """
+
+    def __init__(self, executable, provider, password, shown, run_command):
         check_line(password, "the store password of %s" % shown, MAX_SECRET, secret=True)
+        self.run_command = run_command
         self.executable = executable
         self.provider = provider
         self.password = password
@@ -341,18 +344,11 @@ class Keytool:
             # any line break in the password, so the file holds exactly the password.
             workspace.password_file = workspace.file("storepass", self.password.encode("utf-8"))
         argv = self.command(store, workspace.password_file, *args)
-        try:
-            # stdin closed: keytool must never wait for an answer at a prompt.
-            done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=KEYTOOL_TIMEOUT,
-                                  check=False)
-        except OSError as err:
-            raise CrossclusterError("cannot run keytool (%s): %s" % (self.executable, err.strerror), path=self.shown,
-                                    fix="set keytool to the keytool of the node's JDK")
-        except subprocess.TimeoutExpired:
-            raise CrossclusterError("keytool %s did not finish within %d seconds" % (args[0], KEYTOOL_TIMEOUT),
-                                    path=self.shown, fix="check the node's load and its JDK, then re-run")
-        output = (done.stdout + done.stderr).decode("utf-8", "replace")
-        if done.returncode != 0:
+        # -noprompt and the password file leave keytool nothing to ask; should it ask all the same, it
+        # reads the end of the module's standard input and fails instead of waiting.
+        rc, out, err = self.run_command(argv)
+        output = out + err
+        if rc != 0:
             raise self.error(args[0], output, workspace)
         return output
 

@@ -227,7 +227,8 @@ def main():
     provider = None
     try:
         provider = find_provider(params["mapr_home"], params["provider_path"], params["provider_class"])
-        keytool = Keytool(find_keytool(params["keytool"]), provider, params["password"], params["path"])
+        keytool = Keytool(find_keytool(params["keytool"]), provider, params["password"], params["path"],
+                          module.run_command)
         imports, removals = requests(params["certificates"], params["remove"])
         change = Change(keytool, imports, removals, params["on_alias_conflict"], params["based_on"],
                         Attributes(params["mode"], params["owner"], params["group"]), params["backup"],

@@ -108,9 +108,15 @@ def node(tmp_path, base_store):
     return tmp_path
 
 
+def _run(argv):
+    """What AnsibleModule.run_command gives the module: (rc, stdout, stderr), as text."""
+    done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300, check=False)
+    return done.returncode, done.stdout, done.stderr
+
+
 def _keytool(node, password=PASSWORD, executable=None):
     provider = kt.find_provider(str(node), class_name=STANDIN_CLASS)
-    return kt.Keytool(executable or KEYTOOL, provider, password, str(node / "conf" / "ssl_truststore.bcfks"))
+    return kt.Keytool(executable or KEYTOOL, provider, password, str(node / "conf" / "ssl_truststore.bcfks"), _run)
 
 
 def _change(node, certificates=(), remove=(), password=PASSWORD, executable=None, **kwargs):
@@ -150,7 +156,7 @@ def test_the_provider_is_the_one_bc_fips_jar_under_lib(tmp_path):
 
 def test_the_command_carries_the_password_file_never_the_password(tmp_path):
     provider = kt.Provider("/opt/mapr/lib/bc-fips-1.0.2.jar", kt.FIPS_PROVIDER_CLASS)
-    tool = kt.Keytool("/usr/bin/keytool", provider, PASSWORD, "/opt/mapr/conf/ssl_truststore.bcfks")
+    tool = kt.Keytool("/usr/bin/keytool", provider, PASSWORD, "/opt/mapr/conf/ssl_truststore.bcfks", _run)
     argv = tool.command("/tmp/x/store.bcfks", "/tmp/x/storepass", "-list", "-rfc")
     assert argv[-2:] == ["-storepass:file", "/tmp/x/storepass"]
     assert ["-storetype", "BCFKS", "-providerpath", provider.jar, "-providerclass", kt.FIPS_PROVIDER_CLASS] == \
@@ -158,7 +164,7 @@ def test_the_command_carries_the_password_file_never_the_password(tmp_path):
     assert not [arg for arg in argv if "pa$$" in arg or arg == "-storepass"]
     # A line break would make keytool read only the password's first line: refused, and not shown.
     with pytest.raises(CrossclusterError) as err:
-        kt.Keytool("/usr/bin/keytool", provider, "first\nsecond", "/opt/mapr/conf/ssl_truststore.bcfks")
+        kt.Keytool("/usr/bin/keytool", provider, "first\nsecond", "/opt/mapr/conf/ssl_truststore.bcfks", _run)
     assert "control character" in str(err.value) and "first" not in str(err.value) and "second" not in str(err.value)
 
 
@@ -269,7 +275,7 @@ def test_a_corrupt_store_is_named(node):
 @needs_keytool
 def test_a_provider_class_the_jar_lacks_is_named(node):
     store = _store(node)
-    tool = kt.Keytool(KEYTOOL, kt.find_provider(str(node)), PASSWORD, store)  # the FIPS class, not in bcprov
+    tool = kt.Keytool(KEYTOOL, kt.find_provider(str(node)), PASSWORD, store, _run)  # the FIPS class, not in bcprov
     with pytest.raises(CrossclusterError) as err:
         kt.Change(tool, tmp_root=str(node / "work")).run()
     assert err.value.path == store
