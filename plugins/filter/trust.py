@@ -262,7 +262,7 @@ def generated_ticket_problem(generated, host, cluster):
 
 
 def trust_summary(trusts, hostvars, groups, play_hosts, changed=None, facts=None, user_plan=None, server_plan=None,
-                  max_reason_lines=50):
+                  max_reason_lines=50, check_mode=False):
     """One line per direction and kind: who trusts whom now (or no more), and, given ``changed``
     (``changed_kinds``' answer), on how many nodes it changed. CLDB nodes are counted by the World's
     rule, from ``facts`` (``by_host`` of ``ansible_facts.mapr_security``) where given.
@@ -270,7 +270,8 @@ def trust_summary(trusts, hostvars, groups, play_hosts, changed=None, facts=None
     Given the run's plans (``user_plan``, ``server_plan``: what ``user_trust_plan`` and
     ``server_trust_plan`` returned), each direction's line is followed by what the plan found to
     change there and why, counted over the nodes (module_utils/_summary.py), at most
-    ``max_reason_lines`` such lines in all.
+    ``max_reason_lines`` such lines in all; with ``check_mode`` (the run's ``ansible_check_mode``), a
+    last line says they are what a run would change.
     """
     _check_trusts(trusts)
     world = _world(trusts, groups, play_hosts, facts)
@@ -323,6 +324,8 @@ def trust_summary(trusts, hostvars, groups, play_hosts, changed=None, facts=None
                      "(datafabric.crosscluster.drift_report) names every node" % (budget["hidden"], max_reason_lines))
     if plans and not planned:
         lines.append("plan: nothing to add, replace or remove on any node")
+    elif planned and check_mode:
+        lines.append("check mode: nothing was changed; the plans' reasons above are what a run would change")
     missing = [h for h in world.scope() if h not in world.known]
     if missing:
         lines.append("nodes not done: %s (unreachable, failed or left out); run again when they are back"

@@ -79,6 +79,7 @@ def test_crosscluster_playbook(make_lab, kind, mode):
     # Check mode said what would change and why, and the real run what it found: the same reasons.
     reasons = [line for line in summary if line.startswith("    ")]
     assert [line for line in summary_of(dry) if line.startswith("    ")] == reasons
+    assert summary_of(dry)[-1].startswith("check mode: nothing was changed") and not summary[-1].startswith("check")
     expected = []
     if kind in ("user", "all"):
         expected += ["    line missing on 3 of 3 nodes (a1, a2 and a3): mapr-clusters.conf lacks cluster_b's line",

@@ -56,6 +56,17 @@ def test_a_first_run_says_under_each_direction_what_every_node_lacks_and_why(fir
         "ticket missing on 3 of 3 CLDB nodes (c0001, c0002 and c0003): maprserverticket has no ticket for "
         "a.example.com (user mapr)"]
     assert "plan: nothing to add, replace or remove on any node" not in lines
+    assert not [line for line in lines if line.startswith("check mode")]
+
+
+def test_in_check_mode_the_reasons_are_said_to_be_what_a_run_would_change(first):
+    lines, plans, fleet = first
+    checked = _summary(fleet, plans, check_mode=True)
+    assert checked == lines + ["check mode: nothing was changed; the plans' reasons above are what a run would change"]
+    # Nothing to change: the plan's verdict, not a check-mode note about reasons there are none of.
+    converged = bench_fleet.build_fleet(CLUSTERS, NODES, "converged")
+    assert _summary(converged, bench_fleet.run_stages(converged), check_mode=True)[-1] == \
+        "plan: nothing to add, replace or remove on any node"
 
 
 def _short_sha(first, letter):
