@@ -147,3 +147,13 @@ def test_a_node_is_counted_once_per_item_and_state_whatever_its_number_of_items(
 ])
 def test_nodes_are_named_up_to_three_then_counted(examples, count, words):
     assert summary.named(examples, count) == words
+
+
+def test_a_reason_of_a_direction_the_trust_list_does_not_have_is_still_said():
+    # A plan made for another trust list than the summary's: its reasons are not dropped.
+    plan = {"a1": {"changes": [["cluster_c", "line", "missing", "mapr-clusters.conf lacks cluster_c's line (c.ex)"]]}}
+    trusts = [{"clusters": ["cluster_a", "cluster_b"], "type": "user"}]
+    groups = {"cluster_a": ["a1"], "cluster_b": ["b1"]}
+    lines = trust_summary(trusts, {"a1": {}, "b1": {}}, groups, ["a1", "b1"], user_plan=plan)
+    assert lines[-2:] == ["user trust of cluster_a -> cluster_c, as planned:",
+                          "    line missing on 1 of 1 nodes (a1): mapr-clusters.conf lacks cluster_c's line (c.ex)"]
