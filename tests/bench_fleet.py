@@ -165,7 +165,8 @@ def run_stages(fleet, timer=None):
     with timer("summary"):
         results["summary"] = trust.trust_summary(trusts, hostvars, groups, play_hosts,
                                                  changed=dict((h, []) for h in play_hosts),
-                                                 facts=read("ansible_facts.mapr_security"))
+                                                 facts=read("ansible_facts.mapr_security"),
+                                                 user_plan=results["user_plan"], server_plan=results["server_plan"])
     with timer("drift_report"):
         results["drift_report"] = report.drift_report(
             trusts, hostvars, groups, play_hosts, 30, "7d", "_cldb", now=NOW.isoformat(),

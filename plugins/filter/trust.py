@@ -19,6 +19,9 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
     _preflight as preflight,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
+    _summary as summary,
+)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
     _trust_list as trust_list,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
@@ -258,18 +261,37 @@ def generated_ticket_problem(generated, host, cluster):
     return planner.generated_ticket_problem(host, generated, cluster) or ""
 
 
-def trust_summary(trusts, hostvars, groups, play_hosts, changed=None, facts=None):
+def trust_summary(trusts, hostvars, groups, play_hosts, changed=None, facts=None, user_plan=None, server_plan=None,
+                  max_reason_lines=50, check_mode=False):
     """One line per direction and kind: who trusts whom now (or no more), and, given ``changed``
     (``changed_kinds``' answer), on how many nodes it changed. CLDB nodes are counted by the World's
-    rule, from ``facts`` (``by_host`` of ``ansible_facts.mapr_security``) where given."""
+    rule, from ``facts`` (``by_host`` of ``ansible_facts.mapr_security``) where given.
+
+    Given the run's plans (``user_plan``, ``server_plan``: what ``user_trust_plan`` and
+    ``server_trust_plan`` returned), each direction's line is followed by what the plan found to
+    change there and why, counted over the nodes (module_utils/_summary.py), at most
+    ``max_reason_lines`` such lines in all; with ``check_mode`` (the run's ``ansible_check_mode``), a
+    last line says they are what a run would change.
+    """
     _check_trusts(trusts)
     world = _world(trusts, groups, play_hosts, facts)
     lines = []
+    plans = [(kind, plan) for kind, plan in (("user", user_plan), ("server", server_plan)) if plan is not None]
+    reasons = summary.aggregate(plans, world.group_of)
+    planned = bool(reasons)
+    budget = dict(left=max(int(max_reason_lines), 0), hidden=0)
 
     def counted(nodes, kind):
         if changed is None:
             return ""
         return "; changed on %d" % sum(1 for h in nodes if kind in (changed.get(h) or ()))
+
+    def explain(local, kind, remote, total, what):
+        found = summary.reason_lines(reasons.pop((local, kind, remote), {}), total, what)
+        shown = found[:budget["left"]]
+        budget["left"] -= len(shown)
+        budget["hidden"] += len(found) - len(shown)
+        lines.extend(shown)
 
     for trust in trust_list.pairs(trusts):
         kind = trust["type"]
@@ -281,6 +303,7 @@ def trust_summary(trusts, hostvars, groups, play_hosts, changed=None, facts=None
                              % (local, remote, len(nodes), local,
                                 "no longer reach or trust" if revoked else "can reach and verify", remote,
                                 counted(nodes, "user")))
+                explain(local, "user", remote, len(nodes), "nodes")
             realms = [hostvars[h].get("kerberos_realm") for h in (world.speaker(local), world.speaker(remote)) if h]
             if len(realms) == 2 and all(realms):
                 lines.append("kerberos     %s -> %s: %s users %s tickets for %s services (krbtgt/%s@%s)%s"
@@ -291,6 +314,18 @@ def trust_summary(trusts, hostvars, groups, play_hosts, changed=None, facts=None
                 lines.append("server trust %s -> %s: %d CLDB nodes of %s %s %s's servers%s"
                              % (local, remote, len(cldbs), local, "no longer accept" if revoked else "accept",
                                 remote, counted(cldbs, "server")))
+                explain(local, "server", remote, len(cldbs), "CLDB nodes")
+    # A plan made for another trust list than this one: still said, under its own heading.
+    for (local, kind, remote) in list(reasons):
+        lines.append("%s trust of %s -> %s, as planned:" % (kind, local, remote))
+        explain(local, kind, remote, 0, "nodes")
+    if budget["hidden"]:
+        lines.append("... and %d more lines of the plans' reasons (max_reason_lines=%d); the drift report "
+                     "(datafabric.crosscluster.drift_report) names every node" % (budget["hidden"], max_reason_lines))
+    if plans and not planned:
+        lines.append("plan: nothing to add, replace or remove on any node")
+    elif planned and check_mode:
+        lines.append("check mode: nothing was changed; the plans' reasons above are what a run would change")
     missing = [h for h in world.scope() if h not in world.known]
     if missing:
         lines.append("nodes not done: %s (unreachable, failed or left out); run again when they are back"

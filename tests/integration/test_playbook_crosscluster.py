@@ -69,13 +69,26 @@ def test_crosscluster_playbook(make_lab, kind, mode):
     trusted = conf_state(lab)
     verified = run(lab, kind, VERIFY).expect_ok()
     assert changed_hosts(verified) == [] and conf_state(lab) == trusted
-    summary = [r for r in first.results if r["task"] == "Summary"][0]["result"]["msg"]
+    summary = summary_of(first)
     if kind in ("user", "all"):
         assert "user trust   cluster_a -> cluster_b: 3 nodes of cluster_a can reach and verify cluster_b; " \
                "changed on 3" in summary
     if kind in ("server", "all"):
         assert "server trust cluster_b -> cluster_a: 1 CLDB nodes of cluster_b accept cluster_a's servers; " \
                "changed on 1" in summary
+    # Check mode said what would change and why, and the real run what it found: the same reasons.
+    reasons = [line for line in summary if line.startswith("    ")]
+    assert [line for line in summary_of(dry) if line.startswith("    ")] == reasons
+    assert summary_of(dry)[-1].startswith("check mode: nothing was changed") and not summary[-1].startswith("check")
+    expected = []
+    if kind in ("user", "all"):
+        expected += ["    line missing on 3 of 3 nodes (a1, a2 and a3): mapr-clusters.conf lacks cluster_b's line",
+                     "    certificate missing on 3 of 3 nodes (a1, a2 and a3): "]
+    if kind in ("server", "all"):
+        expected += ["    ticket missing on 1 of 1 CLDB nodes (b1): maprserverticket has no ticket for"]
+    assert [e for e in expected if not any(line.startswith(e) for line in reasons)] == [], reasons
+    if kind == "server":
+        assert all(line.startswith("    ticket ") for line in reasons), reasons
 
     # No ticket blob and no password anywhere in the -vvvv output or the run's files.
     for line in ticket_lines(lab):
@@ -97,6 +110,8 @@ def test_crosscluster_playbook(make_lab, kind, mode):
     after_first = conf_state(lab)
     second = run(lab, kind).expect_ok()
     assert changed_hosts(second) == []
+    assert [line for line in summary_of(second) if line.startswith("    ")] == []
+    assert summary_of(second)[-1] == "plan: nothing to add, replace or remove on any node"
     assert repeated_banners(second.output) == [], "a task printed its banner once per host"
     assert "(item=a2 (cluster_a))" in second.output, "the grouping loops do not name each node's cluster"
     assert conf_state(lab) == after_first
@@ -105,6 +120,11 @@ def test_crosscluster_playbook(make_lab, kind, mode):
     if kind == "all":
         again = run(lab, kind, extra_args=["-e", "all_trust_verify_all=true"]).expect_ok()
         assert trust_checks_run(again) == trust_checks_run(first) and changed_hosts(again) == []
+
+
+def summary_of(result):
+    """The lines the main playbook's summary printed in a run."""
+    return [r for r in result.results if r["task"] == "Summary"][0]["result"]["msg"]
 
 
 def repeated_banners(output):

@@ -46,8 +46,11 @@ def test_the_gate_passes_and_every_node_gets_both_peers_lines_and_cas(first):
 def test_each_cluster_generates_once_and_every_cldb_node_wants_both_peers_tickets(first):
     plans = first["server_plan"]
     assert sorted(h for h, p in plans.items() if p["generate"]) == ["a0001", "b0001", "c0001"]
-    assert plans["b0003"] == dict(generate=False, wanted_from=["a0001", "c0001"], remove=[])
-    assert plans["b0004"] == dict(generate=False, wanted_from=[], remove=[])
+    assert dict(plans["b0003"], changes=None) == dict(generate=False, wanted_from=["a0001", "c0001"], remove=[],
+                                                      changes=None)
+    assert [change[:3] for change in plans["b0003"]["changes"]] == [["cluster_a", "ticket", "missing"],
+                                                                    ["cluster_c", "ticket", "missing"]]
+    assert plans["b0004"] == dict(generate=False, wanted_from=[], remove=[], changes=[])
 
 
 def test_the_topology_summary_and_report_cover_every_node(first):

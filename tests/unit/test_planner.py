@@ -74,7 +74,8 @@ def test_each_node_gets_every_peers_line_and_own_chain_under_the_alias_rule():
 def test_server_only_trust_and_nodes_outside_every_trust_hold_nothing():
     plan = user_trust_plan([{"clusters": ["cluster_a", "cluster_b"], "type": "server"}], GROUPS, _world())
     assert plan["a1"] == dict(group="cluster_a", conf_lines=[], certificates=[], conf_remove=[],
-                              certificates_remove=[], conf_changes=False, truststore_changes=False, based_on={})
+                              certificates_remove=[], conf_changes=False, truststore_changes=False, based_on={},
+                              changes=[])
     assert plan["x1"]["group"] is None and plan["x1"]["certificates"] == []
 
 
@@ -161,6 +162,11 @@ def _node(letter, cldb, held=None, user="xcsuser"):
             "held": (held or []) if cldb else None}
 
 
+def _actions(plan):
+    """A node's server plan without its reasons (``changes``), which tests of their own check."""
+    return dict((key, value) for key, value in plan.items() if key != "changes")
+
+
 def _server_world(**overrides):
     nodes = {"a1": _node("a", True), "a2": _node("a", False), "b1": _node("b", True), "b2": _node("b", True),
              "b3": _node("b", False), "c1": _node("c", True)}
@@ -170,10 +176,13 @@ def _server_world(**overrides):
 
 def test_every_cldb_node_lacking_a_peer_ticket_wants_it_from_the_peers_first_cldb():
     plan = server_trust_plan(PAIR, SERVER_GROUPS, _server_world(), "7d", now=NOW)
-    assert plan["a1"] == {"generate": True, "wanted_from": ["b1"], "remove": []}
-    assert plan["b1"] == {"generate": True, "wanted_from": ["a1"], "remove": []}
-    assert plan["b2"] == {"generate": False, "wanted_from": ["a1"], "remove": []}
-    assert plan["a2"] == plan["b3"] == plan["c1"] == {"generate": False, "wanted_from": [], "remove": []}
+    assert _actions(plan["a1"]) == {"generate": True, "wanted_from": ["b1"], "remove": []}
+    assert _actions(plan["b1"]) == {"generate": True, "wanted_from": ["a1"], "remove": []}
+    assert _actions(plan["b2"]) == {"generate": False, "wanted_from": ["a1"], "remove": []}
+    assert plan["a2"] == plan["b3"] == plan["c1"] == {"generate": False, "wanted_from": [], "remove": [], "changes": []}
+    # Why, in the light form the summary counts: one per peer ticket wanted.
+    assert plan["b2"]["changes"] == [["cluster_a", "ticket", "missing",
+                                      "maprserverticket has no ticket for a.ex (user xcsuser)"]]
 
 
 def test_a_valid_ticket_for_the_peers_own_user_is_enough_and_nothing_is_generated():
@@ -181,7 +190,7 @@ def test_a_valid_ticket_for_the_peers_own_user_is_enough_and_nothing_is_generate
     plan = server_trust_plan(PAIR, SERVER_GROUPS, _server_world(
         a1=_node("a", True, good), b1=_node("b", True, [_ticket("a.ex", "xcsuser", 24 * 20)]),
         b2=_node("b", True, [_ticket("a.ex", "xcsuser", 24 * 20)])), "7d", now=NOW)
-    assert all(p == {"generate": False, "wanted_from": [], "remove": []} for p in plan.values())
+    assert all(p == {"generate": False, "wanted_from": [], "remove": [], "changes": []} for p in plan.values())
 
 
 @pytest.mark.parametrize("held, user", [
@@ -209,7 +218,7 @@ def test_a_peer_whose_cldb_nodes_all_left_is_not_waited_for():
     nodes = _server_world()
     del nodes["b1"], nodes["b2"]
     plan = server_trust_plan(PAIR, SERVER_GROUPS, nodes, "7d", now=NOW)
-    assert plan["a1"] == {"generate": False, "wanted_from": [], "remove": []}
+    assert plan["a1"] == {"generate": False, "wanted_from": [], "remove": [], "changes": []}
 
 
 def test_a_bad_min_validity_is_named():
@@ -288,6 +297,29 @@ def test_a_renewed_peer_ca_is_added_and_the_old_one_goes_once_every_peer_node_sh
     assert user_trust_plan(PAIR, groups, world)["a1"]["certificates_remove"] == []
 
 
+def _kinds(plan):
+    return [change[:3] for change in plan["changes"]]
+
+
+def test_the_plan_says_why_each_node_changes_and_leaves_out_what_changes_nothing():
+    plan = user_trust_plan(PAIR, GROUPS, _world(a2=_facts("a", held_lines=[LINES["b"]], held=[SHA["b"]])))
+    assert _kinds(plan["a1"]) == [["cluster_b", "line", "missing"], ["cluster_b", "certificate", "missing"]]
+    assert plan["a1"]["changes"][0][3] == "mapr-clusters.conf lacks cluster_b's line (b.ex)"
+    assert plan["a2"]["changes"] == []
+    # A revoke: the line and the collection's CA go; the same CA under a hand alias stays and is no change.
+    trusts = [{"clusters": ["cluster_a", "cluster_b"], "type": "user", "state": "absent"}]
+    held = _world(a1=_holding("a", [LINES["b"]], [_rule("b")]), a2=_holding("a", [], [{"alias": "my-b",
+                                                                                       "sha256": SHA["b"]}]))
+    plan = user_trust_plan(trusts, GROUPS, held)
+    assert _kinds(plan["a1"]) == [["cluster_b", "line", "revoked"], ["cluster_b", "certificate", "revoked"]]
+    assert plan["a2"]["changes"] == [] and not plan["a2"]["truststore_changes"]
+    # A renewed peer CA: the old one is a change only once the plan removes it.
+    world = _world(a1=_holding("a", [LINES["b"]], [_rule("b"), _rule("b", "e")]), b1=_facts("b", chain="e"))
+    assert _kinds(user_trust_plan(PAIR, GROUPS, world)["a1"]) == [["cluster_b", "certificate", "stale"]]
+    waiting = user_trust_plan(PAIR, dict(GROUPS, cluster_b=["b1", "b9"]), world)["a1"]
+    assert waiting["changes"] == [] and not waiting["truststore_changes"]
+
+
 def test_one_pair_of_a_mesh_is_revoked_by_a_pair_entry():
     trusts = [{"mesh": ["cluster_a", "cluster_b", "cluster_c"], "type": "user"},
               {"clusters": ["cluster_b", "cluster_a"], "type": "user", "state": "absent"}]
@@ -302,8 +334,10 @@ def test_a_revoked_server_peer_ticket_is_removed_where_held_and_nothing_is_gener
     trusts = [{"clusters": ["cluster_a", "cluster_b"], "type": "server", "state": "absent"}]
     nodes = _server_world(a1=_node("a", True, [_ticket("b.ex", "xcsuser", 100)]))
     plan = server_trust_plan(trusts, SERVER_GROUPS, nodes, "7d", now=NOW)
-    assert plan["a1"] == {"generate": False, "wanted_from": [], "remove": ["b.ex"]}
-    assert plan["b1"] == {"generate": False, "wanted_from": [], "remove": []}
+    assert _actions(plan["a1"]) == {"generate": False, "wanted_from": [], "remove": ["b.ex"]}
+    assert plan["a1"]["changes"] == [["cluster_b", "ticket", "revoked", "maprserverticket still holds a ticket for "
+                                      "b.ex (cluster_b), whose trust is revoked"]]
+    assert plan["b1"] == {"generate": False, "wanted_from": [], "remove": [], "changes": []}
 
 
 def test_rotate_makes_every_ticket_anew_even_when_valid():
