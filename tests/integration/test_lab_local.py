@@ -14,7 +14,7 @@ import time
 
 import yaml
 from cryptography import x509
-from lab.labkit import Lab, handtrust, jvm, procs
+from lab.labkit import Lab, handtrust, jvm, pki, procs
 
 pytest_plugins = ["lab.fixtures"]
 
@@ -178,8 +178,11 @@ def test_node_files(lab_local):
             for secret in ("store-passwords.txt", "maprserverticket", "ssl_keystore",
                            "ssl_keystore.p12", "ssl_keystore.pem"):
                 assert modes[secret] == 0o600, secret
-            for name in ("ssl_truststore", "ssl_truststore.p12", "ssl_truststore.pem"):
+            for name in ("ssl_truststore", "ssl_truststore.p12", "ssl_truststore.pem") + pki.USER_TRUSTSTORES:
                 assert modes[name] == 0o644, name
+            # The user trust store as 7.x writes it: the cluster's own CA, under the trust stores' password.
+            assert pki.read_truststore(conf, cluster.store_password, pki.USER_TRUSTSTORE) == \
+                pki.read_truststore(conf, cluster.store_password)
             assert ("cldb.key" in modes) == (host in cluster.cldb_hosts)
             assert os.path.exists(os.path.join(home, "roles", "cldb")) == (host in cluster.cldb_hosts)
             with open(os.path.join(home, "MapRBuildVersion")) as fh:

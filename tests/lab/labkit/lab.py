@@ -434,6 +434,10 @@ class Lab:
         pw = cluster.store_password
         pki.write_keystores(conf, cluster.name, material, pw)
         pki.write_truststores(conf, {"%s-ca" % cluster.name: material.ca_cert}, pw)
+        if not cluster.fips:
+            # 7.x's trust store for users other than the owner, same CA and password; the lab does
+            # not model a FIPS node's BCFKS one, so FIPS nodes have none (see README).
+            pki.write_truststores(conf, {"%s-ca" % cluster.name: material.ca_cert}, pw, pki.USER_TRUSTSTORE)
         write_file(cluster.ca_pem, material.ca_pem)
         write_file(os.path.join(conf, "store-passwords.txt"),
                    "".join("%s=%s\n" % (k, pw) for k in (
@@ -476,6 +480,8 @@ class Lab:
             os.unlink(os.path.join(home, "conf", "store-passwords.txt"))
         if host.fips and not cluster.fips:
             fips_mode.convert_conf(os.path.join(home, "conf"), cluster.store_password)
+            for name in pki.USER_TRUSTSTORES:
+                os.unlink(os.path.join(home, "conf", name))
         if self.mode == "ssh":
             # As on a real node: the server ticket belongs to the cluster owner (its own passwd
             # names uid OWNER_UID), which preflight checks.

@@ -23,6 +23,9 @@ from .files import write_file
 # 7.x writes the key stores readable by the owner only and the trust stores world-readable.
 KEYSTORE_MODE = 0o600
 TRUSTSTORE_MODE = 0o644
+# 7.x's trust store for users other than the cluster owner, and its siblings (non-FIPS nodes).
+USER_TRUSTSTORE = "ssl_usertruststore"
+USER_TRUSTSTORES = (USER_TRUSTSTORE, USER_TRUSTSTORE + ".p12", USER_TRUSTSTORE + ".pem")
 
 
 @dataclass
@@ -130,25 +133,27 @@ def write_keystores(conf_dir: str, alias: str, pki: ClusterPki, password: str) -
                KEYSTORE_MODE)
 
 
-def write_truststores(conf_dir: str, certs: dict[str, x509.Certificate], password: str) -> None:
-    """Rewrite the three trust store siblings from one alias -> certificate map, so they agree."""
+def write_truststores(conf_dir: str, certs: dict[str, x509.Certificate], password: str,
+                      name: str = "ssl_truststore") -> None:
+    """Rewrite the three trust store siblings (``name``, ``.p12``, ``.pem``) from one alias -> certificate
+    map, so they agree. ``name="ssl_usertruststore"`` writes 7.x's user trust store family the same way."""
     certs = {alias.lower(): cert for alias, cert in certs.items()}
     entries = [jks.TrustedCertEntry.new(alias, _der(cert)) for alias, cert in certs.items()]
-    write_file(os.path.join(conf_dir, "ssl_truststore"),
+    write_file(os.path.join(conf_dir, name),
                jks.KeyStore.new("jks", entries).saves(password), TRUSTSTORE_MODE)
-    write_file(os.path.join(conf_dir, "ssl_truststore.p12"),
+    write_file(os.path.join(conf_dir, name + ".p12"),
                pkcs12.serialize_java_truststore(
                    [pkcs12.PKCS12Certificate(cert, alias.encode()) for alias, cert in certs.items()],
                    serialization.BestAvailableEncryption(password.encode())),
                TRUSTSTORE_MODE)
-    write_file(os.path.join(conf_dir, "ssl_truststore.pem"),
+    write_file(os.path.join(conf_dir, name + ".pem"),
                b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs.values()),
                TRUSTSTORE_MODE)
 
 
-def read_truststore(conf_dir: str, password: str) -> dict[str, x509.Certificate]:
-    """The JKS trust store as alias -> certificate (the JKS is the store of record on 7.x)."""
-    store = jks.KeyStore.load(os.path.join(conf_dir, "ssl_truststore"), password)
+def read_truststore(conf_dir: str, password: str, name: str = "ssl_truststore") -> dict[str, x509.Certificate]:
+    """The JKS trust store ``name`` as alias -> certificate (the JKS is the store of record on 7.x)."""
+    store = jks.KeyStore.load(os.path.join(conf_dir, name), password)
     return {alias: x509.load_der_x509_certificate(entry.cert)
             for alias, entry in store.certs.items()}
 
