@@ -95,6 +95,50 @@ def test_security_facts_reports_the_fips_node(lab_fips, tmp_path):
     assert facts["b1"]["fips"] is False and facts["b1"]["fips_reasons"] == []
 
 
+def test_security_facts_lists_the_bcfks_truststore_with_the_nodes_keytool(lab_fips, tmp_path):
+    """With the node's own password (which stays there) and with the inventory's: the FIPS node's
+    truststore listed by keytool with the provider the inventory names, its CA the own CA chain; the
+    non-FIPS node gets no such entry. A wrong password is named, never shown."""
+    lab = lab_fips
+    a = lab.cluster("a")
+    gather = {"mapr_home": "{{ mapr_home }}", "fips_provider_class": "{{ crosscluster_fips_provider_class }}"}
+    play = [{"hosts": "a1:b1", "gather_facts": False, "tasks": [
+        {"name": "own", "datafabric.crosscluster.security_facts": dict(gather, read_truststore_password=True),
+         "register": "own"},
+        {"name": "given", "datafabric.crosscluster.security_facts": dict(
+            gather, truststore_password="{{ mapr_truststore_password }}")},
+        {"name": "wrong", "datafabric.crosscluster.security_facts": dict(gather, truststore_password="wrong-one"),
+         "when": "inventory_hostname == 'a1'"}]}]
+    with ProcessWatch() as watch:
+        result = run_playbook(play, inventory=lab.inventory_path, connection=None, tmp_dir=tmp_path).expect_ok()
+    by_task = {}
+    for r in result.results:
+        if r["result"].get("ansible_facts"):
+            by_task.setdefault(r["task"], {})[r["host"]] = r["result"]["ansible_facts"]["mapr_security"]
+    store = lab.node_path("a1", "conf/ssl_truststore.bcfks")
+    for task in ("own", "given"):
+        fips_node, other = by_task[task]["a1"], by_task[task]["b1"]
+        listed = fips_node["truststores"]["ssl_truststore.bcfks"]
+        assert listed["error"] is None, listed["error"]
+        assert [(e["alias"], e["type"]) for e in listed["entries"]] == [("a.lab.example-ca", "trusted")]
+        assert listed["entries"][0]["not_after"] and listed["sha256"] == _sha256(store)
+        assert listed["provider"] == {"path": _jar(lab, "a1"),
+                                      "class": "org.bouncycastle.jce.provider.BouncyCastleProvider"}
+        assert fips_node["files_read"][store] == _sha256(store)
+        assert fips_node["own_ca"]["error"] is None
+        assert [c["sha256"] for c in fips_node["own_ca"]["certificates"]] == [listed["entries"][0]["sha256"]]
+        assert "ssl_truststore.bcfks" not in other["truststores"]
+    wrong = by_task["wrong"]["a1"]["truststores"]["ssl_truststore.bcfks"]
+    assert wrong["error"].startswith(store + ": keytool cannot open the BCFKS store: the store password is wrong")
+    assert "wrong-one" not in wrong["error"] and wrong["entries"] is None
+    # One keytool per FIPS node and task; no password of either cluster on any command line.
+    # (The collection's keytool reads a password file; other keytools on the machine, such as a lab's
+    # CLDB emulator's, do not count.)
+    keytools = [line for line in watch.cmdlines if "-storetype BCFKS" in line and "-storepass:file" in line]
+    assert len(keytools) == 3, keytools
+    assert [line for line in watch.cmdlines if a.store_password in line or "wrong-one" in line] == []
+
+
 def test_a_login_from_the_fips_node_needs_the_peer_ca_in_its_bcfks_truststore(lab_fips):
     lab = lab_fips
     a, b = lab.cluster("a"), lab.cluster("b")
