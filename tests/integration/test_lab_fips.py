@@ -16,6 +16,8 @@ import pytest
 from ansible_run import run_playbook
 from lab.labkit import Lab, checks, fips, handtrust, jvm
 from lab.labkit.lab import LAB_SRC
+from labplay import conf_state
+from labplay import run as labplay_run
 from procwatch import ProcessWatch
 from test_lab_local import LAB_PY, lab_processes, login
 
@@ -276,3 +278,27 @@ def test_command_line(tmp_path):
     assert status.returncode == 0 and "a.lab.example (group cluster_a), FIPS" in status.stdout, status.stdout
     assert lab_py("down").returncode == 0
     assert not os.path.exists(directory)
+
+
+def test_the_gate_on_a_fips_pair_reads_the_bcfks_stores_and_refuses_what_the_roles_cannot_write(make_lab):
+    """FIPS-to-FIPS (local mode): user trust stops at the gate, on every node, before any change, because
+    the roles do not write BCFKS truststores yet; a BCFKS truststore keytool cannot open stops a server
+    trust run by host and file, the password in no message."""
+    _skip_without_provider()
+    lab = make_lab(clusters=2, nodes=1, fips=["a", "b"])
+    before = conf_state(lab)
+    result = labplay_run(lab, "user")
+    assert result.rc != 0 and conf_state(lab) == before
+    [failure] = [r["result"] for r in result.results if r["status"] == "failed"]
+    problems = failure["msg"][1:]
+    assert sorted(p.split(":", 1)[0] for p in problems) == ["a1 (cluster_a)", "b1 (cluster_b)"], problems
+    assert all("user trust on a FIPS node is not yet supported" in p for p in problems)
+
+    wrong = "Wrong-" + lab.cluster("a").store_password[::-1]
+    result = labplay_run(lab, "server", secret_vars={"crosscluster_truststore_password": wrong})
+    assert result.rc != 0 and conf_state(lab) == before
+    [failure] = [r["result"] for r in result.results if r["status"] == "failed"]
+    store = lab.node_path("a1", "conf/ssl_truststore.bcfks")
+    assert "a1 (cluster_a): %s: keytool cannot open the BCFKS store: the store password is wrong" % store in \
+        "\n".join(failure["msg"]), failure["msg"]
+    assert wrong not in result.stdout + result.stderr and result.files_containing(wrong) == []
