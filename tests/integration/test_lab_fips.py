@@ -18,6 +18,7 @@ from lab.labkit import Lab, checks, fips, handtrust, jvm
 from lab.labkit.lab import LAB_SRC
 from labplay import conf_state
 from labplay import run as labplay_run
+from leakscan import scan
 from procwatch import ProcessWatch
 from test_lab_local import LAB_PY, lab_processes, login
 
@@ -302,3 +303,35 @@ def test_the_gate_on_a_fips_pair_reads_the_bcfks_stores_and_refuses_what_the_rol
     assert "a1 (cluster_a): %s: keytool cannot open the BCFKS store: the store password is wrong" % store in \
         "\n".join(failure["msg"]), failure["msg"]
     assert wrong not in result.stdout + result.stderr and result.files_containing(wrong) == []
+
+
+def test_the_gather_lists_bcfks_truststores_in_ssh_mode_and_leaves_the_password_nowhere(make_lab, tmp_path):
+    """Over ssh (pipelined), with the inventory's password and with each node's own, at -vvvv: the
+    FIPS nodes' truststores listed by their keytool, and neither password in the output, the log,
+    any command line, the run's files or the nodes' /tmp (where keytool's private directory was)."""
+    _skip_without_provider()
+    lab = make_lab(clusters=2, nodes=1, mode="ssh", fips=["a", "b"])
+    gather = {"mapr_home": "{{ mapr_home }}", "fips_provider_class": "{{ crosscluster_fips_provider_class }}"}
+    play = [{"hosts": "a1:b1", "gather_facts": False, "become": True, "tasks": [
+        {"name": "given", "datafabric.crosscluster.security_facts": dict(
+            gather, truststore_password="{{ mapr_truststore_password }}")},
+        {"name": "own", "datafabric.crosscluster.security_facts": dict(gather, read_truststore_password=True)}]}]
+    log_path = str(tmp_path / "ansible.log")
+    with ProcessWatch() as watch:
+        result = run_playbook(play, inventory=lab.inventory_path, connection=None, tmp_dir=tmp_path, verbosity=4,
+                              env={"ANSIBLE_LOG_PATH": log_path}).expect_ok()
+    listed = [(r["task"], r["host"], r["result"]["ansible_facts"]["mapr_security"]["truststores"][
+        "ssl_truststore.bcfks"]) for r in result.results]
+    assert sorted((task, host) for task, host, _store in listed) == [
+        ("given", "a1"), ("given", "b1"), ("own", "a1"), ("own", "b1")]
+    for _task, host, store in listed:
+        assert store["error"] is None, store["error"]
+        assert [(e["alias"], e["type"]) for e in store["entries"]] == [("%s-ca" % lab.cluster_of(host).name, "trusted")]
+        assert store["provider"]["path"] == "/opt/mapr/lib/" + fips.NODE_JAR
+    for host in lab.hosts:
+        left = os.listdir(os.path.join(lab.node_root(host), "tmp"))
+        assert [name for name in left if name.startswith(("crosscluster-keytool", "hsperfdata"))] == [], left
+    secrets = dict(("%s store password" % c.name, c.store_password) for c in lab.clusters)
+    directories = [result.run_dir] + [os.path.join(lab.node_root(h), "tmp") for h in lab.hosts]
+    assert scan("security_facts on FIPS nodes over ssh, -vvvv", secrets, result, watch, directories, log_path,
+                record_it=False) == []
