@@ -14,13 +14,26 @@ import base64
 import hashlib
 import os
 
-from ansible.errors import AnsibleConnectionFailure
+from ansible.errors import AnsibleActionFail, AnsibleConnectionFailure
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._keytool import (
+    FIPS_PROVIDER_CLASS,
+    one_certificate,
+)
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._own_ca import own_ca
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._security_facts import CLUSTERS_CONF
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._truststore import TrustStore, detect_store_type
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._security_facts import (
+    BCFKS_TRUSTSTORE,
+    CLUSTERS_CONF,
+)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._truststore import (
+    Certificate,
+    Entry,
+    TrustStore,
+    detect_store_type,
+)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._world import short_text
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.node_call import (
     DROPPED,
     run_module,
@@ -36,6 +49,8 @@ ARGUMENT_SPEC = dict(
     truststore_password=dict(type="str", no_log=True),
     read_truststore_password=dict(type="bool", default=False),
     export_aliases=dict(type="list", elements="str", default=[]),
+    fips_provider_path=dict(type="path"),
+    fips_provider_class=dict(type="str", default=FIPS_PROVIDER_CLASS),
 )
 
 
@@ -80,6 +95,38 @@ def open_stores(conf_dir, store_data, password, node_check=None):
     return stores, trusted
 
 
+def bcfks_store(listed):
+    """The node's keytool listing of ssl_truststore.bcfks (security_facts_node's ``bcfks_truststore``)
+    in the shape of the other truststores, and its trusted (alias, cert) pairs.
+
+    The node sends the certificates as PEM; they are parsed here, so that the entries carry what the
+    other stores' do (validity included) and the own CA walk can climb through them.
+    """
+    info = dict(exists=bool(listed.get("exists")), sha256=listed.get("sha256"), store_type="bcfks", entries=[],
+                error=listed.get("error"), provider=listed.get("provider"))
+    trusted = []
+    if not info["exists"]:
+        info.update(store_type=None, sha256=None)
+        return info, trusted
+    if info["error"]:
+        info["entries"] = None
+        return info, trusted
+    for entry in listed.get("entries") or []:
+        try:
+            cert = Certificate(one_certificate(entry["pem"], listed["path"]).der)
+        except (CrossclusterError, ValueError) as err:
+            info.update(entries=None, error=str(err) if isinstance(err, CrossclusterError) else str(CrossclusterError(
+                "holds a certificate that does not parse (%s)" % err, path=listed["path"],
+                fix="list it with keytool -list -rfc on the node; restore the store from a backup")))
+            return info, []
+        described = cert.describe(entry["alias"])
+        described["type"] = entry["type"]
+        info["entries"].append(described)
+        if entry["type"] == Entry.TRUSTED:
+            trusted.append((entry["alias"], cert))
+    return info, trusted
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = True
@@ -104,12 +151,21 @@ class ActionModule(ActionBase):
         # The node's own password stays there: it says only whether that opens its ssl_truststore.
         module_args = dict(mapr_home=args["mapr_home"], users=args["users"],
                            read_stores=password is not None or from_node, check_password=from_node)
+        # A FIPS node's truststore is listed there by keytool: at once with the node's own password,
+        # which stays there; with the controller's, only once the gather has shown the node has one.
+        provider = dict(fips_provider_path=args["fips_provider_path"] or None,
+                        fips_provider_class=args["fips_provider_class"] or FIPS_PROVIDER_CLASS)
+        if from_node:
+            module_args.update(provider, list_bcfks=True)
         try:
             gathered = run_module(self, task_vars, MODULE, module_args, namespace="mapr_security")
+            store_data = gathered.pop("store_data", None)
+            listed = gathered.pop("bcfks_truststore", None)
+            node_facts = (gathered.get("ansible_facts") or {}).get("mapr_security") or {}
+            if password is not None and ((node_facts.get("stores") or {}).get(BCFKS_TRUSTSTORE) or {}).get("exists"):
+                listed = self._list_bcfks(task_vars, args, provider, password)
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
-        store_data = gathered.pop("store_data", None)
-        node_facts = (gathered.get("ansible_facts") or {}).get("mapr_security") or {}
         node_check = None
         if password is None and from_node and node_facts.get("truststore_password_source"):
             node_check = (node_facts.get("truststore_password_ok"), node_facts["truststore_password_source"])
@@ -140,8 +196,17 @@ class ActionModule(ActionBase):
                     remember(base64.b64decode(encoded))
             if conf_data is not None:
                 facts["files_read"][os.path.join(conf_dir, CLUSTERS_CONF)] = remember(base64.b64decode(conf_data))
+        # The truststore the own CA walk climbs through: ssl_truststore, or on a FIPS node, which has
+        # none, its BCFKS one.
+        trust_name = "ssl_truststore"
+        # Only a node that has one gets the entry: the other nodes' facts stay as they were.
+        if listed is not None and listed.get("exists") and store_data is not None:
+            facts["truststores"][BCFKS_TRUSTSTORE], bcfks_trusted = bcfks_store(listed)
+            facts["files_read"][listed["path"]] = listed.get("sha256")
+            if not facts["truststores"]["ssl_truststore"]["exists"]:
+                trust_name, trusted = BCFKS_TRUSTSTORE, bcfks_trusted
         facts["own_ca"] = dict(certificates=[], error=None)
-        if store_data is not None and not facts["truststores"]["ssl_truststore"]["error"]:
+        if store_data is not None and not facts["truststores"][trust_name]["error"]:
             try:
                 facts["own_ca"]["certificates"] = own_ca(keystore, trusted, args["export_aliases"])
             except CrossclusterError as err:
@@ -149,7 +214,7 @@ class ActionModule(ActionBase):
         elif store_data is None:
             facts["own_ca"]["error"] = "not worked out: no truststore password was given"
         else:
-            facts["own_ca"]["error"] = "not worked out: ssl_truststore could not be opened"
+            facts["own_ca"]["error"] = "not worked out: %s could not be opened" % trust_name
         # Only the collection's own namespace, rebuilt from what the node returned: a node (an altered
         # module or interpreter) must not set or override any variable, such as the mapr_cluster_name
         # its cluster's export is checked against when facts are injected as variables. What else it
@@ -162,3 +227,18 @@ class ActionModule(ActionBase):
             namespace[discovered] = self._discovered_interpreter
         result.update(changed=False, ansible_facts=namespace)
         return result
+
+    def _list_bcfks(self, task_vars, args, provider, password):
+        """ssl_truststore.bcfks listed on the node with the controller's password, which goes there
+        only as every secret does (pipelined); a refusal or failure is the store's error, for the gate."""
+        path = os.path.join(args["mapr_home"], "conf", BCFKS_TRUSTSTORE)
+        module_args = dict(provider, mapr_home=args["mapr_home"], list_bcfks=True, bcfks_password=password)
+        try:
+            reply = run_module(self, task_vars, MODULE, module_args, secrets=("bcfks_password",),
+                               namespace="mapr_security")
+        except AnsibleActionFail as err:
+            return dict(path=path, exists=True, error=str(err))
+        if reply.get("failed") or "bcfks_truststore" not in reply:
+            return dict(path=path, exists=True, error="%s: keytool could not list it: %s"
+                        % (path, short_text(reply.get("msg") or "no listing came back")))
+        return reply["bcfks_truststore"]

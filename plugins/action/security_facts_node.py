@@ -6,6 +6,8 @@ from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.node_call 
 
 
 class ActionModule(NodeModuleAction):
-    # No option carries a secret (the node's own truststore password is checked there and stays there);
-    # the reply sets no variable but this namespace.
+    # bcfks_password (a FIPS node's truststore password, for keytool there) goes only over pipelining;
+    # the node's own truststore password is checked there and stays there. The reply sets no variable
+    # but this namespace.
+    SECRETS = ("bcfks_password",)
     NAMESPACE = "mapr_security"

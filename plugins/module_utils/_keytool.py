@@ -399,6 +399,17 @@ class Keytool:
         return entries
 
 
+def read_store(keytool, tmp_root=None):
+    """``(SHA-256 of the store's bytes, its entries)``: keytool lists a private copy, so that what is
+    listed is exactly the bytes hashed (a write handed that SHA-256 as based_on starts from them).
+    None for both when the store does not exist."""
+    snapshot = read_snapshot(keytool.shown, create=True)
+    if not snapshot.exists:
+        return None, None
+    with Workspace(tmp_root) as work:
+        return snapshot.sha256, keytool.entries(work, work.file("store.bcfks", snapshot.data))
+
+
 # --- a change of a store, compare-and-swap --------------------------------------------------
 
 class StoreChanged(CrossclusterError):

@@ -18,6 +18,7 @@ import datetime
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
     _world as world,
 )
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._security_facts import BCFKS_TRUSTSTORE
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._trust_list import (
     groups_in,
     pairs,
@@ -158,10 +159,17 @@ def node_problems(node, kinds, peers_ca, cluster_name=None, check_owners=True):
                         "ansible_pipelining: true for it (or ANSIBLE_PIPELINING=true; become_method su cannot "
                         "pipeline, sudo can), or set crosscluster_allow_module_files: true to accept module "
                         "arguments written into a file on the node" % (node.name, facts["secret_tasks_refused"]))
-    for store, info in sorted(facts["stores"].items()):
-        if info["format"] == "bcfks":
-            problems.append("%s: %s is a BCFKS store (FIPS mode), which this collection does not support. Fix: "
-                            "use the vendor tools on FIPS clusters" % (node.name, store))
+    if _is_fips_node(facts):
+        listed = (facts.get("truststores") or {}).get(BCFKS_TRUSTSTORE) or {}
+        # Whatever the kind of trust: a store keytool cannot open is worth a stop before any change.
+        if listed.get("error"):
+            problems.append("%s: %s" % (node.name, listed["error"]))
+        if "user" in kinds:
+            # Refused up front rather than half-written: the roles do not write BCFKS truststores yet.
+            problems.append("%s: user trust on a FIPS node is not yet supported: the roles do not write its BCFKS "
+                            "truststore %s/conf/%s yet. Fix: leave %s out of the user trusts of crosscluster_trusts "
+                            "for now, or import the peers' CA with the module datafabric.crosscluster.truststore_bcfks"
+                            % (node.name, facts["mapr_home"], BCFKS_TRUSTSTORE, node.group))
     if "user" in kinds and facts.get("truststore_password_error"):
         problems.append("%s: %s" % (node.name, facts["truststore_password_error"]))
     elif "user" in kinds:
@@ -171,13 +179,19 @@ def node_problems(node, kinds, peers_ca, cluster_name=None, check_owners=True):
     return problems
 
 
+def _is_fips_node(facts):
+    """Whether the node keeps its truststore in BCFKS (a FIPS node: only keytool with the provider opens it)."""
+    return bool(((facts.get("stores") or {}).get(BCFKS_TRUSTSTORE) or {}).get("exists"))
+
+
 def _store_problems(node, peers_ca):
     facts = node.facts
     problems = []
     stores = facts.get("truststores") or {}
     for name, info in sorted(stores.items()):
         if not info["exists"]:
-            if name == "ssl_truststore":
+            # A FIPS node has no JKS store: its truststore is the BCFKS one.
+            if name == "ssl_truststore" and not _is_fips_node(facts):
                 problems.append("%s: %s/conf/ssl_truststore does not exist. Fix: check mapr_home; a secure node "
                                 "has one (configure.sh -secure)" % (node.name, facts["mapr_home"]))
             continue
@@ -329,6 +343,20 @@ def password_sources(nodes_of):
     return notes
 
 
+def fips_mix(nodes_of):
+    """One line per cluster with FIPS nodes, naming them (and any non-FIPS ones), for the gate's notes."""
+    notes = []
+    for group, nodes in sorted(nodes_of.items()):
+        gathered = [n for n in nodes if n.facts is not None]
+        on = [n.host for n in gathered if n.facts.get("fips")]
+        off = [n.host for n in gathered if not n.facts.get("fips")]
+        if on and off:
+            notes.append("%s: FIPS nodes %s, non-FIPS nodes %s" % (group, ", ".join(on), ", ".join(off)))
+        elif on:
+            notes.append("%s: a FIPS cluster (%s)" % (group, ", ".join(on)))
+    return notes
+
+
 def preflight_report(trusts, groups, node_results, probe_results, defined, required_vars, cluster_names=None,
                      cldb_suffix="_cldb", warn_days=30, now=None, left_out=(), check_owners=True, value=None,
                      login_vars=(), ca_pins=None):
@@ -399,4 +427,4 @@ def preflight_report(trusts, groups, node_results, probe_results, defined, requi
     for text in problems:
         if text not in unique:
             unique.append(text)
-    return dict(problems=unique, warnings=warnings, notes=password_sources(nodes_of))
+    return dict(problems=unique, warnings=warnings, notes=password_sources(nodes_of) + fips_mix(nodes_of))

@@ -20,8 +20,15 @@ import stat
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._clusters_conf import ClustersConf
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import decode_text, excerpt
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._keytool import (
+    Keytool,
+    find_keytool,
+    find_provider,
+    read_store,
+)
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._properties import parse_properties
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._safe_write import read_bytes
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._store_password import read_truststore_password
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._ticket_file import TicketFile
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._truststore import store_format
 
@@ -34,6 +41,8 @@ DEFAULT_CLDB_HTTPS_PORT = 7443
 TRUSTSTORES = ("ssl_truststore", "ssl_truststore.p12", "ssl_truststore.pem")
 CLUSTERS_CONF = "mapr-clusters.conf"
 KEYSTORE_PEM = "ssl_keystore.pem"
+# A FIPS node's truststore: only keytool with the provider reads it, so it is listed here, on the node.
+BCFKS_TRUSTSTORE = "ssl_truststore.bcfks"
 SERVER_TICKET = "maprserverticket"
 # Only certificate blocks are taken from the keystore PEM: its private key never leaves the node.
 _CERTIFICATE_BLOCK_RE = re.compile(
@@ -157,6 +166,43 @@ def store_bytes(conf_dir):
     for name in TRUSTSTORES + (CLUSTERS_CONF,):
         data = _read_bytes(os.path.join(conf_dir, name))
         found[name] = None if data is None else base64.b64encode(data).decode("ascii")
+    return found
+
+
+def bcfks_truststore(mapr_home, run_command, password=None, provider_path=None, provider_class=None,
+                     keytool=None, tmp_root=None):
+    """ssl_truststore.bcfks as the node's keytool lists it: ``{path, exists, sha256, entries, error,
+    provider}``, each entry ``{alias, type, pem}`` (certificates only, which the controller parses).
+
+    ``password`` is the one the controller was given; None: the one MapR keeps in ``conf/``, which
+    never leaves the node. Either goes to keytool in a 0600 file, never on its command line. A store
+    keytool cannot open is reported in ``error`` (host-side message naming the file and the fix),
+    for the preflight gate to stop the run by name.
+    """
+    conf_dir = os.path.join(mapr_home, "conf")
+    path = os.path.join(conf_dir, BCFKS_TRUSTSTORE)
+    found = dict(path=path, exists=False, sha256=None, entries=[], error=None, provider=None)
+    try:
+        if read_bytes(path) is None:
+            return found
+        found["exists"] = True
+        if password is None:
+            password, _credential_store, source = read_truststore_password(conf_dir)
+            if password is None:
+                raise CrossclusterError(
+                    "no truststore password was given, and the node keeps it only in %s, which the node cannot "
+                    "open to list its BCFKS truststore" % source, path=path,
+                    fix="set crosscluster_truststore_password (vault it)")
+        provider = find_provider(mapr_home, provider_path or None, provider_class or None)
+        found["provider"] = provider.as_dict()
+        tool = Keytool(find_keytool(keytool), provider, password, path, run_command)
+        found["sha256"], entries = read_store(tool, tmp_root)
+    except (CrossclusterError, OSError) as err:
+        found["error"] = str(err) if isinstance(err, CrossclusterError) else str(CrossclusterError(
+            "cannot be read: %s" % err.strerror, path=path, fix="run with become: true, or as the cluster owner"))
+        return found
+    found["entries"] = [dict(alias=entry.alias, type=entry.kind, pem=entry.certificate.pem)
+                        for entry in entries if entry.certificate is not None]
     return found
 
 

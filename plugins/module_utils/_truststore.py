@@ -194,9 +194,9 @@ _FORMAT_ERRORS = {
                           "store is meant"),
     "jceks": ("is a JCEKS store, which this collection does not write",
               "convert it with keytool -importkeystore -deststoretype JKS"),
-    "bcfks": ("is a BCFKS store (FIPS mode); FIPS truststores are not supported",
-              "manage the trust on FIPS clusters with the vendor tools; this collection handles JKS, "
-              "PKCS12 and PEM stores only"),
+    "bcfks": ("is a BCFKS store (FIPS mode), which only keytool with the Bouncy Castle provider opens",
+              "use the module datafabric.crosscluster.truststore_bcfks, which runs keytool on the node; this "
+              "one handles JKS, PKCS12 and PEM stores"),
     "der-corrupt": ("is truncated or corrupt (a DER store with no readable header)",
                     "restore the store from a backup"),
     "unknown": ("is not a JKS, PKCS12 or PEM store",

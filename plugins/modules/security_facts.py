@@ -63,6 +63,19 @@ options:
     type: list
     elements: str
     default: []
+  fips_provider_path:
+    description:
+      - On a FIPS node (one with C(conf/ssl_truststore.bcfks)), the Bouncy Castle provider jar the node's keytool
+        loads to list that store. Unset, the one C(bc-fips-*.jar) under C(<mapr_home>/lib).
+      - The BCFKS store is listed on the node (one JVM start); nodes without one start none. With
+        O(truststore_password), the password goes to that node (pipelined, as every task that carries a secret)
+        and keytool reads it from a file of mode 0600 that is removed afterwards; with O(read_truststore_password)
+        the node's own is used there.
+    type: path
+  fips_provider_class:
+    description: The provider class of O(fips_provider_path).
+    type: str
+    default: org.bouncycastle.jcajce.provider.BouncyCastleFipsProvider
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.facts
@@ -212,7 +225,8 @@ ansible_facts:
         truststores:
           description:
             - With O(truststore_password), per store file (C(ssl_truststore), C(ssl_truststore.p12),
-              C(ssl_truststore.pem)) - C(exists), C(sha256) (of the file, or null), C(store_type),
+              C(ssl_truststore.pem), and C(ssl_truststore.bcfks) on a FIPS node, listed there by keytool) -
+              C(exists), C(sha256) (of the file, or null), C(store_type),
               C(entries) (alias, sha256, subject, issuer, not_before, not_after, type; null for a PKCS12 store
               read without its password, with O(read_truststore_password)) and C(error) (why it could not be
               opened, or null).

@@ -44,6 +44,25 @@ options:
       - The files are readable by the cluster owner and root only, so the task needs C(become).
     type: bool
     default: false
+  list_bcfks:
+    description:
+      - List C(ssl_truststore.bcfks), when the node has one (a FIPS node), with the node's keytool and the
+        Bouncy Castle provider, in RV(bcfks_truststore). A node without one starts no JVM.
+      - The password is O(bcfks_password), else the one MapR keeps in C(conf/) (as for O(check_password)); keytool
+        reads it from a file of mode 0600 that is removed afterwards, never from its command line.
+    type: bool
+    default: false
+  bcfks_password:
+    description: The password of C(ssl_truststore.bcfks), for O(list_bcfks). Unset, the node's own is read in C(conf/).
+    type: str
+  fips_provider_path:
+    description:
+      - The provider jar keytool loads for O(list_bcfks). Unset, the one C(bc-fips-*.jar) under C(<mapr_home>/lib).
+    type: path
+  fips_provider_class:
+    description: The provider class of O(fips_provider_path) for O(list_bcfks).
+    type: str
+    default: org.bouncycastle.jcajce.provider.BouncyCastleFipsProvider
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.facts
@@ -85,6 +104,13 @@ store_data:
       C(mapr-clusters.conf), base64-encoded, or null when the file does not exist.
   returned: when O(read_stores) is true
   type: dict
+bcfks_truststore:
+  description:
+    - With O(list_bcfks), C(ssl_truststore.bcfks) as keytool lists it - C(path), C(exists), C(sha256) of its bytes,
+      C(entries) (each C(alias), C(type) and C(pem), the certificate only), C(error) (why keytool cannot open it)
+      and C(provider) (C(path) and C(class)).
+  returned: when O(list_bcfks) is true
+  type: dict
 """
 
 import os
@@ -92,7 +118,12 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._security_facts import gather, store_bytes
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._keytool import FIPS_PROVIDER_CLASS
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._security_facts import (
+    bcfks_truststore,
+    gather,
+    store_bytes,
+)
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._store_password import check_truststore_password
 
 
@@ -105,6 +136,11 @@ def main():
             read_stores=dict(type="bool", default=False),
             # Whether the password MapR keeps here opens ssl_truststore; the password stays here.
             check_password=dict(type="bool", default=False),
+            # Only keytool with the provider opens a FIPS node's truststore, so it is listed here.
+            list_bcfks=dict(type="bool", default=False),
+            bcfks_password=dict(type="str", no_log=True),
+            fips_provider_path=dict(type="path"),
+            fips_provider_class=dict(type="str", default=FIPS_PROVIDER_CLASS),
         ),
         supports_check_mode=True,
     )
@@ -122,6 +158,10 @@ def main():
                 os.path.join(home, "conf"))
         except CrossclusterError as err:
             facts["truststore_password_error"] = str(err)
+    if module.params["list_bcfks"]:
+        extra["bcfks_truststore"] = bcfks_truststore(
+            home, module.run_command, module.params["bcfks_password"], module.params["fips_provider_path"],
+            module.params["fips_provider_class"], tmp_root=module.tmpdir)
     module.exit_json(changed=False, ansible_facts=dict(mapr_security=facts), **extra)
 
 

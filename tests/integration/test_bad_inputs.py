@@ -213,7 +213,10 @@ SCENARIOS = [
     ("truststore missing", "role", _remove("conf/ssl_truststore", lambda w: "a2"),
      ["a2 (cluster_a)", "ssl_truststore does not exist", "Fix:"]),
     ("BCFKS store on one node", "role", lambda w: w.write("b2", "conf/ssl_truststore.bcfks", BCFKS),
-     ["b2 (cluster_b): ssl_truststore.bcfks is a BCFKS store", "FIPS mode differs inside the cluster"]),
+     # Listed by keytool on b2, which finds no provider jar under its lib/; and the roles do not write
+     # BCFKS stores yet.
+     ["b2 (cluster_b): ", "lib: holds no bc-fips-*.jar", "b2 (cluster_b): user trust on a FIPS node is not yet "
+      "supported", "FIPS mode differs inside the cluster"]),
     ("alias the import would collide with", "role", _collide,
      ["a1 (cluster_a): ssl_truststore holds alias", "keytool -delete -alias"]),
     ("keystore PEM without a chain", "role", _keystore_without_chain,

@@ -16,6 +16,9 @@ import pytest
 from ansible_run import run_playbook
 from lab.labkit import Lab, checks, fips, handtrust, jvm
 from lab.labkit.lab import LAB_SRC
+from labplay import conf_state
+from labplay import run as labplay_run
+from leakscan import scan
 from procwatch import ProcessWatch
 from test_lab_local import LAB_PY, lab_processes, login
 
@@ -93,6 +96,50 @@ def test_security_facts_reports_the_fips_node(lab_fips, tmp_path):
     assert facts["a1"]["stores"]["ssl_truststore.bcfks"] == {"exists": True, "format": "bcfks"}
     assert facts["a1"]["stores"]["ssl_truststore"] == {"exists": False, "format": None}
     assert facts["b1"]["fips"] is False and facts["b1"]["fips_reasons"] == []
+
+
+def test_security_facts_lists_the_bcfks_truststore_with_the_nodes_keytool(lab_fips, tmp_path):
+    """With the node's own password (which stays there) and with the inventory's: the FIPS node's
+    truststore listed by keytool with the provider the inventory names, its CA the own CA chain; the
+    non-FIPS node gets no such entry. A wrong password is named, never shown."""
+    lab = lab_fips
+    a = lab.cluster("a")
+    gather = {"mapr_home": "{{ mapr_home }}", "fips_provider_class": "{{ crosscluster_fips_provider_class }}"}
+    play = [{"hosts": "a1:b1", "gather_facts": False, "tasks": [
+        {"name": "own", "datafabric.crosscluster.security_facts": dict(gather, read_truststore_password=True),
+         "register": "own"},
+        {"name": "given", "datafabric.crosscluster.security_facts": dict(
+            gather, truststore_password="{{ mapr_truststore_password }}")},
+        {"name": "wrong", "datafabric.crosscluster.security_facts": dict(gather, truststore_password="wrong-one"),
+         "when": "inventory_hostname == 'a1'"}]}]
+    with ProcessWatch() as watch:
+        result = run_playbook(play, inventory=lab.inventory_path, connection=None, tmp_dir=tmp_path).expect_ok()
+    by_task = {}
+    for r in result.results:
+        if r["result"].get("ansible_facts"):
+            by_task.setdefault(r["task"], {})[r["host"]] = r["result"]["ansible_facts"]["mapr_security"]
+    store = lab.node_path("a1", "conf/ssl_truststore.bcfks")
+    for task in ("own", "given"):
+        fips_node, other = by_task[task]["a1"], by_task[task]["b1"]
+        listed = fips_node["truststores"]["ssl_truststore.bcfks"]
+        assert listed["error"] is None, listed["error"]
+        assert [(e["alias"], e["type"]) for e in listed["entries"]] == [("a.lab.example-ca", "trusted")]
+        assert listed["entries"][0]["not_after"] and listed["sha256"] == _sha256(store)
+        assert listed["provider"] == {"path": _jar(lab, "a1"),
+                                      "class": "org.bouncycastle.jce.provider.BouncyCastleProvider"}
+        assert fips_node["files_read"][store] == _sha256(store)
+        assert fips_node["own_ca"]["error"] is None
+        assert [c["sha256"] for c in fips_node["own_ca"]["certificates"]] == [listed["entries"][0]["sha256"]]
+        assert "ssl_truststore.bcfks" not in other["truststores"]
+    wrong = by_task["wrong"]["a1"]["truststores"]["ssl_truststore.bcfks"]
+    assert wrong["error"].startswith(store + ": keytool cannot open the BCFKS store: the store password is wrong")
+    assert "wrong-one" not in wrong["error"] and wrong["entries"] is None
+    # One keytool per FIPS node and task; no password of either cluster on any command line.
+    # (The collection's keytool reads a password file; other keytools on the machine, such as a lab's
+    # CLDB emulator's, do not count.)
+    keytools = [line for line in watch.cmdlines if "-storetype BCFKS" in line and "-storepass:file" in line]
+    assert len(keytools) == 3, keytools
+    assert [line for line in watch.cmdlines if a.store_password in line or "wrong-one" in line] == []
 
 
 def test_a_login_from_the_fips_node_needs_the_peer_ca_in_its_bcfks_truststore(lab_fips):
@@ -232,3 +279,59 @@ def test_command_line(tmp_path):
     assert status.returncode == 0 and "a.lab.example (group cluster_a), FIPS" in status.stdout, status.stdout
     assert lab_py("down").returncode == 0
     assert not os.path.exists(directory)
+
+
+def test_the_gate_on_a_fips_pair_reads_the_bcfks_stores_and_refuses_what_the_roles_cannot_write(make_lab):
+    """FIPS-to-FIPS (local mode): user trust stops at the gate, on every node, before any change, because
+    the roles do not write BCFKS truststores yet; a BCFKS truststore keytool cannot open stops a server
+    trust run by host and file, the password in no message."""
+    _skip_without_provider()
+    lab = make_lab(clusters=2, nodes=1, fips=["a", "b"])
+    before = conf_state(lab)
+    result = labplay_run(lab, "user")
+    assert result.rc != 0 and conf_state(lab) == before
+    [failure] = [r["result"] for r in result.results if r["status"] == "failed"]
+    problems = failure["msg"][1:]
+    assert sorted(p.split(":", 1)[0] for p in problems) == ["a1 (cluster_a)", "b1 (cluster_b)"], problems
+    assert all("user trust on a FIPS node is not yet supported" in p for p in problems)
+
+    wrong = "Wrong-" + lab.cluster("a").store_password[::-1]
+    result = labplay_run(lab, "server", secret_vars={"crosscluster_truststore_password": wrong})
+    assert result.rc != 0 and conf_state(lab) == before
+    [failure] = [r["result"] for r in result.results if r["status"] == "failed"]
+    store = lab.node_path("a1", "conf/ssl_truststore.bcfks")
+    assert "a1 (cluster_a): %s: keytool cannot open the BCFKS store: the store password is wrong" % store in \
+        "\n".join(failure["msg"]), failure["msg"]
+    assert wrong not in result.stdout + result.stderr and result.files_containing(wrong) == []
+
+
+def test_the_gather_lists_bcfks_truststores_in_ssh_mode_and_leaves_the_password_nowhere(make_lab, tmp_path):
+    """Over ssh (pipelined), with the inventory's password and with each node's own, at -vvvv: the
+    FIPS nodes' truststores listed by their keytool, and neither password in the output, the log,
+    any command line, the run's files or the nodes' /tmp (where keytool's private directory was)."""
+    _skip_without_provider()
+    lab = make_lab(clusters=2, nodes=1, mode="ssh", fips=["a", "b"])
+    gather = {"mapr_home": "{{ mapr_home }}", "fips_provider_class": "{{ crosscluster_fips_provider_class }}"}
+    play = [{"hosts": "a1:b1", "gather_facts": False, "become": True, "tasks": [
+        {"name": "given", "datafabric.crosscluster.security_facts": dict(
+            gather, truststore_password="{{ mapr_truststore_password }}")},
+        {"name": "own", "datafabric.crosscluster.security_facts": dict(gather, read_truststore_password=True)}]}]
+    log_path = str(tmp_path / "ansible.log")
+    with ProcessWatch() as watch:
+        result = run_playbook(play, inventory=lab.inventory_path, connection=None, tmp_dir=tmp_path, verbosity=4,
+                              env={"ANSIBLE_LOG_PATH": log_path}).expect_ok()
+    listed = [(r["task"], r["host"], r["result"]["ansible_facts"]["mapr_security"]["truststores"][
+        "ssl_truststore.bcfks"]) for r in result.results]
+    assert sorted((task, host) for task, host, _store in listed) == [
+        ("given", "a1"), ("given", "b1"), ("own", "a1"), ("own", "b1")]
+    for _task, host, store in listed:
+        assert store["error"] is None, store["error"]
+        assert [(e["alias"], e["type"]) for e in store["entries"]] == [("%s-ca" % lab.cluster_of(host).name, "trusted")]
+        assert store["provider"]["path"] == "/opt/mapr/lib/" + fips.NODE_JAR
+    for host in lab.hosts:
+        left = os.listdir(os.path.join(lab.node_root(host), "tmp"))
+        assert [name for name in left if name.startswith(("crosscluster-keytool", "hsperfdata"))] == [], left
+    secrets = dict(("%s store password" % c.name, c.store_password) for c in lab.clusters)
+    directories = [result.run_dir] + [os.path.join(lab.node_root(h), "tmp") for h in lab.hosts]
+    assert scan("security_facts on FIPS nodes over ssh, -vvvv", secrets, result, watch, directories, log_path,
+                record_it=False) == []

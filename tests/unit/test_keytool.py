@@ -17,9 +17,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from ansible_collections.datafabric.crosscluster.plugins.action import security_facts as security_facts_action
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import _keytool as kt
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import _security_facts as security_facts
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._safe_write import Attributes
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._truststore import TrustStore
 
 KEYTOOL = shutil.which("keytool")
 STANDIN_JAR = "/usr/share/java/bcprov.jar"
@@ -340,3 +343,69 @@ def test_based_on_another_sha256_is_a_conflict(node):
                    based_on={store: hashlib.sha256(before).hexdigest()},
                    attributes=Attributes(mode="0640"))
     assert done.changed and stat.S_IMODE(os.stat(store).st_mode) == 0o640
+
+
+# --- the gather's listing of a FIPS node's truststore (security_facts) ------------------------
+
+def _gather_listing(node, password=None, provider_class=STANDIN_CLASS, calls=None):
+    def run(argv):
+        if calls is not None:
+            calls.append(list(argv))
+        return _run(argv)
+    return security_facts.bcfks_truststore(str(node), run, password, provider_class=provider_class,
+                                           tmp_root=str(node / "work"))
+
+
+@needs_keytool
+def test_the_gather_lists_the_bcfks_store_with_the_password_the_node_keeps(node):
+    (node / "conf" / "store-passwords.txt").write_text("ssl.client.truststore.password=%s\n" % PASSWORD)
+    calls = []
+    listed = _gather_listing(node, calls=calls)
+    assert listed["error"] is None and listed["exists"] is True
+    assert listed["sha256"] == hashlib.sha256(_read(_store(node))).hexdigest()
+    assert listed["provider"] == {"path": str(node / "lib" / "bc-fips-1.0.2.jar"), "class": STANDIN_CLASS}
+    # One JVM; the password in a file, never on the command line; the private workspace removed.
+    assert len(calls) == 1 and "-storepass:file" in calls[0]
+    assert not [arg for arg in calls[0] if PASSWORD in arg]
+    assert os.listdir(node / "work") == []
+    assert [(e["alias"], e["type"]) for e in listed["entries"]] == [("a-ca", "trusted")]
+    # The controller's view: the same entry shape as the other stores (validity included), and the
+    # certificate the own CA walk may climb through.
+    info, trusted = security_facts_action.bcfks_store(listed)
+    held = TrustStore.load(_pem(CA_A).encode("ascii"), "pem", None, "ca.pem").describe()[0]
+    assert info["entries"] == [dict(held, alias="a-ca", type="trusted")]
+    assert info["store_type"] == "bcfks" and info["error"] is None
+    assert [(alias, cert.sha256) for alias, cert in trusted] == [("a-ca", _sha(CA_A))]
+
+
+@needs_keytool
+def test_the_gather_names_a_bcfks_store_keytool_cannot_open(node):
+    wrong = "not the right one"
+    listed = _gather_listing(node, password=wrong)
+    assert listed["exists"] is True and listed["entries"] == [] and listed["sha256"] is None
+    assert listed["error"].startswith(_store(node) + ": keytool cannot open the BCFKS store: the store password is "
+                                                     "wrong")
+    assert wrong not in listed["error"] and PASSWORD not in listed["error"]
+    info, trusted = security_facts_action.bcfks_store(listed)
+    assert info["entries"] is None and info["error"] == listed["error"] and trusted == []
+    # A provider class the jar lacks is named too, with the variable that fixes it.
+    listed = _gather_listing(node, password=PASSWORD, provider_class=kt.FIPS_PROVIDER_CLASS)
+    assert "cannot load the provider class" in listed["error"] and "provider_class" in listed["error"]
+    assert os.listdir(node / "work") == []
+
+
+def test_the_gather_starts_no_jvm_without_a_bcfks_store(tmp_path):
+    calls = []
+    listed = _gather_listing(tmp_path, password=PASSWORD, calls=calls)
+    assert listed == dict(path=str(tmp_path / "conf" / "ssl_truststore.bcfks"), exists=False, sha256=None,
+                          entries=[], error=None, provider=None)
+    assert calls == []
+    info, trusted = security_facts_action.bcfks_store(listed)
+    assert info["exists"] is False and info["store_type"] is None and trusted == []
+
+
+@needs_keytool
+def test_the_gather_names_a_node_that_keeps_no_password(node):
+    listed = _gather_listing(node)
+    assert listed["exists"] is True and listed["entries"] == []
+    assert "no truststore password was given and none was found on the node" in listed["error"]

@@ -212,7 +212,8 @@ NODE_CASES = [
      ["a2 (cluster_a)", "mapr-clusters.conf names a.ex", "mapr_cluster_name is other.ex",
       "Fix: correct mapr_cluster_name"]),
     ("bcfks", _set("a2", stores={"ssl_truststore.bcfks": {"exists": True, "format": "bcfks"}}),
-     ["a2 (cluster_a)", "ssl_truststore.bcfks", "BCFKS", "Fix: use the vendor tools"]),
+     ["a2 (cluster_a): user trust on a FIPS node is not yet supported", "/opt/mapr/conf/ssl_truststore.bcfks",
+      "Fix: leave cluster_a out of the user trusts", "datafabric.crosscluster.truststore_bcfks"]),
     ("truststore missing", _truststore("a2", "ssl_truststore", _store(exists=False)),
      ["a2 (cluster_a)", "/opt/mapr/conf/ssl_truststore does not exist", "Fix: check mapr_home"]),
     ("store does not open", _truststore("a2", "ssl_truststore.p12", _store(error=(
@@ -655,7 +656,7 @@ def test_moved_every_problem_is_named_once():
     problems = _moved_report(groups, results, probes)["problems"]
     text = "\n".join(problems)
     assert "a1 (cluster_a): the first line of mapr-clusters.conf lacks secure=true" in text
-    assert "a2 (cluster_a): ssl_truststore.bcfks is a BCFKS store" in text
+    assert "a2 (cluster_a): user trust on a FIPS node is not yet supported" in text
     assert "cluster_a: FIPS mode differs inside the cluster (on: a2)" in text
     assert "cluster_b: its hosts belong to different clusters (a.ex, other.ex)" in text
     assert "cluster_a and cluster_b are both named a.ex" in text
@@ -669,7 +670,8 @@ def test_moved_one_reachable_cldb_is_enough_and_fips_on_both_sides_is_consistent
     probes = [("a1", _probes(("b.ex", "n1", 7443, False), ("b.ex", "n2", 7443, True)))]
     groups, results = _moved_world([("a1", _facts("a.ex", cldb=True, fips=True))],
                                    [("b1", _facts("b.ex", cldb=True, ca=CA_B, fips=True))])
-    assert _quiet(_moved_report(groups, results, probes)) == {"problems": [], "warnings": [], "notes": []}
+    assert _quiet(_moved_report(groups, results, probes)) == {
+        "problems": [], "warnings": [], "notes": ["cluster_a: a FIPS cluster (a1)", "cluster_b: a FIPS cluster (b1)"]}
 
 
 # --- revoked pairs and meshes ----------------------------------------------------------------------------
@@ -682,7 +684,7 @@ def test_a_revoked_pair_needs_readable_files_but_not_the_peers_ca_nor_agreement(
     # the peer's CA is no longer exported and the pair need not agree on anything
     world.facts["b1"]["own_ca"] = {"certificates": [], "error": "no chain"}
     world.facts["b1"]["fips"] = True
-    assert _quiet(world.report()) == {"problems": [], "warnings": [], "notes": []}
+    assert _quiet(world.report()) == {"problems": [], "warnings": [], "notes": ["cluster_b: a FIPS cluster (b1)"]}
     # but what the revoke must edit has to be readable, and server trust still needs its CLDB group
     world.facts["a2"]["truststores"]["ssl_truststore"] = _store(error="wrong password")
     del world.groups["cluster_b_cldb"]
@@ -839,3 +841,53 @@ def test_a_node_that_set_variables_of_its_own_stops_the_run():
         "a2 (cluster_a): the node returned variables besides mapr_security (mapr_cluster_name), which were dropped: "
         "a node must not set variables. Fix: look for an altered Python interpreter (ansible_python_interpreter) or "
         "module on the node, then run again")
+
+
+# --- FIPS nodes: their BCFKS truststore, listed on the node by keytool --------------------------
+
+SERVER_ONLY = [{"clusters": ["cluster_a", "cluster_b"], "type": "server"}]
+BCFKS_STORES = {"ssl_truststore.bcfks": {"exists": True, "format": "bcfks"},
+                "ssl_keystore.bcfks": {"exists": True, "format": "bcfks"},
+                "ssl_truststore": {"exists": False, "format": None}}
+
+
+def _fips_world(trusts, error=None):
+    """Both clusters FIPS: every node has BCFKS stores and no JKS one, its truststore listed (or not)."""
+    world = World(trusts)
+    for host, facts in world.facts.items():
+        listed = dict(_store([CA_A if host.startswith("a") else CA_B]), store_type="bcfks",
+                      error=error if host == "a2" else None)
+        facts.update(fips=True, fips_reasons=["ssl_truststore.bcfks is a BCFKS store"], stores=dict(BCFKS_STORES),
+                     truststores={"ssl_truststore": _store(exists=False), "ssl_truststore.pem": _store(exists=False),
+                                  "ssl_truststore.bcfks": listed})
+    return world
+
+
+def test_a_readable_bcfks_truststore_no_longer_stops_the_run_and_the_notes_name_the_fips_clusters():
+    report = _fips_world(SERVER_ONLY).report()
+    assert report["problems"] == []
+    assert report["notes"] == [
+        "cluster_a: a FIPS cluster (a1, a2)", "cluster_b: a FIPS cluster (b1)"]
+
+
+def test_a_bcfks_truststore_keytool_cannot_open_stops_the_run_by_host_and_file():
+    error = ("/opt/mapr/conf/ssl_truststore.bcfks: keytool cannot open the BCFKS store: the store password is wrong "
+             "(or the store was altered). Fix: use the store's password")
+    assert _only(_fips_world(SERVER_ONLY, error).report()) == "a2 (cluster_a): " + error
+
+
+def test_user_trust_into_a_fips_node_is_refused_up_front_on_every_node():
+    problems = _fips_world(PAIR).report()["problems"]
+    assert [p.split(":", 1)[0] for p in problems] == ["a1 (cluster_a)", "a2 (cluster_a)", "b1 (cluster_b)"]
+    assert all("user trust on a FIPS node is not yet supported" in p for p in problems)
+    # Not the JKS store a FIPS node does not have.
+    assert not [p for p in problems if "ssl_truststore does not exist" in p]
+
+
+def test_the_notes_name_a_cluster_that_mixes_fips_and_non_fips_nodes():
+    world = World(SERVER_ONLY)
+    world.facts["a2"].update(fips=True)
+    report = world.report()
+    assert report["notes"] == ["cluster_a: FIPS nodes a2, non-FIPS nodes a1"]
+    assert report["problems"] == ["cluster_a: FIPS mode differs inside the cluster (on: a2). Fix: every node of a "
+                                  "cluster runs in the same mode"]

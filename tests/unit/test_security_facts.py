@@ -466,7 +466,10 @@ def test_the_action_reads_the_stores_without_the_nodes_password_which_stays_ther
     result = action.gather()
     [(_module, module_args)] = action.calls
     # Nothing secret goes either way: the node only checks its own password.
-    assert module_args == {"mapr_home": "/opt/mapr", "users": [], "read_stores": True, "check_password": True}
+    # A FIPS node's truststore would be listed there too, with that password, which also stays there.
+    assert module_args == {"mapr_home": "/opt/mapr", "users": [], "read_stores": True, "check_password": True,
+                           "list_bcfks": True, "fips_provider_path": None,
+                           "fips_provider_class": "org.bouncycastle.jcajce.provider.BouncyCastleFipsProvider"}
     facts = result["ansible_facts"]["mapr_security"]
     stores = facts["truststores"]
     assert stores["ssl_truststore"]["error"] is None and len(stores["ssl_truststore"]["entries"]) == 2

@@ -154,7 +154,8 @@ def test_detect_bcfks_like_der_is_refused(filler):
     data = _der(0x30, inner + _der(0x30, b""))
     err = _error(ts.detect_store_type, data, "/x/ssl_truststore.bcfks")
     assert "BCFKS" in err.problem and "FIPS" in err.problem
-    assert "not supported" in err.problem
+    assert "only keytool with the Bouncy Castle provider opens" in err.problem
+    assert "datafabric.crosscluster.truststore_bcfks" in err.fix
     with pytest.raises(CrossclusterError, match="BCFKS"):
         _load(data, path="/x/ssl_truststore.bcfks")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import yaml
 
+from .node.mapr_node import PROVIDER_CLASS
+
 SSH_ARGS = ("-o ControlMaster=auto -o ControlPersist=30s -o UserKnownHostsFile=/dev/null "
             "-o StrictHostKeyChecking=no")
 
@@ -31,6 +33,9 @@ def build(lab) -> dict:
             ansible_control_path_dir=lab.control_path_dir,
             mapr_home="/opt/mapr",
         )
+    if lab.fips:
+        # The stand-in provider jar (Debian's bcprov) has another class than the bc-fips jar's.
+        common["crosscluster_fips_provider_class"] = PROVIDER_CLASS
     groups = {}
     for cluster in lab.clusters:
         hostvars = {}
