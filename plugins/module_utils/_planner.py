@@ -17,12 +17,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._clusters_conf import parse_line
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin import parse_validity
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin_output import seconds_left
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._ticket_file import parse_ticket
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._world import alias_cluster, trust_alias, union
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._world import (
+    alias_cluster,
+    parsed_line,
+    trust_alias,
+    union,
+)
 
 # The stores truststore_import keeps in step; a sibling that does not exist is not wanted either.
 TRUSTSTORES = ("ssl_truststore", "ssl_truststore.p12", "ssl_truststore.pem")
@@ -65,34 +69,19 @@ def verify_targets(who, changed, only_changed=False):
     return result
 
 
-# Every node of a cluster reports the same lines and every peer's line is wanted on every node: parsed
-# once per text, not once per node and peer (a node's held lines were parsed anew for each peer, which
-# cost O(nodes x peers^2)). Only the planner's readers use it; a ClusterEntry here is never changed.
-_PARSED = {}
-
-
-def _parse(line):
-    entry = _PARSED.get(line)
-    if entry is None:
-        if len(_PARSED) >= 4096:
-            _PARSED.clear()
-        entry = _PARSED[line] = parse_line(line)
-    return entry
-
-
 def conf_line_state(facts, name, line=None):
     """``(state, held line)`` of cluster ``name`` in the node's mapr-clusters.conf: ``ok`` (the same as
     ``line`` by meaning, or present when ``line`` is None), ``differs`` or ``missing``."""
-    wanted = _parse(line) if line else None
+    wanted = parsed_line(line) if line else None
     for held in (facts.get("conf_lines") or [])[1:]:
-        entry = _parse(held)
+        entry = parsed_line(held)
         if entry.name == name:
             return ("ok" if wanted is None or entry.same_as(wanted) else "differs"), held
     return "missing", None
 
 
 def _held_names(facts):
-    return [_parse(line).name for line in (facts.get("conf_lines") or [])[1:]]
+    return [parsed_line(line).name for line in (facts.get("conf_lines") or [])[1:]]
 
 
 def held_stores(facts):
