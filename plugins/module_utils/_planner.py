@@ -258,41 +258,74 @@ def user_trust_plan(world, hosts, reasons=False, strict=True):
     if refused and strict:
         raise CrossclusterError(refusal(refused))
     plan = {}
+    # Most nodes of a cluster hold the same lines and certificates: what a node's plan says is worked out
+    # once per group and distinct content (``_plan_key``) and its lists shared by those nodes, read only,
+    # as the exports' certificates already are (per node, the plans cost O(nodes x peers) in messages).
+    shared = {}
     for host in hosts:
         node = world.facts.get(host)
         if node is None:
             continue
         group = world.group_of(host)
-        present = [p for p in world.peers(group, "user") if world.speaker(p)]
-        absent = [p for p in world.peers(group, "user", "absent") if world.speaker(p) and p not in present]
-        imports = [exported[peer] for peer in present if peer in exported]
-        lines = [item["conf_line"] for item in imports]
-        certificates = [cert for item in imports for cert in item["certificates"]]
-        held_names = _held_names(node)
-        conf_remove = [world.name(p) for p in absent if world.name(p) in held_names]
-        wanted = set(cert["sha256"] for cert in certificates)
-        ours = _collection_entries(node)
-        certificates_remove = _certificates_to_remove(node, world, present, absent, wanted, ours) if group else []
-        held = held_stores(node)
-        why = [reason for item in imports
-               for reason in _present_reasons(world, node, held, ours, item["group"], item)]
-        plan[host] = dict(
-            group=group,
-            conf_lines=lines,
-            certificates=certificates,
-            conf_remove=conf_remove,
-            certificates_remove=certificates_remove,
-            conf_changes=bool(conf_remove) or any(r["item"] == "line" for r in why),
-            truststore_changes=bool(certificates_remove) or any(r["state"] == "missing" and r["item"] ==
-                                                                "certificate" for r in why),
-            based_on=dict(node.get("files_read") or {}),
-        )
+        key = _plan_key(group, node)
+        item = shared.get(key) if key is not None else None
+        if item is None:
+            item = _node_plan(world, node, group, exported, reasons)
+            if key is not None:
+                shared[key] = item
+        plan[host] = dict(group=group, conf_lines=item["conf_lines"], certificates=item["certificates"],
+                          conf_remove=item["conf_remove"], certificates_remove=item["certificates_remove"],
+                          conf_changes=item["conf_changes"], truststore_changes=item["truststore_changes"],
+                          based_on=dict(node.get("files_read") or {}))
         if reasons:
-            removing = dict((c["sha256"], c["alias"]) for c in certificates_remove)
-            kept_chains = wanted
-            plan[host]["reasons"] = why + [reason for peer in absent
-                                           for reason in _absent_reasons(world, node, peer, removing, kept_chains)]
+            plan[host]["reasons"] = item["reasons"]
     return plan
+
+
+def _plan_key(group, node):
+    """What of a node's facts its user-trust plan reads (besides ``files_read``): its conf lines and every
+    truststore's state and entries, with its group. None when some value cannot be a key (the node's
+    plan is then worked out on its own)."""
+    stores = node.get("truststores") or {}
+    try:
+        return (group, tuple(node.get("conf_lines") or ()), tuple(
+            (name, store.get("exists"), bool(store.get("error")), store.get("entries") is None,
+             tuple(tuple(entry.items()) for entry in store.get("entries") or ()))
+            for name, store in sorted(stores.items())))
+    except (AttributeError, TypeError):
+        return None
+
+
+def _node_plan(world, node, group, exported, reasons):
+    """``user_trust_plan``'s answer for one node of ``group`` (``node``: its facts), ``based_on`` aside."""
+    present = [p for p in world.peers(group, "user") if world.speaker(p)]
+    absent = [p for p in world.peers(group, "user", "absent") if world.speaker(p) and p not in present]
+    imports = [exported[peer] for peer in present if peer in exported]
+    lines = [item["conf_line"] for item in imports]
+    certificates = [cert for item in imports for cert in item["certificates"]]
+    held_names = _held_names(node)
+    conf_remove = [world.name(p) for p in absent if world.name(p) in held_names]
+    wanted = set(cert["sha256"] for cert in certificates)
+    ours = _collection_entries(node)
+    certificates_remove = _certificates_to_remove(node, world, present, absent, wanted, ours) if group else []
+    held = held_stores(node)
+    why = [reason for item in imports
+           for reason in _present_reasons(world, node, held, ours, item["group"], item)]
+    item = dict(
+        conf_lines=lines,
+        certificates=certificates,
+        conf_remove=conf_remove,
+        certificates_remove=certificates_remove,
+        conf_changes=bool(conf_remove) or any(r["item"] == "line" for r in why),
+        truststore_changes=bool(certificates_remove) or any(r["state"] == "missing" and r["item"] ==
+                                                            "certificate" for r in why),
+    )
+    if reasons:
+        removing = dict((c["sha256"], c["alias"]) for c in certificates_remove)
+        kept_chains = wanted
+        item["reasons"] = why + [reason for peer in absent
+                                 for reason in _absent_reasons(world, node, peer, removing, kept_chains)]
+    return item
 
 
 def ticket_state(held, cluster, user, needed, now=None):
