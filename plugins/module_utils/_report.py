@@ -94,11 +94,27 @@ class _Findings:
         else:
             self.by_host.setdefault(host, []).append(item)
 
+    def replay(self, made, host):
+        """Adds what a ``_Recorder`` took down while one node's detail was worked out, for ``host``."""
+        for severity, kind, message, group, peer, of_node in made:
+            self.add(severity, kind, message, group, peer, host if of_node else None)
+
     def hosts(self, severity):
         return sorted(set(f["host"] for f in self.items if f["severity"] == severity and f["host"]))
 
     def count(self, severity):
         return sum(1 for f in self.items if f["severity"] == severity)
+
+
+class _Recorder:
+    """Takes down the findings of one node's detail (``_Reading.per_content``) instead of adding them, so
+    they can be added for every node the detail is shared with: whether each was of the node or not."""
+
+    def __init__(self):
+        self.made = []
+
+    def add(self, severity, kind, message, group=None, peer=None, host=None):
+        self.made.append((severity, kind, message, group, peer, host is not None))
 
 
 class _Reading:
@@ -117,6 +133,8 @@ class _Reading:
         self.scope = self.model.scope()
         self._certs = {}
         self._held = {}
+        self._store_why = {}
+        self._shared = {}
 
     def cert(self, cert):
         """What the report says of a certificate (``CERT_FIELDS``), worked out once per certificate, not
@@ -125,6 +143,29 @@ class _Reading:
         if key not in self._certs:
             self._certs[key] = _cert(cert)
         return self._certs[key]
+
+    def store_why(self, host):
+        """Why the node's truststores cannot be judged (``_store_entries``), or None: once per node, not
+        once per peer."""
+        if host not in self._store_why:
+            self._store_why[host] = _store_entries(self.facts[host])[1]
+        return self._store_why[host]
+
+    def per_content(self, findings, label, host, group, peer, plan, work):
+        """``work(findings)``: one node's detail of the direction ``group`` to ``peer``, worked out once per
+        distinct input and shared, read only, by the nodes with the same: its plan's reasons (the planner
+        shares them between nodes that hold the same) and its stores' state. The findings it made are
+        added for each node, so they stay per node; only the work is not done per node and peer."""
+        if "reasons" not in plan:
+            return work(findings)
+        # The reasons live as long as the report's plan, so their id stands for them while this does.
+        key = (label, group, peer, id(plan["reasons"]), self.store_why(host))
+        done = self._shared.get(key)
+        if done is None:
+            recorder = _Recorder()
+            done = self._shared[key] = (work(recorder), recorder.made)
+        findings.replay(done[1], host)
+        return done[0]
 
     def node_error(self, host):
         """Why a node in scope has no facts, or None when it has them."""
@@ -173,13 +214,13 @@ def _store_entries(facts):
     return found, None
 
 
-def _stores_or_unknown(findings, facts, detail, group, peer, host):
-    """The node's store entries, or None with the direction marked unknown and the reason named."""
-    stores, why = _store_entries(facts)
-    if stores is None:
+def _stores_unknown(world, findings, detail, group, peer, host):
+    """Whether the node's stores cannot be judged, with the direction then marked unknown and why named."""
+    why = world.store_why(host)
+    if why is not None:
         findings.add(UNKNOWN, "user", why, group, peer, host)
         detail.update(status=UNKNOWN, error=why)
-    return stores
+    return why is not None
 
 
 def _reasons(plan, peer):
@@ -197,7 +238,6 @@ def _reasons(plan, peer):
 
 def _user_present(world, findings, host, group, peer, plan):
     """What the node holds of present peer ``peer``, as the plan's reasons say (``plan``: the node's)."""
-    facts = world.facts[host]
     export, why = world.model.export_or_why(peer)
     if export is None:
         # The peer's doing, not this node's: named once per direction, without a host.
@@ -205,6 +245,11 @@ def _user_present(world, findings, host, group, peer, plan):
         return dict(status=UNKNOWN, error=why)
     if plan is None:
         return dict(status=UNKNOWN, error="what user trust would change is unknown")
+    return world.per_content(findings, "present", host, group, peer, plan, lambda made: _user_present_detail(
+        world, made, host, group, peer, plan, export))
+
+
+def _user_present_detail(world, findings, host, group, peer, plan, export):
     reasons = _reasons(plan, peer)
     detail = dict(status=OK, conf="ok", certificates=[], stale=[])
     for reason in reasons:
@@ -213,8 +258,7 @@ def _user_present(world, findings, host, group, peer, plan):
             if reason["state"] == "differs":
                 detail.update(held_line=reason["held_line"], peer_line=reason["peer_line"])
             findings.add(DRIFT, "user", reason["message"], group, peer, host)
-    stores = _stores_or_unknown(findings, facts, detail, group, peer, host)
-    if stores is None:
+    if _stores_unknown(world, findings, detail, group, peer, host):
         return detail
     chain = world.model.ca_info(peer)
     missing = dict((r["sha256"], r) for r in reasons if r["item"] == "certificate" and r["state"] == "missing")
@@ -235,20 +279,23 @@ def _user_present(world, findings, host, group, peer, plan):
 
 def _user_absent(world, findings, host, group, peer, plan):
     """What the node still holds of revoked peer ``peer``, as the plan's reasons say."""
-    facts = world.facts[host]
     if world.model.name(peer) is None:
         why = "none of %s's nodes reported its facts, so its name and CA are unknown" % peer
         findings.add(UNKNOWN, "user", why, group, peer)
         return dict(status=UNKNOWN, error=why)
     if plan is None:
         return dict(status=UNKNOWN, error="what user trust would change is unknown")
+    return world.per_content(findings, "absent", host, group, peer, plan, lambda made: _user_absent_detail(
+        world, made, host, group, peer, plan))
+
+
+def _user_absent_detail(world, findings, host, group, peer, plan):
     reasons = _reasons(plan, peer)
     line = [r for r in reasons if r["item"] == "line"]
     detail = dict(status=OK, conf="held" if line else "absent", held=[], kept=[])
     for reason in line:
         findings.add(DRIFT, "user", reason["message"], group, peer, host)
-    stores = _stores_or_unknown(findings, facts, detail, group, peer, host)
-    if stores is None:
+    if _stores_unknown(world, findings, detail, group, peer, host):
         return detail
     for reason in reasons:
         if reason["item"] != "certificate":
