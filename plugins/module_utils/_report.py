@@ -565,8 +565,25 @@ def _direction(world, findings, group, peer, user_plan, server_plan):
 # ------------------------------------------------------------------------------------------- Markdown
 
 
+# A fleet's report names the same hosts, groups and messages on thousands of rows: each text is escaped
+# once per rendering (``markdown`` empties this when done; the limit bounds any other caller).
+_MD_DONE = {}
+_MD_LIMIT = 65536
+
+
 def _md(value):
     """A table cell: one line, no column break, no markup from node data."""
+    if isinstance(value, str):  # only texts: True and 1 are equal keys but not equal cells
+        done = _MD_DONE.get(value)
+        if done is None:
+            if len(_MD_DONE) >= _MD_LIMIT:
+                _MD_DONE.clear()
+            done = _MD_DONE[value] = _escape(value)
+        return done
+    return _escape(value)
+
+
+def _escape(value):
     text = " ".join(str(value if value is not None else "").split())
     for char in ("\\", "|", "`", "*", "<", ">", "[", "]"):
         text = text.replace(char, "\\" + char)
@@ -628,6 +645,13 @@ def _plan_text(change):
 
 def markdown(report):
     """The report for people: status, trust matrix, findings, nodes, then every pair in detail."""
+    try:
+        return _markdown(report)
+    finally:
+        _MD_DONE.clear()
+
+
+def _markdown(report):
     lines = ["# Cross-cluster drift report", ""]
     counts = report["counts"]
     lines.append("**Status: %s.** Generated %s. Drift on: %s. Unknown: %s. %d finding(s) of drift, %d unknown, "
@@ -670,6 +694,8 @@ def markdown(report):
         lines.append(_row(_md(host), _md(node["group"]), node["status"],
                           _md(node["error"]) if node["error"] else _plan_text(node["would_change"])))
     lines += ["", "## Pairs"]
+    # The report shares one detail between the nodes that hold the same (``per_content``): rendered once.
+    user_cells = {}
     for pair in report["pairs"]:
         lines += ["", "### %s and %s (%s, %s)" % (_md(pair["clusters"][0]), _md(pair["clusters"][1]), pair["type"],
                                                   pair["state"]), ""]
@@ -682,7 +708,9 @@ def markdown(report):
             for host in hosts:
                 user = direction["user"]["nodes"].get(host)
                 server = direction["server"]["nodes"].get(host)
-                lines.append(_row(arrow, _md(host), *(_user_cell(user) if user else ["-", "-", "-"]),
+                if user and id(user) not in user_cells:
+                    user_cells[id(user)] = _user_cell(user)
+                lines.append(_row(arrow, _md(host), *(user_cells[id(user)] if user else ["-", "-", "-"]),
                                   _server_cell(server) if server else "-"))
             kerberos = direction["kerberos"]
             if kerberos["detail"]:
