@@ -87,7 +87,8 @@ class _Findings:
         if key in self._seen:
             return
         self._seen.add(key)
-        item = dict(severity=severity, kind=kind, group=group, peer=peer, host=host, message=message)
+        # A literal: a fleet's report makes hundreds of thousands of these, and dict() is slower to call.
+        item = {"severity": severity, "kind": kind, "group": group, "peer": peer, "host": host, "message": message}
         self.items.append(item)
         if host is None:
             self.by_cell.setdefault((kind, group, peer), []).append(item)
@@ -135,6 +136,7 @@ class _Reading:
         self._held = {}
         self._store_why = {}
         self._shared = {}
+        self.cldb_hosts = {}
 
     def cert(self, cert):
         """What the report says of a certificate (``CERT_FIELDS``), worked out once per certificate, not
@@ -345,8 +347,10 @@ def _server_detail(world, findings, host, group, peer, state, plan):
 
 
 def _cldb_hosts(world, group):
-    """The CLDB nodes of ``group``, by the World's rule (``World.is_cldb``)."""
-    return [h for h in world.groups.get(group) or [] if world.model.is_cldb(h)]
+    """The CLDB nodes of ``group``, by the World's rule (``World.is_cldb``): once per group, not per peer."""
+    if group not in world.cldb_hosts:
+        world.cldb_hosts[group] = [h for h in world.groups.get(group) or [] if world.model.is_cldb(h)]
+    return world.cldb_hosts[group]
 
 
 # ------------------------------------------------------------------------------------------- Kerberos
@@ -408,14 +412,27 @@ def _plan(world, findings):
                                   held=(world.nodes.get(h) or {}).get("tickets")))
                          for h in world.scope if h in world.facts)
     server = planner.server_trust_plan(world.model, planner_nodes, world.min_validity, now=world.now, reasons=True)
+    # Per group, not per node: whether a peer's export is refused. And what a node would change is shared,
+    # read only, by the nodes whose plans say the same (most of a cluster's): one entry per distinct plan.
+    stopped = dict((g, any(p in refused for p in world.model.peers(g, "user"))) for g in world.model.clusters)
+    shared = {}
     for host in world.scope:
         # A node with a refused peer: the run would stop before any write, so what it would change is unknown.
-        if host in user and not any(p in refused for p in world.model.peers(world.model.group_of(host), "user")):
-            changes[host]["user"] = dict((k, user[host][k]) for k in USER_PLAN_FIELDS)
+        if host in user and not stopped.get(world.model.group_of(host), False):
+            plan = user[host]
+            # The planner shares a plan's lists between the nodes whose plans are the same; they live as
+            # long as the plan does, so their ids stand for them here.
+            key = ("user",) + tuple(id(plan[k]) if isinstance(plan[k], list) else plan[k] for k in USER_PLAN_FIELDS)
+            if key not in shared:
+                shared[key] = dict((k, plan[k]) for k in USER_PLAN_FIELDS)
+            changes[host]["user"] = shared[key]
         if host in server:
-            item = dict((k, list(server[host][k])) for k in SERVER_PLAN_FIELDS)
-            item["wanted_from_clusters"] = sorted(set(world.facts[h]["cluster_name"] for h in item["wanted_from"]))
-            changes[host]["server"] = item
+            key = ("server",) + tuple(tuple(server[host][k]) for k in SERVER_PLAN_FIELDS)
+            if key not in shared:
+                item = shared[key] = dict((k, list(server[host][k])) for k in SERVER_PLAN_FIELDS)
+                item["wanted_from_clusters"] = sorted(set(world.facts[h]["cluster_name"]
+                                                          for h in item["wanted_from"]))
+            changes[host]["server"] = shared[key]
     return changes, user, server
 
 
