@@ -406,17 +406,23 @@ class World:
         addresses of its kept peers that preflight tries (``cldb_targets``).
         """
         result = {}
+        # What a group's nodes share (their peers and the peers' speakers) is worked out once per group and
+        # shared by its nodes, read only: per node it cost O(nodes x peers) and a copy per node.
+        shared = {}
         for host in hosts:
             group = self.group_of(host)
-            peers = dict((kind, self.peers(group, kind)) for kind in KINDS)
-            revoked = dict((kind, self.peers(group, kind, "absent")) for kind in KINDS)
+            if group not in shared:
+                peers = dict((kind, self.peers(group, kind)) for kind in KINDS)
+                revoked = dict((kind, self.peers(group, kind, "absent")) for kind in KINDS)
+                shared[group] = (peers, revoked, union(peers["user"], peers["server"]),
+                                 dict((peer, self.speaker(peer)) for peer in self.peers(group, "any", "any")))
+            peers, revoked, kept, peer_speakers = shared[group]
             speaks = group is not None and self.speaker(group) == host
-            kept = union(peers["user"], peers["server"])
             result[host] = dict(
                 group=group, peers=peers, revoked=revoked, speaks=speaks,
                 speaks_cldb=group is not None and self.cldb_speaker(group) == host,
                 reads_tickets=group is not None and self.is_cldb(host) and bool(peers["server"] + revoked["server"]),
-                peer_speakers=dict((peer, self.speaker(peer)) for peer in self.peers(group, "any", "any")),
+                peer_speakers=peer_speakers,
                 probes=[target for peer in kept for target in self.cldb_targets(peer)] if speaks else [],
             )
         return result
