@@ -17,6 +17,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import operator
+
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin import parse_validity
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin_output import seconds_left
@@ -282,15 +284,26 @@ def user_trust_plan(world, hosts, reasons=False, strict=True):
     return plan
 
 
+# What the plan reads of a truststore entry, and all it reads.
+_ENTRY_KEY = operator.itemgetter("alias", "sha256", "subject")
+
+
+def _entries_key(entries):
+    try:
+        return tuple(map(_ENTRY_KEY, entries))
+    except KeyError:  # an entry without one of them: None stands for it, as the plan's get() reads it
+        return tuple((entry.get("alias"), entry.get("sha256"), entry.get("subject")) for entry in entries)
+
+
 def _plan_key(group, node):
     """What of a node's facts its user-trust plan reads (besides ``files_read``): its conf lines and every
-    truststore's state and entries, with its group. None when some value cannot be a key (the node's
-    plan is then worked out on its own)."""
+    truststore's state and entries (``_ENTRY_KEY``), with its group. None when some value cannot be a
+    key (the node's plan is then worked out on its own)."""
     stores = node.get("truststores") or {}
     try:
         return (group, tuple(node.get("conf_lines") or ()), tuple(
             (name, store.get("exists"), bool(store.get("error")), store.get("entries") is None,
-             tuple(tuple(entry.items()) for entry in store.get("entries") or ()))
+             _entries_key(store.get("entries") or ()))
             for name, store in sorted(stores.items())))
     except (AttributeError, TypeError):
         return None
