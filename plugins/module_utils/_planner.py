@@ -17,12 +17,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._clusters_conf import parse_line
+import operator
+
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin import parse_validity
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin_output import seconds_left
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._ticket_file import parse_ticket
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._world import alias_cluster, trust_alias, union
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._world import (
+    alias_cluster,
+    parsed_line,
+    trust_alias,
+    union,
+)
 
 # The stores truststore_import keeps in step; a sibling that does not exist is not wanted either.
 TRUSTSTORES = ("ssl_truststore", "ssl_truststore.p12", "ssl_truststore.pem")
@@ -65,34 +71,19 @@ def verify_targets(who, changed, only_changed=False):
     return result
 
 
-# Every node of a cluster reports the same lines and every peer's line is wanted on every node: parsed
-# once per text, not once per node and peer (a node's held lines were parsed anew for each peer, which
-# cost O(nodes x peers^2)). Only the planner's readers use it; a ClusterEntry here is never changed.
-_PARSED = {}
-
-
-def _parse(line):
-    entry = _PARSED.get(line)
-    if entry is None:
-        if len(_PARSED) >= 4096:
-            _PARSED.clear()
-        entry = _PARSED[line] = parse_line(line)
-    return entry
-
-
 def conf_line_state(facts, name, line=None):
     """``(state, held line)`` of cluster ``name`` in the node's mapr-clusters.conf: ``ok`` (the same as
     ``line`` by meaning, or present when ``line`` is None), ``differs`` or ``missing``."""
-    wanted = _parse(line) if line else None
+    wanted = parsed_line(line) if line else None
     for held in (facts.get("conf_lines") or [])[1:]:
-        entry = _parse(held)
+        entry = parsed_line(held)
         if entry.name == name:
             return ("ok" if wanted is None or entry.same_as(wanted) else "differs"), held
     return "missing", None
 
 
 def _held_names(facts):
-    return [_parse(line).name for line in (facts.get("conf_lines") or [])[1:]]
+    return [parsed_line(line).name for line in (facts.get("conf_lines") or [])[1:]]
 
 
 def held_stores(facts):
@@ -269,43 +260,88 @@ def user_trust_plan(world, hosts, reasons=False, strict=True):
     exported, refused = user_exports(world)
     if refused and strict:
         raise CrossclusterError(refusal(refused))
-    plan, shared = {}, {}
+    plan, seen = {}, {}
+    # Most nodes of a cluster hold the same lines and certificates: what a node's plan says is worked out
+    # once per group and distinct content (``_plan_key``) and its lists shared by those nodes, read only,
+    # as the exports' certificates already are (per node, the plans cost O(nodes x peers) in messages).
+    shared = {}
     for host in hosts:
         node = world.facts.get(host)
         if node is None:
             continue
         group = world.group_of(host)
-        present = [p for p in world.peers(group, "user") if world.speaker(p)]
-        absent = [p for p in world.peers(group, "user", "absent") if world.speaker(p) and p not in present]
-        imports = [exported[peer] for peer in present if peer in exported]
-        lines = [item["conf_line"] for item in imports]
-        certificates = [cert for item in imports for cert in item["certificates"]]
-        held_names = _held_names(node)
-        conf_remove = [world.name(p) for p in absent if world.name(p) in held_names]
-        wanted = set(cert["sha256"] for cert in certificates)
-        ours = _collection_entries(node)
-        certificates_remove = _certificates_to_remove(node, world, present, absent, wanted, ours) if group else []
-        held = held_stores(node)
-        why = [reason for item in imports
-               for reason in _present_reasons(world, node, held, ours, item["group"], item)]
-        plan[host] = dict(
-            group=group,
-            conf_lines=lines,
-            certificates=certificates,
-            conf_remove=conf_remove,
-            certificates_remove=certificates_remove,
-            conf_changes=bool(conf_remove) or any(r["item"] == "line" for r in why),
-            truststore_changes=bool(certificates_remove) or any(r["state"] == "missing" and r["item"] ==
-                                                                "certificate" for r in why),
-            based_on=dict(node.get("files_read") or {}),
-        )
-        removing = dict((c["sha256"], c["alias"]) for c in certificates_remove)
-        # Only nodes that still hold something of a revoked peer pay for naming it (revocations are rare).
-        gone = [reason for peer in absent for reason in _absent_reasons(world, node, peer, removing, wanted)]
-        plan[host]["changes"] = changes(why + gone, removing, shared)
+        key = _plan_key(group, node)
+        item = shared.get(key) if key is not None else None
+        if item is None:
+            item = _node_plan(world, node, group, exported, reasons, seen)
+            if key is not None:
+                shared[key] = item
+        plan[host] = dict(group=group, conf_lines=item["conf_lines"], certificates=item["certificates"],
+                          conf_remove=item["conf_remove"], certificates_remove=item["certificates_remove"],
+                          conf_changes=item["conf_changes"], truststore_changes=item["truststore_changes"],
+                          based_on=dict(node.get("files_read") or {}), changes=item["changes"])
         if reasons:
-            plan[host]["reasons"] = why + gone
+            plan[host]["reasons"] = item["reasons"]
     return plan
+
+
+# What the plan reads of a truststore entry, and all it reads.
+_ENTRY_KEY = operator.itemgetter("alias", "sha256", "subject")
+
+
+def _entries_key(entries):
+    try:
+        return tuple(map(_ENTRY_KEY, entries))
+    except KeyError:  # an entry without one of them: None stands for it, as the plan's get() reads it
+        return tuple((entry.get("alias"), entry.get("sha256"), entry.get("subject")) for entry in entries)
+
+
+def _plan_key(group, node):
+    """What of a node's facts its user-trust plan reads (besides ``files_read``): its conf lines and every
+    truststore's state and entries (``_ENTRY_KEY``), with its group. None when some value cannot be a
+    key (the node's plan is then worked out on its own)."""
+    stores = node.get("truststores") or {}
+    try:
+        return (group, tuple(node.get("conf_lines") or ()), tuple(
+            (name, store.get("exists"), bool(store.get("error")), store.get("entries") is None,
+             _entries_key(store.get("entries") or ()))
+            for name, store in sorted(stores.items())))
+    except (AttributeError, TypeError):
+        return None
+
+
+def _node_plan(world, node, group, exported, reasons, seen):
+    """``user_trust_plan``'s answer for one node of ``group`` (``node``: its facts), ``based_on`` aside;
+    ``seen`` is the plan's table of ``changes`` entries, so equal reasons share one list."""
+    present = [p for p in world.peers(group, "user") if world.speaker(p)]
+    absent = [p for p in world.peers(group, "user", "absent") if world.speaker(p) and p not in present]
+    imports = [exported[peer] for peer in present if peer in exported]
+    lines = [item["conf_line"] for item in imports]
+    certificates = [cert for item in imports for cert in item["certificates"]]
+    held_names = _held_names(node)
+    conf_remove = [world.name(p) for p in absent if world.name(p) in held_names]
+    wanted = set(cert["sha256"] for cert in certificates)
+    ours = _collection_entries(node)
+    certificates_remove = _certificates_to_remove(node, world, present, absent, wanted, ours) if group else []
+    held = held_stores(node)
+    why = [reason for item in imports
+           for reason in _present_reasons(world, node, held, ours, item["group"], item)]
+    item = dict(
+        conf_lines=lines,
+        certificates=certificates,
+        conf_remove=conf_remove,
+        certificates_remove=certificates_remove,
+        conf_changes=bool(conf_remove) or any(r["item"] == "line" for r in why),
+        truststore_changes=bool(certificates_remove) or any(r["state"] == "missing" and r["item"] ==
+                                                            "certificate" for r in why),
+    )
+    removing = dict((c["sha256"], c["alias"]) for c in certificates_remove)
+    # Only nodes that still hold something of a revoked peer pay for naming it (revocations are rare).
+    gone = [reason for peer in absent for reason in _absent_reasons(world, node, peer, removing, wanted)]
+    item["changes"] = changes(why + gone, removing, seen)
+    if reasons:
+        item["reasons"] = why + gone
+    return item
 
 
 def changes(reasons, removing=(), shared=None):

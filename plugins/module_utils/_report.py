@@ -87,18 +87,35 @@ class _Findings:
         if key in self._seen:
             return
         self._seen.add(key)
-        item = dict(severity=severity, kind=kind, group=group, peer=peer, host=host, message=message)
+        # A literal: a fleet's report makes hundreds of thousands of these, and dict() is slower to call.
+        item = {"severity": severity, "kind": kind, "group": group, "peer": peer, "host": host, "message": message}
         self.items.append(item)
         if host is None:
             self.by_cell.setdefault((kind, group, peer), []).append(item)
         else:
             self.by_host.setdefault(host, []).append(item)
 
+    def replay(self, made, host):
+        """Adds what a ``_Recorder`` took down while one node's detail was worked out, for ``host``."""
+        for severity, kind, message, group, peer, of_node in made:
+            self.add(severity, kind, message, group, peer, host if of_node else None)
+
     def hosts(self, severity):
         return sorted(set(f["host"] for f in self.items if f["severity"] == severity and f["host"]))
 
     def count(self, severity):
         return sum(1 for f in self.items if f["severity"] == severity)
+
+
+class _Recorder:
+    """Takes down the findings of one node's detail (``_Reading.per_content``) instead of adding them, so
+    they can be added for every node the detail is shared with: whether each was of the node or not."""
+
+    def __init__(self):
+        self.made = []
+
+    def add(self, severity, kind, message, group=None, peer=None, host=None):
+        self.made.append((severity, kind, message, group, peer, host is not None))
 
 
 class _Reading:
@@ -117,6 +134,9 @@ class _Reading:
         self.scope = self.model.scope()
         self._certs = {}
         self._held = {}
+        self._store_why = {}
+        self._shared = {}
+        self.cldb_hosts = {}
 
     def cert(self, cert):
         """What the report says of a certificate (``CERT_FIELDS``), worked out once per certificate, not
@@ -125,6 +145,29 @@ class _Reading:
         if key not in self._certs:
             self._certs[key] = _cert(cert)
         return self._certs[key]
+
+    def store_why(self, host):
+        """Why the node's truststores cannot be judged (``_store_entries``), or None: once per node, not
+        once per peer."""
+        if host not in self._store_why:
+            self._store_why[host] = _store_entries(self.facts[host])[1]
+        return self._store_why[host]
+
+    def per_content(self, findings, label, host, group, peer, plan, work):
+        """``work(findings)``: one node's detail of the direction ``group`` to ``peer``, worked out once per
+        distinct input and shared, read only, by the nodes with the same: its plan's reasons (the planner
+        shares them between nodes that hold the same) and its stores' state. The findings it made are
+        added for each node, so they stay per node; only the work is not done per node and peer."""
+        if "reasons" not in plan:
+            return work(findings)
+        # The reasons live as long as the report's plan, so their id stands for them while this does.
+        key = (label, group, peer, id(plan["reasons"]), self.store_why(host))
+        done = self._shared.get(key)
+        if done is None:
+            recorder = _Recorder()
+            done = self._shared[key] = (work(recorder), recorder.made)
+        findings.replay(done[1], host)
+        return done[0]
 
     def node_error(self, host):
         """Why a node in scope has no facts, or None when it has them."""
@@ -173,13 +216,13 @@ def _store_entries(facts):
     return found, None
 
 
-def _stores_or_unknown(findings, facts, detail, group, peer, host):
-    """The node's store entries, or None with the direction marked unknown and the reason named."""
-    stores, why = _store_entries(facts)
-    if stores is None:
+def _stores_unknown(world, findings, detail, group, peer, host):
+    """Whether the node's stores cannot be judged, with the direction then marked unknown and why named."""
+    why = world.store_why(host)
+    if why is not None:
         findings.add(UNKNOWN, "user", why, group, peer, host)
         detail.update(status=UNKNOWN, error=why)
-    return stores
+    return why is not None
 
 
 def _reasons(plan, peer):
@@ -197,7 +240,6 @@ def _reasons(plan, peer):
 
 def _user_present(world, findings, host, group, peer, plan):
     """What the node holds of present peer ``peer``, as the plan's reasons say (``plan``: the node's)."""
-    facts = world.facts[host]
     export, why = world.model.export_or_why(peer)
     if export is None:
         # The peer's doing, not this node's: named once per direction, without a host.
@@ -205,6 +247,11 @@ def _user_present(world, findings, host, group, peer, plan):
         return dict(status=UNKNOWN, error=why)
     if plan is None:
         return dict(status=UNKNOWN, error="what user trust would change is unknown")
+    return world.per_content(findings, "present", host, group, peer, plan, lambda made: _user_present_detail(
+        world, made, host, group, peer, plan, export))
+
+
+def _user_present_detail(world, findings, host, group, peer, plan, export):
     reasons = _reasons(plan, peer)
     detail = dict(status=OK, conf="ok", certificates=[], stale=[])
     for reason in reasons:
@@ -213,8 +260,7 @@ def _user_present(world, findings, host, group, peer, plan):
             if reason["state"] == "differs":
                 detail.update(held_line=reason["held_line"], peer_line=reason["peer_line"])
             findings.add(DRIFT, "user", reason["message"], group, peer, host)
-    stores = _stores_or_unknown(findings, facts, detail, group, peer, host)
-    if stores is None:
+    if _stores_unknown(world, findings, detail, group, peer, host):
         return detail
     chain = world.model.ca_info(peer)
     missing = dict((r["sha256"], r) for r in reasons if r["item"] == "certificate" and r["state"] == "missing")
@@ -235,20 +281,23 @@ def _user_present(world, findings, host, group, peer, plan):
 
 def _user_absent(world, findings, host, group, peer, plan):
     """What the node still holds of revoked peer ``peer``, as the plan's reasons say."""
-    facts = world.facts[host]
     if world.model.name(peer) is None:
         why = "none of %s's nodes reported its facts, so its name and CA are unknown" % peer
         findings.add(UNKNOWN, "user", why, group, peer)
         return dict(status=UNKNOWN, error=why)
     if plan is None:
         return dict(status=UNKNOWN, error="what user trust would change is unknown")
+    return world.per_content(findings, "absent", host, group, peer, plan, lambda made: _user_absent_detail(
+        world, made, host, group, peer, plan))
+
+
+def _user_absent_detail(world, findings, host, group, peer, plan):
     reasons = _reasons(plan, peer)
     line = [r for r in reasons if r["item"] == "line"]
     detail = dict(status=OK, conf="held" if line else "absent", held=[], kept=[])
     for reason in line:
         findings.add(DRIFT, "user", reason["message"], group, peer, host)
-    stores = _stores_or_unknown(findings, facts, detail, group, peer, host)
-    if stores is None:
+    if _stores_unknown(world, findings, detail, group, peer, host):
         return detail
     for reason in reasons:
         if reason["item"] != "certificate":
@@ -298,8 +347,10 @@ def _server_detail(world, findings, host, group, peer, state, plan):
 
 
 def _cldb_hosts(world, group):
-    """The CLDB nodes of ``group``, by the World's rule (``World.is_cldb``)."""
-    return [h for h in world.groups.get(group) or [] if world.model.is_cldb(h)]
+    """The CLDB nodes of ``group``, by the World's rule (``World.is_cldb``): once per group, not per peer."""
+    if group not in world.cldb_hosts:
+        world.cldb_hosts[group] = [h for h in world.groups.get(group) or [] if world.model.is_cldb(h)]
+    return world.cldb_hosts[group]
 
 
 # ------------------------------------------------------------------------------------------- Kerberos
@@ -361,14 +412,27 @@ def _plan(world, findings):
                                   held=(world.nodes.get(h) or {}).get("tickets")))
                          for h in world.scope if h in world.facts)
     server = planner.server_trust_plan(world.model, planner_nodes, world.min_validity, now=world.now, reasons=True)
+    # Per group, not per node: whether a peer's export is refused. And what a node would change is shared,
+    # read only, by the nodes whose plans say the same (most of a cluster's): one entry per distinct plan.
+    stopped = dict((g, any(p in refused for p in world.model.peers(g, "user"))) for g in world.model.clusters)
+    shared = {}
     for host in world.scope:
         # A node with a refused peer: the run would stop before any write, so what it would change is unknown.
-        if host in user and not any(p in refused for p in world.model.peers(world.model.group_of(host), "user")):
-            changes[host]["user"] = dict((k, user[host][k]) for k in USER_PLAN_FIELDS)
+        if host in user and not stopped.get(world.model.group_of(host), False):
+            plan = user[host]
+            # The planner shares a plan's lists between the nodes whose plans are the same; they live as
+            # long as the plan does, so their ids stand for them here.
+            key = ("user",) + tuple(id(plan[k]) if isinstance(plan[k], list) else plan[k] for k in USER_PLAN_FIELDS)
+            if key not in shared:
+                shared[key] = dict((k, plan[k]) for k in USER_PLAN_FIELDS)
+            changes[host]["user"] = shared[key]
         if host in server:
-            item = dict((k, list(server[host][k])) for k in SERVER_PLAN_FIELDS)
-            item["wanted_from_clusters"] = sorted(set(world.facts[h]["cluster_name"] for h in item["wanted_from"]))
-            changes[host]["server"] = item
+            key = ("server",) + tuple(tuple(server[host][k]) for k in SERVER_PLAN_FIELDS)
+            if key not in shared:
+                item = shared[key] = dict((k, list(server[host][k])) for k in SERVER_PLAN_FIELDS)
+                item["wanted_from_clusters"] = sorted(set(world.facts[h]["cluster_name"]
+                                                          for h in item["wanted_from"]))
+            changes[host]["server"] = shared[key]
     return changes, user, server
 
 
@@ -518,8 +582,25 @@ def _direction(world, findings, group, peer, user_plan, server_plan):
 # ------------------------------------------------------------------------------------------- Markdown
 
 
+# A fleet's report names the same hosts, groups and messages on thousands of rows: each text is escaped
+# once per rendering (``markdown`` empties this when done; the limit bounds any other caller).
+_MD_DONE = {}
+_MD_LIMIT = 65536
+
+
 def _md(value):
     """A table cell: one line, no column break, no markup from node data."""
+    if isinstance(value, str):  # only texts: True and 1 are equal keys but not equal cells
+        done = _MD_DONE.get(value)
+        if done is None:
+            if len(_MD_DONE) >= _MD_LIMIT:
+                _MD_DONE.clear()
+            done = _MD_DONE[value] = _escape(value)
+        return done
+    return _escape(value)
+
+
+def _escape(value):
     text = " ".join(str(value if value is not None else "").split())
     for char in ("\\", "|", "`", "*", "<", ">", "[", "]"):
         text = text.replace(char, "\\" + char)
@@ -581,6 +662,13 @@ def _plan_text(change):
 
 def markdown(report):
     """The report for people: status, trust matrix, findings, nodes, then every pair in detail."""
+    try:
+        return _markdown(report)
+    finally:
+        _MD_DONE.clear()
+
+
+def _markdown(report):
     lines = ["# Cross-cluster drift report", ""]
     counts = report["counts"]
     lines.append("**Status: %s.** Generated %s. Drift on: %s. Unknown: %s. %d finding(s) of drift, %d unknown, "
@@ -623,6 +711,8 @@ def markdown(report):
         lines.append(_row(_md(host), _md(node["group"]), node["status"],
                           _md(node["error"]) if node["error"] else _plan_text(node["would_change"])))
     lines += ["", "## Pairs"]
+    # The report shares one detail between the nodes that hold the same (``per_content``): rendered once.
+    user_cells = {}
     for pair in report["pairs"]:
         lines += ["", "### %s and %s (%s, %s)" % (_md(pair["clusters"][0]), _md(pair["clusters"][1]), pair["type"],
                                                   pair["state"]), ""]
@@ -635,7 +725,9 @@ def markdown(report):
             for host in hosts:
                 user = direction["user"]["nodes"].get(host)
                 server = direction["server"]["nodes"].get(host)
-                lines.append(_row(arrow, _md(host), *(_user_cell(user) if user else ["-", "-", "-"]),
+                if user and id(user) not in user_cells:
+                    user_cells[id(user)] = _user_cell(user)
+                lines.append(_row(arrow, _md(host), *(user_cells[id(user)] if user else ["-", "-", "-"]),
                                   _server_cell(server) if server else "-"))
             kerberos = direction["kerberos"]
             if kerberos["detail"]:

@@ -68,9 +68,25 @@ def test_a_converged_fleet_plans_nothing_and_reports_clean(converged):
     assert converged["drift_report"]["status"] == "clean", converged["drift_report"]["findings"][:3]
 
 
-def test_measure_reports_every_stage_and_memory():
+def test_measure_reports_every_stage_each_part_and_its_memory_against_the_goal():
     figures = bench_fleet.measure(2, 2, states=("first",))
     state = figures["states"]["first"]
     assert sorted(state["seconds"]) == sorted(bench_fleet.STAGES)
-    assert state["tracemalloc_peak_mib"] > 0 and state["ru_maxrss_mib"] > 0
-    assert "| 2 x 2 | first |" in bench_fleet.markdown([figures], dict(nproc=2, python="3", loadavg=[1, 1, 1]))
+    # The two parts a user meets apart: the main playbook's stages, then the report playbook's.
+    assert [stage for _part, stages in bench_fleet.PARTS for stage in stages] == list(bench_fleet.STAGES)
+    assert state["part_seconds"]["report"] == round(state["seconds"]["drift_report"]
+                                                    + state["seconds"]["drift_markdown"], 3)
+    assert sorted(state["part_cpu_seconds"]) == ["main", "report"]
+    assert state["inputs_mib"] > 0 and state["ru_maxrss_mib"] > 0
+    assert state["part_peak_mib"]["main"] > 0 and state["part_peak_mib"]["report"] > 0
+    assert state["goal_met"] == {"main": True, "report": True}
+    text = bench_fleet.markdown([figures], dict(nproc=2, python="3", loadavg=[1, 1, 1]))
+    assert "| 2 x 2 | first |" in text and "first: main playbook met (" in text
+
+
+def test_a_part_over_the_goal_is_named_not_met():
+    figures = bench_fleet.measure(2, 2, states=("first",))
+    state = figures["states"]["first"]
+    state["part_seconds"]["report"], state["goal_met"]["report"] = 7.5, False
+    text = bench_fleet.markdown([figures], dict(nproc=2, python="3", loadavg=[1, 1, 1]))
+    assert "report playbook NOT met (7.50 s, " in text

@@ -116,6 +116,21 @@ def test_a_missing_sibling_is_not_wanted_but_a_missing_truststore_is():
     assert user_trust_plan(PAIR, GROUPS, _world(a1=node))["a1"]["truststore_changes"] is True
 
 
+def test_nodes_holding_the_same_share_one_plan_and_a_store_that_could_not_be_read_gets_its_own():
+    # A plan is worked out once per group and distinct content (what a fleet costs), so what tells two
+    # nodes apart must include every store state the plan reads: here only whether the .p12 was read.
+    groups = dict(GROUPS, cluster_a=["a1", "a2", "a3"])
+    facts = dict((h, _facts("a", held_lines=[LINES["b"]], held=[SHA["b"]])) for h in ("a1", "a2", "a3"))
+    facts["a3"]["truststores"]["ssl_truststore.p12"] = {"exists": True, "entries": None, "error": "cannot read"}
+    facts.update(b1=_facts("b"))
+    plan = planner.user_trust_plan(World(PAIR, groups, list(facts), facts, _inventory(groups)), list(facts),
+                                   reasons=True)
+    assert plan["a1"]["reasons"] is plan["a2"]["reasons"] and plan["a1"]["reasons"] == []
+    assert plan["a1"]["truststore_changes"] is False and plan["a2"]["truststore_changes"] is False
+    assert plan["a3"]["truststore_changes"] is True
+    assert [(r["state"], r["stores"]) for r in plan["a3"]["reasons"]] == [("missing", ["ssl_truststore.p12"])]
+
+
 def test_a_pkcs12_sibling_read_without_its_password_is_judged_by_the_others():
     # The gather read the stores without the node's password: the .p12's entries are unknown (None).
     node = _facts("a", held_lines=[LINES["b"]], held=[SHA["b"]])

@@ -213,6 +213,26 @@ def test_a_store_that_does_not_open_is_unknown_not_ok():
     assert result["matrix"]["cells"]["cluster_a"]["cluster_b"]["user"] == "unknown"
 
 
+def test_nodes_holding_the_same_each_get_their_own_findings_and_a_store_error_stays_the_nodes_own():
+    # A node's detail is worked out once per distinct plan and store state and shared (what a fleet
+    # costs); its findings must still be every node's own, and a store's error text tells nodes apart.
+    nodes = _pair_world()
+    for host in ("a1", "a2"):
+        nodes[host]["facts"]["conf_lines"] = [LINES["a"]]
+    result = build(PAIR, nodes)
+    assert [f["host"] for f in result["findings"] if "lacks cluster_b's line" in f["message"]] == ["a1", "a2"]
+    user = result["pairs"][0]["directions"][0]["user"]["nodes"]
+    assert user["a1"] == user["a2"] and user["a1"]["conf"] == "missing"
+    for host, why in (("a1", "the password does not open it"), ("a2", "it is not a keystore")):
+        nodes[host]["facts"]["truststores"]["ssl_truststore.p12"]["error"] = why
+    result = build(PAIR, nodes)
+    assert [(f["host"], f["message"]) for f in result["findings"] if f["severity"] == "unknown"] == [
+        ("a1", "ssl_truststore.p12 could not be read: the password does not open it"),
+        ("a2", "ssl_truststore.p12 could not be read: it is not a keystore")]
+    user = result["pairs"][0]["directions"][0]["user"]["nodes"]
+    assert user["a1"]["error"] != user["a2"]["error"] and user["a2"]["status"] == "unknown"
+
+
 # --------------------------------------------------------------------------- revoked pairs
 
 
