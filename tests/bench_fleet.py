@@ -396,11 +396,12 @@ def lab_growth(rows):
 def lab_markdown(rows, machine):
     growth = lab_growth(rows)
     out = [LAB_SECTION, "",
-           "`make bench BENCH_ARGS=\"--fleet-lab 16x10,16x30\"` (tests/bench_fleet.py): the main playbook over a "
+           "`make bench BENCH_ARGS=\"--fleet-lab %s\"` (tests/bench_fleet.py): the main playbook over a "
            "mesh of every cluster on a %s-mode lab, verification off, then a re-run that must change nothing; "
            "the CPU seconds of ansible-playbook and its children (in local mode the modules are its children, so "
            "their CPU counts too) per node. Machine: %d CPUs (nproc), load average %s before." % (
-               rows[0]["mode"], machine["nproc"], "/".join("%.2f" % v for v in machine["loadavg"])), "",
+               ",".join("%dx%d" % (row["clusters"], row["nodes_per_cluster"]) for row in rows), rows[0]["mode"],
+               machine["nproc"], "/".join("%.2f" % v for v in machine["loadavg"])), "",
            "| clusters x nodes | first run | first run CPU per node | re-run | re-run CPU per node |",
            "| --- | --- | --- | --- | --- |"]
     for row in rows:

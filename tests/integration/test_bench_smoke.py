@@ -146,3 +146,5 @@ def test_fleet_lab_smoke_measures_both_runs_and_writes_its_section(tmp_path):
     text = markdown.read_text(encoding="utf-8")
     assert text.count(bench_fleet.LAB_SECTION) == 1 and text.count(bench_fleet.SECTION) == 1
     assert "## Other\n\nkept\n" in text and "\n| 2 x 1 | " in text and "\n| 2 x 2 | " in text
+    # The command line it shows is the one that measured these sizes.
+    assert 'BENCH_ARGS="--fleet-lab 2x1,2x2"' in text
