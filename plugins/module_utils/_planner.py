@@ -21,11 +21,14 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils._clusters_
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin import parse_validity
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin_output import seconds_left
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._security_facts import BCFKS_TRUSTSTORE
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._ticket_file import parse_ticket
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._world import alias_cluster, trust_alias, union
 
 # The stores truststore_import keeps in step; a sibling that does not exist is not wanted either.
 TRUSTSTORES = ("ssl_truststore", "ssl_truststore.p12", "ssl_truststore.pem")
+# A FIPS node keeps its trust in the BCFKS store instead of the JKS one (truststore_bcfks writes it).
+FIPS_TRUSTSTORES = (BCFKS_TRUSTSTORE, "ssl_truststore.p12", "ssl_truststore.pem")
 KINDS = ("user", "server")
 
 
@@ -95,18 +98,30 @@ def _held_names(facts):
     return [_parse(line).name for line in (facts.get("conf_lines") or [])[1:]]
 
 
+def is_fips(facts):
+    """Whether the node keeps its truststore in BCFKS (a FIPS node: only keytool with the provider opens it)."""
+    return bool(((facts.get("stores") or {}).get(BCFKS_TRUSTSTORE) or {}).get("exists"))
+
+
+def truststore_names(facts):
+    """The node's truststores a write keeps in step, the store of record first: ``FIPS_TRUSTSTORES`` on a
+    FIPS node (it has no JKS ssl_truststore), else ``TRUSTSTORES``."""
+    return FIPS_TRUSTSTORES if is_fips(facts) else TRUSTSTORES
+
+
 def held_stores(facts):
     """``{store name: set of sha256}`` of the node's truststores as a write judges them, in
-    ``TRUSTSTORES`` order: ssl_truststore always (empty when it does not exist: the store of record
-    must), a sibling when it exists and its entries were read (a PKCS12 sibling read without its
-    password is left to the write, which keeps it in step); a store that could not be read holds
-    nothing."""
+    ``truststore_names`` order: the store of record always (ssl_truststore, ssl_truststore.bcfks on a
+    FIPS node; empty when it does not exist: the store of record must), a sibling when it exists and
+    its entries were read (a PKCS12 sibling read without its password is left to the write, which
+    keeps it in step); a store that could not be read holds nothing."""
     stores = facts.get("truststores") or {}
     found = {}
-    for name in TRUSTSTORES:
+    names = truststore_names(facts)
+    for name in names:
         store = stores.get(name) or {}
         if not store.get("exists"):
-            if name == "ssl_truststore":
+            if name == names[0]:
                 found[name] = set()
             continue
         if store.get("entries") is None and not store.get("error"):
@@ -116,8 +131,8 @@ def held_stores(facts):
 
 
 def _collection_entries(facts):
-    """ssl_truststore's entries under the alias rule, by the cluster name (lower case) they are tied to."""
-    store = (facts.get("truststores") or {}).get("ssl_truststore") or {}
+    """The store of record's entries under the alias rule, by the cluster name (lower case) they are tied to."""
+    store = (facts.get("truststores") or {}).get(truststore_names(facts)[0]) or {}
     found = {}
     for entry in store.get("entries") or []:
         head = alias_cluster(entry.get("alias"), entry.get("sha256"))
@@ -164,8 +179,8 @@ def _present_reasons(world, node, held, ours, peer, export):
         reasons.append(dict(kind="user", peer=peer, item="certificate", state="stale", alias=entry["alias"],
                             sha256=entry["sha256"], subject=entry.get("subject"),
                             stores=[store for store, shas in held.items() if entry["sha256"] in shas],
-                            message="ssl_truststore holds %s, an old CA of %s (sha256 %s) no longer in its chain"
-                                    % (entry["alias"], peer, _short(entry["sha256"]))))
+                            message="%s holds %s, an old CA of %s (sha256 %s) no longer in its chain"
+                                    % (truststore_names(node)[0], entry["alias"], peer, _short(entry["sha256"]))))
     return reasons
 
 
