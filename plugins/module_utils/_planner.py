@@ -263,13 +263,14 @@ def user_trust_plan(world, hosts, reasons=False, strict=True):
     """Per host of ``hosts`` with facts in ``world``: what user trust must add and remove there.
 
     ``{group, conf_lines, certificates, conf_remove, certificates_remove, conf_changes,
-    truststore_changes, based_on, changes}``: ``conf_lines`` and ``certificates`` are everything the node's
+    truststore_changes, based_on, fips, changes}``: ``conf_lines`` and ``certificates`` are everything the node's
     present user-trust peers hand over (what one call per file must hold); ``conf_remove`` names the
     revoked peers whose lines the node still holds and ``certificates_remove`` the collection's
     certificates no peer needs any more; the ``*_changes`` flags say whether a write is needed at
     all; ``based_on`` names the files this plan was made from, each path with the SHA-256 of the
     bytes read (the facts' ``files_read``): the write starts from those bytes and its
-    compare-and-swap holds the node's files to them. ``changes`` says why the node needs a write, in
+    compare-and-swap holds the node's files to them; ``fips`` whether the node's store of record is its
+    BCFKS one (``is_fips``). ``changes`` says why the node needs a write, in
     the light form of ``changes()``, for the summary.
 
     With ``reasons``, each node's ``reasons`` say why, one item each (``{kind, peer, item, state,
@@ -313,6 +314,8 @@ def user_trust_plan(world, hosts, reasons=False, strict=True):
             truststore_changes=bool(certificates_remove) or any(r["state"] == "missing" and r["item"] ==
                                                                 "certificate" for r in why),
             based_on=dict(node.get("files_read") or {}),
+            # The roles write a FIPS node's certificates with keytool there (truststore_bcfks).
+            fips=is_fips(node),
         )
         removing = dict((c["sha256"], c["alias"]) for c in certificates_remove)
         # Only nodes that still hold something of a revoked peer pay for naming it (revocations are rare).

@@ -165,12 +165,6 @@ def node_problems(node, kinds, peers_ca, cluster_name=None, check_owners=True):
         # Whatever the kind of trust: a store keytool cannot open is worth a stop before any change.
         if listed.get("error"):
             problems.append("%s: %s" % (node.name, listed["error"]))
-        if "user" in kinds:
-            # Refused up front rather than half-written: the roles do not write BCFKS truststores yet.
-            problems.append("%s: user trust on a FIPS node is not yet supported: the roles do not write its BCFKS "
-                            "truststore %s/conf/%s yet. Fix: leave %s out of the user trusts of crosscluster_trusts "
-                            "for now, or import the peers' CA with the module datafabric.crosscluster.truststore_bcfks"
-                            % (node.name, facts["mapr_home"], BCFKS_TRUSTSTORE, node.group))
     if "user" in kinds and facts.get("truststore_password_error"):
         problems.append("%s: %s" % (node.name, facts["truststore_password_error"]))
     elif "user" in kinds:

@@ -75,7 +75,7 @@ def test_server_only_trust_and_nodes_outside_every_trust_hold_nothing():
     plan = user_trust_plan([{"clusters": ["cluster_a", "cluster_b"], "type": "server"}], GROUPS, _world())
     assert plan["a1"] == dict(group="cluster_a", conf_lines=[], certificates=[], conf_remove=[],
                               certificates_remove=[], conf_changes=False, truststore_changes=False, based_on={},
-                              changes=[])
+                              fips=False, changes=[])
     assert plan["x1"]["group"] is None and plan["x1"]["certificates"] == []
 
 
@@ -571,6 +571,7 @@ def test_a_fips_node_is_planned_from_its_bcfks_store():
     plan = user_trust_plan(PAIR, GROUPS, _world(a1=converged, a2=lacking))
     assert plan["a1"]["truststore_changes"] is False and plan["a1"]["conf_changes"] is False
     assert plan["a2"]["truststore_changes"] is True and plan["a2"]["conf_changes"] is False
+    assert plan["a1"]["fips"] is True and plan["b1"]["fips"] is False
     assert any("ssl_truststore.bcfks lacks cluster_b's CA" in change[3] for change in plan["a2"]["changes"])
 
 
