@@ -22,6 +22,7 @@ import operator
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin import parse_validity
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._maprlogin_output import seconds_left
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._security_facts import BCFKS_TRUSTSTORE
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._ticket_file import parse_ticket
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._world import (
     alias_cluster,
@@ -32,6 +33,8 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils._world imp
 
 # The stores truststore_import keeps in step; a sibling that does not exist is not wanted either.
 TRUSTSTORES = ("ssl_truststore", "ssl_truststore.p12", "ssl_truststore.pem")
+# A FIPS node keeps its trust in the BCFKS store instead of the JKS one (truststore_bcfks writes it).
+FIPS_TRUSTSTORES = (BCFKS_TRUSTSTORE, "ssl_truststore.p12", "ssl_truststore.pem")
 KINDS = ("user", "server")
 
 
@@ -86,18 +89,30 @@ def _held_names(facts):
     return [parsed_line(line).name for line in (facts.get("conf_lines") or [])[1:]]
 
 
+def is_fips(facts):
+    """Whether the node keeps its truststore in BCFKS (a FIPS node: only keytool with the provider opens it)."""
+    return bool(((facts.get("stores") or {}).get(BCFKS_TRUSTSTORE) or {}).get("exists"))
+
+
+def truststore_names(facts):
+    """The node's truststores a write keeps in step, the store of record first: ``FIPS_TRUSTSTORES`` on a
+    FIPS node (it has no JKS ssl_truststore), else ``TRUSTSTORES``."""
+    return FIPS_TRUSTSTORES if is_fips(facts) else TRUSTSTORES
+
+
 def held_stores(facts):
     """``{store name: set of sha256}`` of the node's truststores as a write judges them, in
-    ``TRUSTSTORES`` order: ssl_truststore always (empty when it does not exist: the store of record
-    must), a sibling when it exists and its entries were read (a PKCS12 sibling read without its
-    password is left to the write, which keeps it in step); a store that could not be read holds
-    nothing."""
+    ``truststore_names`` order: the store of record always (ssl_truststore, ssl_truststore.bcfks on a
+    FIPS node; empty when it does not exist: the store of record must), a sibling when it exists and
+    its entries were read (a PKCS12 sibling read without its password is left to the write, which
+    keeps it in step); a store that could not be read holds nothing."""
     stores = facts.get("truststores") or {}
     found = {}
-    for name in TRUSTSTORES:
+    names = truststore_names(facts)
+    for name in names:
         store = stores.get(name) or {}
         if not store.get("exists"):
-            if name == "ssl_truststore":
+            if name == names[0]:
                 found[name] = set()
             continue
         if store.get("entries") is None and not store.get("error"):
@@ -107,8 +122,8 @@ def held_stores(facts):
 
 
 def _collection_entries(facts):
-    """ssl_truststore's entries under the alias rule, by the cluster name (lower case) they are tied to."""
-    store = (facts.get("truststores") or {}).get("ssl_truststore") or {}
+    """The store of record's entries under the alias rule, by the cluster name (lower case) they are tied to."""
+    store = (facts.get("truststores") or {}).get(truststore_names(facts)[0]) or {}
     found = {}
     for entry in store.get("entries") or []:
         head = alias_cluster(entry.get("alias"), entry.get("sha256"))
@@ -155,8 +170,8 @@ def _present_reasons(world, node, held, ours, peer, export):
         reasons.append(dict(kind="user", peer=peer, item="certificate", state="stale", alias=entry["alias"],
                             sha256=entry["sha256"], subject=entry.get("subject"),
                             stores=[store for store, shas in held.items() if entry["sha256"] in shas],
-                            message="ssl_truststore holds %s, an old CA of %s (sha256 %s) no longer in its chain"
-                                    % (entry["alias"], peer, _short(entry["sha256"]))))
+                            message="%s holds %s, an old CA of %s (sha256 %s) no longer in its chain"
+                                    % (truststore_names(node)[0], entry["alias"], peer, _short(entry["sha256"]))))
     return reasons
 
 
@@ -239,13 +254,14 @@ def user_trust_plan(world, hosts, reasons=False, strict=True):
     """Per host of ``hosts`` with facts in ``world``: what user trust must add and remove there.
 
     ``{group, conf_lines, certificates, conf_remove, certificates_remove, conf_changes,
-    truststore_changes, based_on, changes}``: ``conf_lines`` and ``certificates`` are everything the node's
+    truststore_changes, based_on, fips, changes}``: ``conf_lines`` and ``certificates`` are everything the node's
     present user-trust peers hand over (what one call per file must hold); ``conf_remove`` names the
     revoked peers whose lines the node still holds and ``certificates_remove`` the collection's
     certificates no peer needs any more; the ``*_changes`` flags say whether a write is needed at
     all; ``based_on`` names the files this plan was made from, each path with the SHA-256 of the
     bytes read (the facts' ``files_read``): the write starts from those bytes and its
-    compare-and-swap holds the node's files to them. ``changes`` says why the node needs a write, in
+    compare-and-swap holds the node's files to them; ``fips`` whether the node's store of record is its
+    BCFKS one (``is_fips``). ``changes`` says why the node needs a write, in
     the light form of ``changes()``, for the summary.
 
     With ``reasons``, each node's ``reasons`` say why, one item each (``{kind, peer, item, state,
@@ -279,7 +295,9 @@ def user_trust_plan(world, hosts, reasons=False, strict=True):
         plan[host] = dict(group=group, conf_lines=item["conf_lines"], certificates=item["certificates"],
                           conf_remove=item["conf_remove"], certificates_remove=item["certificates_remove"],
                           conf_changes=item["conf_changes"], truststore_changes=item["truststore_changes"],
-                          based_on=dict(node.get("files_read") or {}), changes=item["changes"])
+                          based_on=dict(node.get("files_read") or {}), changes=item["changes"],
+                          # The roles write a FIPS node's certificates with keytool there (truststore_bcfks).
+                          fips=is_fips(node))
         if reasons:
             plan[host]["reasons"] = item["reasons"]
     return plan
@@ -297,12 +315,12 @@ def _entries_key(entries):
 
 
 def _plan_key(group, node):
-    """What of a node's facts its user-trust plan reads (besides ``files_read``): its conf lines and every
-    truststore's state and entries (``_ENTRY_KEY``), with its group. None when some value cannot be a
+    """What of a node's facts its user-trust plan reads (besides ``files_read``): whether it is a FIPS
+    node, its conf lines and every truststore's state and entries (``_ENTRY_KEY``), with its group. None when some value cannot be a
     key (the node's plan is then worked out on its own)."""
     stores = node.get("truststores") or {}
     try:
-        return (group, tuple(node.get("conf_lines") or ()), tuple(
+        return (group, is_fips(node), tuple(node.get("conf_lines") or ()), tuple(
             (name, store.get("exists"), bool(store.get("error")), store.get("entries") is None,
              _entries_key(store.get("entries") or ()))
             for name, store in sorted(stores.items())))

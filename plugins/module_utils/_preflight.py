@@ -18,6 +18,7 @@ import datetime
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
     _world as world,
 )
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._planner import is_fips
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._security_facts import BCFKS_TRUSTSTORE
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._trust_list import (
     groups_in,
@@ -159,17 +160,11 @@ def node_problems(node, kinds, peers_ca, cluster_name=None, check_owners=True):
                         "ansible_pipelining: true for it (or ANSIBLE_PIPELINING=true; become_method su cannot "
                         "pipeline, sudo can), or set crosscluster_allow_module_files: true to accept module "
                         "arguments written into a file on the node" % (node.name, facts["secret_tasks_refused"]))
-    if _is_fips_node(facts):
+    if is_fips(facts):
         listed = (facts.get("truststores") or {}).get(BCFKS_TRUSTSTORE) or {}
         # Whatever the kind of trust: a store keytool cannot open is worth a stop before any change.
         if listed.get("error"):
             problems.append("%s: %s" % (node.name, listed["error"]))
-        if "user" in kinds:
-            # Refused up front rather than half-written: the roles do not write BCFKS truststores yet.
-            problems.append("%s: user trust on a FIPS node is not yet supported: the roles do not write its BCFKS "
-                            "truststore %s/conf/%s yet. Fix: leave %s out of the user trusts of crosscluster_trusts "
-                            "for now, or import the peers' CA with the module datafabric.crosscluster.truststore_bcfks"
-                            % (node.name, facts["mapr_home"], BCFKS_TRUSTSTORE, node.group))
     if "user" in kinds and facts.get("truststore_password_error"):
         problems.append("%s: %s" % (node.name, facts["truststore_password_error"]))
     elif "user" in kinds:
@@ -179,11 +174,6 @@ def node_problems(node, kinds, peers_ca, cluster_name=None, check_owners=True):
     return problems
 
 
-def _is_fips_node(facts):
-    """Whether the node keeps its truststore in BCFKS (a FIPS node: only keytool with the provider opens it)."""
-    return bool(((facts.get("stores") or {}).get(BCFKS_TRUSTSTORE) or {}).get("exists"))
-
-
 def _store_problems(node, peers_ca):
     facts = node.facts
     problems = []
@@ -191,7 +181,7 @@ def _store_problems(node, peers_ca):
     for name, info in sorted(stores.items()):
         if not info["exists"]:
             # A FIPS node has no JKS store: its truststore is the BCFKS one.
-            if name == "ssl_truststore" and not _is_fips_node(facts):
+            if name == "ssl_truststore" and not is_fips(facts):
                 problems.append("%s: %s/conf/ssl_truststore does not exist. Fix: check mapr_home; a secure node "
                                 "has one (configure.sh -secure)" % (node.name, facts["mapr_home"]))
             continue

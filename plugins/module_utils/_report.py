@@ -204,14 +204,15 @@ def _store_entries(facts):
     if not stores:
         return None, "its truststores were not read (no truststore password)"
     found = {}
-    for name in planner.TRUSTSTORES:
+    names = planner.truststore_names(facts)  # a FIPS node's store of record is its BCFKS one
+    for name in names:
         store = stores.get(name) or {}
         if store.get("error"):
             return None, "%s could not be read: %s" % (name, store["error"])
         if store.get("exists"):
             if store.get("entries") is not None:  # None: a PKCS12 store read without its password
                 found[name] = store["entries"]
-        elif name == "ssl_truststore":
+        elif name == names[0]:
             found[name] = []  # the store of record must exist; its siblings only when they do
     return found, None
 

@@ -169,6 +169,19 @@ def store_bytes(conf_dir):
     return found
 
 
+def node_truststore_password(path):
+    """The truststore password MapR keeps next to the BCFKS store ``path`` (its ``conf/``), for keytool
+    on the node: it never leaves the node. A node that keeps it only in a credential store, which the
+    controller decodes, cannot use it here: the error names the file and asks for the variable."""
+    password, _credential_store, source = read_truststore_password(os.path.dirname(path))
+    if password is None:
+        raise CrossclusterError(
+            "no truststore password was given, and the node keeps it only in %s, which the node cannot "
+            "open to use its BCFKS truststore" % source, path=path,
+            fix="set crosscluster_truststore_password (vault it)")
+    return password
+
+
 def bcfks_truststore(mapr_home, run_command, password=None, provider_path=None, provider_class=None,
                      keytool=None, tmp_root=None):
     """ssl_truststore.bcfks as the node's keytool lists it: ``{path, exists, sha256, entries, error,
@@ -187,12 +200,7 @@ def bcfks_truststore(mapr_home, run_command, password=None, provider_path=None, 
             return found
         found["exists"] = True
         if password is None:
-            password, _credential_store, source = read_truststore_password(conf_dir)
-            if password is None:
-                raise CrossclusterError(
-                    "no truststore password was given, and the node keeps it only in %s, which the node cannot "
-                    "open to list its BCFKS truststore" % source, path=path,
-                    fix="set crosscluster_truststore_password (vault it)")
+            password = node_truststore_password(path)
         provider = find_provider(mapr_home, provider_path or None, provider_class or None)
         found["provider"] = provider.as_dict()
         tool = Keytool(find_keytool(keytool), provider, password, path, run_command)

@@ -32,9 +32,11 @@ options:
     type: path
     required: true
   password:
-    description: The store password (C(ssl.client.truststore.password) of C(store-passwords.txt)).
+    description:
+      - The store password (C(ssl.client.truststore.password) of C(store-passwords.txt)).
+      - When omitted, the one MapR keeps in the store's directory (C(store-passwords.txt), else
+        C(ssl-server.xml)) is read on the node and never leaves it.
     type: str
-    required: true
   certificates:
     description: Certificates the store must trust, each with its alias.
     type: list
@@ -193,6 +195,7 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils._keytool i
     requests,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._safe_write import Attributes
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._security_facts import node_truststore_password
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._text_module import FILE_ARGS
 
 LIMITS = dict(password=MAX_SECRET, certificates=dict(alias=MAX_NAME), remove=dict(alias=MAX_NAME, sha256=MAX_NAME),
@@ -203,7 +206,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type="path", required=True),
-            password=dict(type="str", required=True, no_log=True),
+            password=dict(type="str", no_log=True),
             certificates=dict(type="list", elements="dict", default=[], options=dict(
                 alias=dict(type="str", required=True),
                 pem=dict(type="str", required=True),
@@ -227,8 +230,8 @@ def main():
     provider = None
     try:
         provider = find_provider(params["mapr_home"], params["provider_path"], params["provider_class"])
-        keytool = Keytool(find_keytool(params["keytool"]), provider, params["password"], params["path"],
-                          module.run_command)
+        password = params["password"] or node_truststore_password(params["path"])
+        keytool = Keytool(find_keytool(params["keytool"]), provider, password, params["path"], module.run_command)
         imports, removals = requests(params["certificates"], params["remove"])
         change = Change(keytool, imports, removals, params["on_alias_conflict"], params["based_on"],
                         Attributes(params["mode"], params["owner"], params["group"]), params["backup"],

@@ -6,6 +6,7 @@ Debian's bcprov stands in for the validated bc-fips jar (tests/lab/README.md say
 """
 
 import hashlib
+import json
 import os
 import shutil
 import stat
@@ -13,10 +14,10 @@ import subprocess
 import sys
 
 import pytest
-from ansible_run import run_playbook
+from ansible_run import ROOT, run_playbook, start_playbook
 from lab.labkit import Lab, checks, fips, handtrust, jvm
 from lab.labkit.lab import LAB_SRC
-from labplay import conf_state
+from labplay import PLAYBOOK, changed_hosts, conf_state
 from labplay import run as labplay_run
 from leakscan import scan
 from procwatch import ProcessWatch
@@ -24,6 +25,7 @@ from test_lab_local import LAB_PY, lab_processes, login
 
 pytest_plugins = ["lab.fixtures"]
 
+REPORT = str(ROOT / "playbooks" / "report.yml")
 FIPS_STORES = {"ssl_keystore.bcfks", "ssl_keystore.pem", "ssl_truststore.bcfks", "ssl_truststore.pem"}
 
 
@@ -281,20 +283,69 @@ def test_command_line(tmp_path):
     assert not os.path.exists(directory)
 
 
-def test_the_gate_on_a_fips_pair_reads_the_bcfks_stores_and_refuses_what_the_roles_cannot_write(make_lab):
-    """FIPS-to-FIPS (local mode): user trust stops at the gate, on every node, before any change, because
-    the roles do not write BCFKS truststores yet; a BCFKS truststore keytool cannot open stops a server
-    trust run by host and file, the password in no message."""
+def _trusts_play(lab, playbook, trusts, tmp_path, **kwargs):
+    extra = {"crosscluster_trusts": trusts, "report_dir": str(tmp_path)}
+    return start_playbook(playbook, inventory=lab.inventory_path, connection=None, extra_vars=extra,
+                          **kwargs).wait(600)
+
+
+def test_user_trust_between_fips_clusters_end_to_end(make_lab, tmp_path):
+    """FIPS-to-FIPS (local mode), type user: check mode changes nothing; the main playbook writes each
+    node's BCFKS truststore (and its PEM sibling) with the node's keytool and its mapr-clusters.conf, so
+    a login from a FIPS node to its peer (which trusts only the BCFKS store) works; a re-run changes
+    nothing; the drift report is clean; revoking takes it out again; no password anywhere."""
+    _skip_without_provider()
+    lab = make_lab(clusters=2, nodes=1, fips=["a", "b"])
+    a, b = lab.cluster("a"), lab.cluster("b")
+    user = [{"clusters": ["cluster_a", "cluster_b"], "type": "user"}]
+    before = conf_state(lab)
+    assert login(lab, "a1", b, "mapr", b.owner_password).returncode == 1
+
+    checked = _trusts_play(lab, PLAYBOOK, user, tmp_path, check=True, diff=True)
+    assert checked.rc == 0, checked.describe()
+    assert conf_state(lab) == before and changed_hosts(checked) == ["a1", "b1"]
+
+    log_path = str(tmp_path / "ansible.log")
+    with ProcessWatch() as watch:
+        built = _trusts_play(lab, PLAYBOOK, user, tmp_path, verbosity=4, env={"ANSIBLE_LOG_PATH": log_path})
+    assert built.rc == 0, built.describe()
+    assert changed_hosts(built) == ["a1", "b1"]
+    for host, own, peer in (("a1", a, b), ("b1", b, a)):
+        listed = jvm.keytool_list(lab.node_path(host, "conf/ssl_truststore.bcfks"), own.store_password, _jar(lab, host))
+        assert sorted(alias for alias in listed if alias.startswith(peer.name + "-")) != [], listed
+        with open(lab.node_path(host, "conf/ssl_truststore.pem"), encoding="ascii") as handle:
+            assert handle.read().count("BEGIN CERTIFICATE") == 2
+    assert login(lab, "a1", b, "mapr", b.owner_password).returncode == 0
+    assert login(lab, "b1", a, "mapr", a.owner_password).returncode == 0
+    secrets = dict(("%s store password" % c.name, c.store_password) for c in lab.clusters)
+    directories = [built.run_dir] + [os.path.join(lab.node_root(h), "tmp") for h in lab.hosts]
+    assert scan("user trust between FIPS clusters, local, -vvvv", secrets, built, watch, directories, log_path,
+                record_it=False) == []
+
+    built_state = conf_state(lab)
+    again = _trusts_play(lab, PLAYBOOK, user, tmp_path)
+    assert again.rc == 0 and changed_hosts(again) == [] and conf_state(lab) == built_state, again.describe()
+
+    reported = _trusts_play(lab, REPORT, user, tmp_path)
+    assert reported.rc == 0, reported.describe()
+    with open(str(tmp_path / "drift-report.json"), encoding="utf-8") as handle:
+        data = json.load(handle)
+    assert (data["status"], data["drifted_nodes"], data["unknown_nodes"]) == ("clean", [], []), data["findings"]
+
+    revoked = _trusts_play(lab, PLAYBOOK, [dict(user[0], state="absent")], tmp_path)
+    assert revoked.rc == 0, revoked.describe()
+    assert login(lab, "a1", b, "mapr", b.owner_password).returncode == 1
+    for host, own, peer in (("a1", a, b), ("b1", b, a)):
+        listed = jvm.keytool_list(lab.node_path(host, "conf/ssl_truststore.bcfks"), own.store_password, _jar(lab, host))
+        assert [alias for alias in listed if alias.startswith(peer.name + "-")] == [], listed
+
+
+def test_the_gate_on_a_fips_pair_stops_a_bcfks_store_keytool_cannot_open(make_lab):
+    """A BCFKS truststore keytool cannot open stops a server trust run by host and file, the password in
+    no message."""
     _skip_without_provider()
     lab = make_lab(clusters=2, nodes=1, fips=["a", "b"])
     before = conf_state(lab)
-    result = labplay_run(lab, "user")
-    assert result.rc != 0 and conf_state(lab) == before
-    [failure] = [r["result"] for r in result.results if r["status"] == "failed"]
-    problems = failure["msg"][1:]
-    assert sorted(p.split(":", 1)[0] for p in problems) == ["a1 (cluster_a)", "b1 (cluster_b)"], problems
-    assert all("user trust on a FIPS node is not yet supported" in p for p in problems)
-
     wrong = "Wrong-" + lab.cluster("a").store_password[::-1]
     result = labplay_run(lab, "server", secret_vars={"crosscluster_truststore_password": wrong})
     assert result.rc != 0 and conf_state(lab) == before

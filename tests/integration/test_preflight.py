@@ -42,9 +42,8 @@ def test_every_problem_is_reported_before_any_change(make_lab):
     problems = "\n".join(failure["msg"])
     assert failure["msg"][0] == "Cross-cluster trust cannot be set up; nothing was changed."
     assert "a1 (cluster_a): the first line of mapr-clusters.conf lacks secure=true" in problems
-    # The gather's keytool finds no provider under b2's lib/, and the roles do not write BCFKS stores yet.
+    # The gather's keytool finds no provider under b2's lib/; a cluster half FIPS is refused.
     assert "b2 (cluster_b): %s: holds no bc-fips-*.jar" % lab.node_path("b2", "lib") in problems
-    assert "b2 (cluster_b): user trust on a FIPS node is not yet supported" in problems
     assert "cluster_b: FIPS mode differs inside the cluster (on: b2)" in problems
     assert "cluster_a runs as mapr and cluster_b as hdfs" in problems
     assert "cannot reach any CLDB of %s (tried 127.0.0.251:7443)" % b.name in problems

@@ -75,7 +75,7 @@ def test_server_only_trust_and_nodes_outside_every_trust_hold_nothing():
     plan = user_trust_plan([{"clusters": ["cluster_a", "cluster_b"], "type": "server"}], GROUPS, _world())
     assert plan["a1"] == dict(group="cluster_a", conf_lines=[], certificates=[], conf_remove=[],
                               certificates_remove=[], conf_changes=False, truststore_changes=False, based_on={},
-                              changes=[])
+                              fips=False, changes=[])
     assert plan["x1"]["group"] is None and plan["x1"]["certificates"] == []
 
 
@@ -557,3 +557,44 @@ def test_a_revoke_removes_the_peers_line_by_its_inventory_name_not_by_what_its_n
     b["cluster_name"] = "c.ex"  # b1 claims to be cluster c: a1 must not drop c's line for it
     plan = user_trust_plan(revoke, GROUPS, _world(a1=_facts("a", held_lines=[LINES["b"], LINES["c"]]), b1=b))
     assert plan["a1"]["conf_remove"] == ["b.ex"]
+
+
+def _fips_facts(letter, held_lines=(), held=()):
+    """A FIPS node: its trust is in ssl_truststore.bcfks (keytool lists it), with no JKS ssl_truststore."""
+    facts = _facts(letter, held_lines)
+    facts["stores"] = {"ssl_truststore.bcfks": {"exists": True}}
+    facts["truststores"] = {"ssl_truststore": {"exists": False, "entries": [], "error": None},
+                            "ssl_truststore.bcfks": _store(SHA[letter], *held)}
+    return facts
+
+
+def test_a_fips_node_holds_its_trust_in_the_bcfks_store():
+    plain = _facts("a")
+    assert not planner.is_fips(plain) and planner.truststore_names(plain)[0] == "ssl_truststore"
+    fips = _fips_facts("a", held=[SHA["b"]])
+    assert planner.is_fips(fips) and planner.truststore_names(fips)[0] == "ssl_truststore.bcfks"
+    # The missing JKS store is not wanted on a FIPS node, nor judged as lacking anything.
+    assert planner.held_stores(fips) == {"ssl_truststore.bcfks": {SHA["a"], SHA["b"]}}
+    empty = _fips_facts("a")
+    del empty["truststores"]["ssl_truststore.bcfks"]
+    assert planner.held_stores(empty) == {"ssl_truststore.bcfks": set()}
+
+
+def test_a_fips_node_is_planned_from_its_bcfks_store():
+    converged = _fips_facts("a", held_lines=[LINES["b"]], held=[SHA["b"]])
+    lacking = _fips_facts("a", held_lines=[LINES["b"]])
+    plan = user_trust_plan(PAIR, GROUPS, _world(a1=converged, a2=lacking))
+    assert plan["a1"]["truststore_changes"] is False and plan["a1"]["conf_changes"] is False
+    assert plan["a2"]["truststore_changes"] is True and plan["a2"]["conf_changes"] is False
+    assert plan["a1"]["fips"] is True and plan["b1"]["fips"] is False
+    assert any("ssl_truststore.bcfks lacks cluster_b's CA" in change[3] for change in plan["a2"]["changes"])
+
+
+def test_a_fips_node_drops_a_revoked_peers_ca_from_its_bcfks_store():
+    node = _fips_facts("a", held_lines=[LINES["c"]])
+    alias = "c.ex-" + SHA["c"][:12]
+    node["truststores"]["ssl_truststore.bcfks"]["entries"].append({"alias": alias, "sha256": SHA["c"]})
+    trusts = [{"clusters": ["cluster_a", "cluster_c"], "type": "user", "state": "absent"}]
+    plan = user_trust_plan(trusts, GROUPS, _world(a1=node))
+    assert plan["a1"]["certificates_remove"] == [dict(alias=alias, sha256=SHA["c"])]
+    assert plan["a1"]["conf_remove"] == ["c.ex"] and plan["a1"]["truststore_changes"]

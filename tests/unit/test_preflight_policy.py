@@ -211,9 +211,6 @@ NODE_CASES = [
     ("mapr_cluster_name differs", _name_var,
      ["a2 (cluster_a)", "mapr-clusters.conf names a.ex", "mapr_cluster_name is other.ex",
       "Fix: correct mapr_cluster_name"]),
-    ("bcfks", _set("a2", stores={"ssl_truststore.bcfks": {"exists": True, "format": "bcfks"}}),
-     ["a2 (cluster_a): user trust on a FIPS node is not yet supported", "/opt/mapr/conf/ssl_truststore.bcfks",
-      "Fix: leave cluster_a out of the user trusts", "datafabric.crosscluster.truststore_bcfks"]),
     ("truststore missing", _truststore("a2", "ssl_truststore", _store(exists=False)),
      ["a2 (cluster_a)", "/opt/mapr/conf/ssl_truststore does not exist", "Fix: check mapr_home"]),
     ("store does not open", _truststore("a2", "ssl_truststore.p12", _store(error=(
@@ -282,7 +279,7 @@ def test_each_problem_is_one_message_naming_where_what_and_the_fix(change, words
 def test_all_problems_come_at_once_each_once():
     world = World()
     cases = dict((c[0], c) for c in NODE_CASES)
-    names = ["not secure", "mapr_cluster_name differs", "bcfks", "alias collision", "store does not open",
+    names = ["not secure", "mapr_cluster_name differs", "alias collision", "store does not open",
              "ticket mode", "ticket owner", "maprlogin missing", "user missing", "fips between", "owners differ",
              "no CLDB of a peer answers", "CA expired"]
     for name in names:
@@ -656,14 +653,13 @@ def test_moved_every_problem_is_named_once():
     problems = _moved_report(groups, results, probes)["problems"]
     text = "\n".join(problems)
     assert "a1 (cluster_a): the first line of mapr-clusters.conf lacks secure=true" in text
-    assert "a2 (cluster_a): user trust on a FIPS node is not yet supported" in text
     assert "cluster_a: FIPS mode differs inside the cluster (on: a2)" in text
     assert "cluster_b: its hosts belong to different clusters (a.ex, other.ex)" in text
     assert "cluster_a and cluster_b are both named a.ex" in text
     assert "cluster_a runs as mapr and cluster_b as hdfs" in text
     assert "b1 (cluster_b): the cross-cluster user 'xcsuser' does not exist" in text
     assert "b1 cannot reach any CLDB of a.ex (tried n1:7443)" in text
-    assert len(problems) == len(set(problems)) == 8
+    assert len(problems) == len(set(problems)) == 7
 
 
 def test_moved_one_reachable_cldb_is_enough_and_fips_on_both_sides_is_consistent():
@@ -876,12 +872,9 @@ def test_a_bcfks_truststore_keytool_cannot_open_stops_the_run_by_host_and_file()
     assert _only(_fips_world(SERVER_ONLY, error).report()) == "a2 (cluster_a): " + error
 
 
-def test_user_trust_into_a_fips_node_is_refused_up_front_on_every_node():
-    problems = _fips_world(PAIR).report()["problems"]
-    assert [p.split(":", 1)[0] for p in problems] == ["a1 (cluster_a)", "a2 (cluster_a)", "b1 (cluster_b)"]
-    assert all("user trust on a FIPS node is not yet supported" in p for p in problems)
-    # Not the JKS store a FIPS node does not have.
-    assert not [p for p in problems if "ssl_truststore does not exist" in p]
+def test_user_trust_between_fips_clusters_passes_the_gate_without_a_jks_store():
+    # The roles write a FIPS node's BCFKS truststore; the JKS store such a node lacks is not asked for.
+    assert _fips_world(PAIR).report()["problems"] == []
 
 
 def test_the_notes_name_a_cluster_that_mixes_fips_and_non_fips_nodes():

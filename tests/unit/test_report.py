@@ -648,3 +648,16 @@ def test_a_pkcs12_store_read_without_its_password_is_left_out_not_judged_missing
               "ssl_truststore.pem": {"exists": True, "entries": [], "error": None}}
     found, why = _report._store_entries({"truststores": stores})
     assert why is None and sorted(found) == ["ssl_truststore", "ssl_truststore.pem"]
+
+
+def test_a_fips_node_is_judged_by_its_bcfks_store_not_a_missing_jks_one():
+    from ansible_collections.datafabric.crosscluster.plugins.module_utils import _report
+
+    entries = [{"alias": "b.ex-bbbbbbbbbbbb", "sha256": "b" * 64}]
+    stores = {"ssl_truststore": {"exists": False, "entries": [], "error": None},
+              "ssl_truststore.bcfks": {"exists": True, "entries": entries, "error": None}}
+    found, why = _report._store_entries({"truststores": stores, "stores": {"ssl_truststore.bcfks": {"exists": True}}})
+    assert why is None and found == {"ssl_truststore.bcfks": entries}
+    # The same stores on a node without the BCFKS store file: the JKS store of record is wanted, and empty.
+    found, why = _report._store_entries({"truststores": stores})
+    assert found == {"ssl_truststore": []}
