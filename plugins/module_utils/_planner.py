@@ -316,8 +316,8 @@ def _entries_key(entries):
 
 def _plan_key(group, node):
     """What of a node's facts its user-trust plan reads (besides ``files_read``): whether it is a FIPS
-    node, its conf lines and every truststore's state and entries (``_ENTRY_KEY``), with its group. None when some value cannot be a
-    key (the node's plan is then worked out on its own)."""
+    node, its conf lines and every truststore's state and entries (``_ENTRY_KEY``), with its group.
+    None when some value cannot be a key (the node's plan is then worked out on its own)."""
     stores = node.get("truststores") or {}
     try:
         return (group, is_fips(node), tuple(node.get("conf_lines") or ()), tuple(
