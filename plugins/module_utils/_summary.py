@@ -10,6 +10,10 @@ peers)). Pure, so it is unit-tested without Ansible; the messages name clusters,
 fingerprints, never a ticket or a password.
 """
 
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 # How many nodes a line names before it says "and N more".
 EXAMPLES = 3
 
