@@ -194,8 +194,8 @@ def _failure(rc, text, path, provider, aliases):
                                  fix=CREDENTIAL_STORE_FIX)
     if rc == NO_PROVIDER:
         return CrossclusterError(
-            "cannot be read: the JVM cannot load the provider class %s from %s" % (excerpt(provider.class_name),
-                                                                                  provider.jar), path=path,
+            "cannot be read: the JVM cannot load the provider class %s from %s" % (
+                excerpt(provider.class_name), provider.jar), path=path,
             fix="set provider_class (crosscluster_fips_provider_class) to the class of that jar (the Bouncy Castle "
                 "FIPS jar's is %s), or set mapr_truststore_password (vault it)" % FIPS_PROVIDER_CLASS)
     if rc == NO_BCFKS:
@@ -211,9 +211,9 @@ def _failure(rc, text, path, provider, aliases):
             "source file)", path=path, fix="set keytool to the keytool of a JDK 11 or later, or set "
                                            "mapr_truststore_password (vault it)")
     return CrossclusterError(
-        "cannot be read: the JVM that reads it failed (exit %s): %s" % (rc, excerpt(" ".join(text.split()), 300,
-                                                                                    quoted=False)),
-        path=path, fix="set mapr_truststore_password (vault it); check that keytool's JDK runs (java -version)")
+        "cannot be read: the JVM that reads it failed (exit %s): %s" % (
+            rc, excerpt(" ".join(text.split()), 300, quoted=False)), path=path,
+        fix="set mapr_truststore_password (vault it); check that keytool's JDK runs (java -version)")
 
 
 class NodeCredentialStore:
