@@ -161,7 +161,7 @@ def test_the_node_reads_it_last_and_once_for_every_caller(stores, tmp_path):
     os.unlink(str(home / "conf" / "store-passwords.txt"))
     (home / "conf" / BCFKS_NAME).write_bytes(stores["own_password"])
     refusing = NodeCredentialStore(str(home), runner, provider_class=PROVIDER_CLASS, tmp_root=str(tmp_path))
-    for _ in range(2):
+    for _attempt in range(2):
         with pytest.raises(CrossclusterError, match="does not open with Hadoop's default credential store password"):
             read_truststore_password(conf, refusing.open)
     assert len(runner.calls) == 2
