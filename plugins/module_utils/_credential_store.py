@@ -16,8 +16,10 @@ __metaclass__ = type
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._store_password import (
+    CREDENTIAL_STORE_FIX,
     CREDENTIAL_STORE_PASSWORD,
     KEYS,
+    credential_store_lacks,
     credential_store_refused,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._truststore import require_libraries
@@ -27,7 +29,7 @@ try:
 except ImportError:  # pragma: no cover - require_libraries names what is missing
     jks = None
 
-_RECREATE = "recreate it with manageSSLKeys.sh createcreds, or set mapr_truststore_password (vault it)"
+_RECREATE = CREDENTIAL_STORE_FIX
 
 
 def credential_store_password(data, path, aliases=KEYS, password=CREDENTIAL_STORE_PASSWORD):
@@ -59,4 +61,4 @@ def credential_store_password(data, path, aliases=KEYS, password=CREDENTIAL_STOR
                                     fix=_RECREATE) from None
         if secret:
             return secret
-    raise CrossclusterError("holds no %s" % " or ".join(aliases), path=path, fix=_RECREATE)
+    raise credential_store_lacks(path, aliases)

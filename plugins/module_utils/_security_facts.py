@@ -169,11 +169,14 @@ def store_bytes(conf_dir):
     return found
 
 
-def node_truststore_password(path):
+def node_truststore_password(path, credentials=None):
     """The truststore password MapR keeps next to the BCFKS store ``path`` (its ``conf/``), for keytool
-    on the node: it never leaves the node. A node that keeps it only in a credential store, which the
-    controller decodes, cannot use it here: the error names the file and asks for the variable."""
-    password, _credential_store, source = read_truststore_password(os.path.dirname(path))
+    on the node: it never leaves the node. ``credentials`` (``NodeCredentialStore``) reads it from
+    ``maprtrustcreds.bcfks`` when no text source has it. A node that keeps it only in a JCEKS credential
+    store, which the controller decodes, cannot use it here: the error names the file and asks for the
+    variable."""
+    password, _credential_store, source = read_truststore_password(
+        os.path.dirname(path), credentials.open if credentials is not None else None)
     if password is None:
         raise CrossclusterError(
             "no truststore password was given, and the node keeps it only in %s, which the node cannot "
@@ -183,14 +186,15 @@ def node_truststore_password(path):
 
 
 def bcfks_truststore(mapr_home, run_command, password=None, provider_path=None, provider_class=None,
-                     keytool=None, tmp_root=None):
+                     keytool=None, tmp_root=None, credentials=None):
     """ssl_truststore.bcfks as the node's keytool lists it: ``{path, exists, sha256, entries, error,
     provider}``, each entry ``{alias, type, pem}`` (certificates only, which the controller parses).
 
-    ``password`` is the one the controller was given; None: the one MapR keeps in ``conf/``, which
-    never leaves the node. Either goes to keytool in a 0600 file, never on its command line. A store
-    keytool cannot open is reported in ``error`` (host-side message naming the file and the fix),
-    for the preflight gate to stop the run by name.
+    ``password`` is the one the controller was given; None: the one MapR keeps in ``conf/`` (with
+    ``credentials``, a ``NodeCredentialStore``, also in ``maprtrustcreds.bcfks``), which never leaves
+    the node. Either goes to keytool in a 0600 file, never on its command line. A store keytool cannot
+    open is reported in ``error`` (host-side message naming the file and the fix), for the preflight
+    gate to stop the run by name.
     """
     conf_dir = os.path.join(mapr_home, "conf")
     path = os.path.join(conf_dir, BCFKS_TRUSTSTORE)
@@ -200,7 +204,7 @@ def bcfks_truststore(mapr_home, run_command, password=None, provider_path=None, 
             return found
         found["exists"] = True
         if password is None:
-            password = node_truststore_password(path)
+            password = node_truststore_password(path, credentials)
         provider = find_provider(mapr_home, provider_path or None, provider_class or None)
         found["provider"] = provider.as_dict()
         tool = Keytool(find_keytool(keytool), provider, password, path, run_command)

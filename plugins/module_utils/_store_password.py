@@ -10,7 +10,9 @@ and the vendor has administrators remove ``store-passwords.txt``: then only that
 A JCEKS credential store seals each secret with PBEWithMD5AndTripleDES, and a node's Python has no
 3DES: the node checks here that the store opens with Hadoop's default password (the store's digest
 is JKS's, standard library only) and the controller decodes it (module_utils/_credential_store.py,
-pyjks) for the writes that need the password. The password itself never appears in a message.
+pyjks) for the writes that need the password. A BCFKS one is read on the FIPS node, whose keytool
+needs the password there, by the node's JVM (module_utils/_bcfks_credential_store.py), handed in by
+the caller as ``open_bcfks``. The password itself never appears in a message.
 Standard library only: this runs on managed nodes.
 """
 
@@ -47,13 +49,16 @@ BCFKS_CREDENTIAL_STORE = "maprtrustcreds.bcfks"
 # MapR does not set.
 CREDENTIAL_STORE_PASSWORD = "none"
 _NO_PASSWORD_FIX = "set mapr_truststore_password (vault it)"
+CREDENTIAL_STORE_FIX = "recreate it with manageSSLKeys.sh createcreds, or %s" % _NO_PASSWORD_FIX
 
 
-def read_truststore_password(conf_dir):
+def read_truststore_password(conf_dir, open_bcfks=None):
     """``(password, credential_store, path it came from)``: the password of a text source, or (None,
     the bytes of ``maprtrustcreds.jceks``, its path) when only that credential store has it, which
-    the controller opens (credential_store_password); otherwise an error naming every source and why
-    each failed, or the credential store that cannot be opened."""
+    the controller opens (credential_store_password), or on a FIPS node (``open_bcfks(data, path)``
+    given: it returns the secret or raises CrossclusterError) the password ``maprtrustcreds.bcfks``
+    holds; otherwise an error naming every source and why each failed, or the credential store that
+    cannot be opened."""
     why = []
     for name, parse in SOURCES:
         path = os.path.join(conf_dir, name)
@@ -81,10 +86,15 @@ def read_truststore_password(conf_dir):
             raise credential_store_refused(jceks)
         return None, data, jceks
     bcfks = os.path.join(conf_dir, BCFKS_CREDENTIAL_STORE)
-    if _read_or_why(bcfks, why) is not None:
+    data = _read_or_why(bcfks, why)
+    if data is not None:
+        if open_bcfks is not None:
+            return open_bcfks(data, bcfks), None, bcfks
+        # Only where keytool opens a BCFKS truststore, whose JDK and provider the JVM reading this needs.
         raise CrossclusterError(
-            "is a BCFKS credential store (FIPS node), which the collection cannot open yet, and no other source "
-            "has the truststore password (%s)" % "; ".join(why), path=bcfks, fix=_NO_PASSWORD_FIX)
+            "is a BCFKS credential store (FIPS node), which the collection opens only for the node's BCFKS "
+            "truststore (ssl_truststore.bcfks), and no other source has the truststore password (%s)"
+            % "; ".join(why), path=bcfks, fix=_NO_PASSWORD_FIX)
     sources = [name for name, _parse in SOURCES] + [JCEKS_CREDENTIAL_STORE]
     raise CrossclusterError(
         "no truststore password was given and none was found on the node: %s" % "; ".join(why),
@@ -99,6 +109,11 @@ def credential_store_refused(path):
         "does not open with Hadoop's default credential store password: it is protected with a password of its own "
         "(HADOOP_CREDSTORE_PASSWORD or a password file), which the collection does not have, or it is damaged; no "
         "other source has the truststore password", path=path, fix=_NO_PASSWORD_FIX)
+
+
+def credential_store_lacks(path, aliases=KEYS):
+    """The error for a credential store (JCEKS or BCFKS) that opens but holds none of ``aliases``."""
+    return CrossclusterError("holds no %s" % " or ".join(aliases), path=path, fix=CREDENTIAL_STORE_FIX)
 
 
 def _read_or_why(path, why):
@@ -132,12 +147,12 @@ def keystore_password_opens(data, password, magic):
     return hmac.compare_digest(expected, digest)
 
 
-def check_truststore_password(conf_dir, truststore="ssl_truststore"):
+def check_truststore_password(conf_dir, truststore="ssl_truststore", open_bcfks=None):
     """``(password_ok, source)``: whether the password MapR keeps in ``conf_dir`` opens its JKS
-    ``truststore`` (None when that is no JKS store, or when the password is sealed in a credential
+    ``truststore`` (None when that is no JKS store, or when the password is sealed in a JCEKS credential
     store, which only the controller opens), and the file it came from. The password itself is
-    dropped here; CrossclusterError as read_truststore_password when there is none."""
-    password, _credential_store, source = read_truststore_password(conf_dir)
+    dropped here; CrossclusterError as read_truststore_password (with ``open_bcfks``) when there is none."""
+    password, _credential_store, source = read_truststore_password(conf_dir, open_bcfks)
     if password is None:
         return None, source
     try:

@@ -70,7 +70,9 @@ options:
       - The BCFKS store is listed on the node (one JVM start); nodes without one start none. With
         O(truststore_password), the password goes to that node (pipelined, as every task that carries a secret)
         and keytool reads it from a file of mode 0600 that is removed afterwards; with O(read_truststore_password)
-        the node's own is used there.
+        the node's own is used there - when only the Hadoop credential store C(conf/maprtrustcreds.bcfks) has it,
+        the node's C(java) (beside its keytool, JDK 11 or later) reads it from that store with this provider,
+        the secret on the JVM's standard input and output only.
     type: path
   fips_provider_class:
     description: The provider class of O(fips_provider_path).

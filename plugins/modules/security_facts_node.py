@@ -117,6 +117,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._bcfks_credential_store import NodeCredentialStore
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._keytool import FIPS_PROVIDER_CLASS
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._security_facts import (
@@ -150,18 +151,24 @@ def main():
     except CrossclusterError as err:
         module.fail_json(msg=str(err))
     extra = {}
+    # A FIPS node's maprtrustcreds.bcfks, read by its JVM when no text source has the password: once for
+    # the password check and the listing, and only on a node whose truststore keytool lists.
+    credentials = NodeCredentialStore(home, module.run_command, module.params["fips_provider_path"],
+                                      module.params["fips_provider_class"], tmp_root=module.tmpdir)
+    open_bcfks = credentials.open if module.params["list_bcfks"] and facts["fips"] else None
     if module.params["read_stores"]:
         extra["store_data"] = store_bytes(os.path.join(home, "conf"))
     if module.params["check_password"]:
         try:
             facts["truststore_password_ok"], facts["truststore_password_source"] = check_truststore_password(
-                os.path.join(home, "conf"))
+                os.path.join(home, "conf"), open_bcfks=open_bcfks)
         except CrossclusterError as err:
             facts["truststore_password_error"] = str(err)
     if module.params["list_bcfks"]:
         extra["bcfks_truststore"] = bcfks_truststore(
             home, module.run_command, module.params["bcfks_password"], module.params["fips_provider_path"],
-            module.params["fips_provider_class"], tmp_root=module.tmpdir)
+            module.params["fips_provider_class"], tmp_root=module.tmpdir,
+            credentials=credentials if open_bcfks else None)
     module.exit_json(changed=False, ansible_facts=dict(mapr_security=facts), **extra)
 
 

@@ -35,7 +35,8 @@ options:
     description:
       - The store password (C(ssl.client.truststore.password) of C(store-passwords.txt)).
       - When omitted, the one MapR keeps in the store's directory (C(store-passwords.txt), else
-        C(ssl-server.xml)) is read on the node and never leaves it.
+        C(ssl-server.xml), else the Hadoop credential store C(maprtrustcreds.bcfks), which the node's
+        C(java) beside O(keytool) reads with the provider jar) is read on the node and never leaves it.
     type: str
   certificates:
     description: Certificates the store must trust, each with its alias.
@@ -178,6 +179,7 @@ conflict:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._bcfks_credential_store import NodeCredentialStore
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import (
     MAX_LINE,
@@ -230,7 +232,9 @@ def main():
     provider = None
     try:
         provider = find_provider(params["mapr_home"], params["provider_path"], params["provider_class"])
-        password = params["password"] or node_truststore_password(params["path"])
+        password = params["password"] or node_truststore_password(params["path"], NodeCredentialStore(
+            params["mapr_home"], module.run_command, params["provider_path"], params["provider_class"],
+            params["keytool"], module.tmpdir))
         keytool = Keytool(find_keytool(params["keytool"]), provider, password, params["path"], module.run_command)
         imports, removals = requests(params["certificates"], params["remove"])
         change = Change(keytool, imports, removals, params["on_alias_conflict"], params["based_on"],

@@ -100,12 +100,14 @@ def test_the_node_names_a_credential_store_it_cannot_open_and_the_fix(tmp_path, 
         read_truststore_password(conf)
 
 
-def test_a_bcfks_credential_store_is_named_as_not_supported_with_every_source_tried(tmp_path):
+def test_a_bcfks_credential_store_without_the_nodes_jvm_is_named_with_every_source_tried(tmp_path):
+    # Where no BCFKS truststore is at hand (no open_bcfks), as on the JKS path: named, never opened.
     (tmp_path / "maprtrustcreds.bcfks").write_bytes(b"0\x82\x01\x00 a BCFKS store")
     with pytest.raises(CrossclusterError) as err:
         read_truststore_password(str(tmp_path))
     message = str(err.value)
-    assert message.startswith("%s: is a BCFKS credential store (FIPS node), which the collection cannot open yet"
+    assert message.startswith("%s: is a BCFKS credential store (FIPS node), which the collection opens only for "
+                              "the node's BCFKS truststore (ssl_truststore.bcfks)"
                               % (tmp_path / "maprtrustcreds.bcfks")), message
     for name in ("store-passwords.txt", "ssl-server.xml", "maprtrustcreds.jceks"):
         assert "%s does not exist" % (tmp_path / name) in message, name

@@ -23,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="a FIPS cluster (letter) or node (name; a mixed cluster): BCFKS stores and the provider "
                          "jar under /opt/mapr/lib, e.g. b or a2")
     up.add_argument("--credential-stores", action="store_true",
-                    help="write 7.x's conf/maprtrustcreds.jceks on every node (not with --fips)")
+                    help="write 7.x's conf/maprtrustcreds.jceks on every node (.bcfks on FIPS nodes)")
     up.add_argument("--no-store-passwords", action="store_true",
                     help="no conf/store-passwords.txt on any node, as the vendor advises after set-up")
     for name in ("up", "down", "status"):

@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 
+from . import credstore
 from .node.mapr_node import (
     BCFKS_KEYSTORE,
     BCFKS_TRUSTSTORE,
@@ -74,6 +75,15 @@ def convert_conf(conf_dir: str, password: str) -> None:
               password, TRUSTSTORE_MODE, key_entries=False)
     for name in NON_FIPS_STORES:
         os.unlink(os.path.join(conf_dir, name))
+
+
+def convert_credential_store(conf_dir: str, password: str) -> None:
+    """A FIPS node's credential store: maprtrustcreds.bcfks (made with the provider jar) in place of
+    the JCEKS one, holding the trust store password under the same aliases."""
+    os.unlink(os.path.join(conf_dir, credstore.JCEKS_NAME))
+    credstore.write_credential_store(os.path.join(conf_dir, credstore.BCFKS_NAME),
+                                     dict((alias, password) for alias in credstore.TRUST_ALIASES),
+                                     provider_jar=standin_jar())
 
 
 def install_provider(mapr_home: str) -> str:

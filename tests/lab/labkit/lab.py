@@ -164,14 +164,10 @@ class Lab:
             raise ValueError("cldbs must be 1..nodes")
         if mode == "ssh" and clusters * nodes > 240:
             raise ValueError("ssh mode fits at most 240 nodes in its /24")
-        if credential_stores and fips:
-            # A FIPS node keeps its credential stores in BCFKS; the lab writes JCEKS ones only.
-            raise ValueError("credential_stores: the lab writes JCEKS credential stores only, not a FIPS node's")
-        if not store_passwords and fips:
-            raise ValueError("store_passwords=False: the lab's FIPS client reads store-passwords.txt")
         self.dir = os.path.realpath(directory or DEFAULT_DIR)
-        # 7.x's conf/maprtrustcreds.jceks on every node; without store-passwords.txt on any node, as the
-        # vendor advises after set-up (the lab's own tools then read clusters/<name>/conf/store-passwords.txt).
+        # 7.x's conf/maprtrustcreds.jceks on every node (.bcfks on a FIPS node); without store-passwords.txt
+        # on any node, as the vendor advises after set-up (the lab's own tools then read
+        # clusters/<name>/conf/store-passwords.txt).
         self.credential_stores = credential_stores
         self.store_passwords = store_passwords
         self.mode = mode
@@ -419,6 +415,10 @@ class Lab:
         for name in ("mapr_node.py", "maprlogin.py", "maprcli.py"):
             with open(os.path.join(NODE_TOOLS, name), encoding="utf-8") as fh:
                 tools[name] = fh.read()
+        # The FIPS node client reads its truststore password from maprtrustcreds.bcfks with it when the
+        # node has no store-passwords.txt.
+        with open(credstore.WRITER, encoding="utf-8") as fh:
+            tools[os.path.basename(credstore.WRITER)] = fh.read()
         for cluster in self.clusters:
             key = self._build_cluster(cluster)
             for name in cluster.hosts:
@@ -449,6 +449,8 @@ class Lab:
         if cluster.fips:
             # Once for all its nodes; a FIPS node of a mixed cluster converts its own copy.
             fips_mode.convert_conf(conf, pw)
+            if self.credential_stores:
+                fips_mode.convert_credential_store(conf, pw)
         write_file(os.path.join(conf, "mapr-clusters.conf"), "%s secure=true %s\n" % (
             cluster.name, " ".join("%s:%d" % (self._cldb_address(self.hosts[h]), self.CLDB_PORT)
                                    for h in cluster.cldb_hosts)))
@@ -480,6 +482,8 @@ class Lab:
             os.unlink(os.path.join(home, "conf", "store-passwords.txt"))
         if host.fips and not cluster.fips:
             fips_mode.convert_conf(os.path.join(home, "conf"), cluster.store_password)
+            if self.credential_stores:
+                fips_mode.convert_credential_store(os.path.join(home, "conf"), cluster.store_password)
             for name in pki.USER_TRUSTSTORES:
                 os.unlink(os.path.join(home, "conf", name))
         if self.mode == "ssh":

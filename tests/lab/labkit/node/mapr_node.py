@@ -324,16 +324,36 @@ def parse_duration(text: str) -> int:
 
 # ---------------------------------------------------------------- CLDB client
 
+def _client_truststore_password(node: Node, bcfks: str) -> str:
+    """ssl.client.truststore.password from store-passwords.txt, else (removed, as the vendor advises) from
+    the credential store maprtrustcreds.bcfks, which the JVM reads with the provider jar."""
+    passwords = node.conf("store-passwords.txt")
+    credentials = node.conf("maprtrustcreds.bcfks")
+    if not os.path.exists(passwords) and os.path.exists(credentials):
+        reader = os.path.join(os.path.dirname(os.path.abspath(__file__)), "CredentialStore.java")
+        try:
+            result = subprocess.run(["java", "-XX:-UsePerfData", "-cp", provider_jar(node.mapr_home), reader,
+                                     "--read", credentials, "BCFKS", PROVIDER_CLASS],
+                                    input="ssl.client.truststore.password\n", capture_output=True, text=True,
+                                    timeout=120, check=False)
+        except OSError as exc:
+            raise NodeError("cannot run java to read %s: %s" % (credentials, exc.strerror), 10003) from None
+        if result.returncode != 0 or not result.stdout:
+            raise NodeError("cannot read the trust store password of %s from %s: %s" % (
+                bcfks, credentials, result.stderr.strip()), 10003)
+        return result.stdout
+    try:
+        return read_properties(passwords)["ssl.client.truststore.password"]
+    except (OSError, KeyError):
+        raise NodeError("cannot read the trust store password of %s from %s" % (bcfks, passwords), 10003) from None
+
+
 def _trust_context(node: Node):
     """(trust store path, TLS context trusting only it): the BCFKS store on a FIPS node, read
     through keytool as the real Java client reads it through the provider, else the PEM store."""
     bcfks = node.conf(BCFKS_TRUSTSTORE)
     if os.path.exists(bcfks):
-        try:
-            password = read_properties(node.conf("store-passwords.txt"))["ssl.client.truststore.password"]
-        except (OSError, KeyError):
-            raise NodeError("cannot read the trust store password of %s from %s" % (
-                bcfks, node.conf("store-passwords.txt")), 10003) from None
+        password = _client_truststore_password(node, bcfks)
         certificates = bcfks_certificates(provider_jar(node.mapr_home), bcfks, password)
         if not certificates:
             raise NodeError("trust store %s holds no certificate" % bcfks, 10003)
