@@ -2,8 +2,10 @@
 stores, the provider jar under /opt/mapr/lib), each node a host of its own with its own sshd, /opt/mapr
 and /tmp, reached by Ansible over ssh as in production.
 
-One lab, one test, in the order an administrator goes: check mode, the build, logins and server calls
-across, a re-run, the drift report, the revoke, the report again. Every check uses the lab's own tools
+One lab, one test (the steps build on each other, so they are not split across pytest-xdist workers),
+in the order an administrator goes: a preflight stop, check mode, the build, logins and server calls
+across, a re-run, the drift report (clean, then on a tampered store, then repaired), the revoke, the
+report again. Every check uses the lab's own tools
 (keytool with the node's provider, the JVM's handshake, maprlogin, maprcli), never the collection's
 code; every run is searched for every secret (leakscan).
 
@@ -12,6 +14,7 @@ Debian's bcprov stands in for the validated bc-fips jar (tests/lab/README.md say
 
 import json
 import os
+import subprocess
 import time
 from types import SimpleNamespace
 
@@ -20,6 +23,7 @@ from ansible_run import ROOT, start_playbook
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from lab.labkit import checks, fips, handtrust
+from lab.labkit.node.mapr_node import STORE_PASSWORD_ENV, keytool_bcfks_argv, provider_jar
 from labplay import PLAYBOOK, changed_hosts, conf_state
 from leakscan import scan
 from procwatch import ProcessWatch
@@ -150,7 +154,7 @@ def _password_files(lab):
 
 
 def test_all_trust_between_fips_clusters_over_ssh_end_to_end(make_lab, tmp_path):
-    """Preflight, check mode, build, logins and calls across, re-run, report, revoke, report, leak scan."""
+    """Preflight, check mode, build, logins and calls across, re-run, reports, repair, revoke, leak scan."""
     _skip_without_provider()
     started = time.monotonic()
     lab = make_lab(clusters=2, nodes=2, mode="ssh", fips=["a", "b"])
@@ -216,7 +220,7 @@ def test_all_trust_between_fips_clusters_over_ssh_end_to_end(make_lab, tmp_path)
         call = checks.server_call(lab, host, peer)
         assert call.returncode == 0, (host, call.stderr)
 
-    # A re-run changes nothing, not a byte.
+    # A re-run changes nothing, not a byte (idempotent by fingerprint: the stores are listed again).
     built_state = conf_state(lab)
     again = runs.run("re-run", PLAYBOOK, [ALL])
     assert again.rc == 0, again.describe()
@@ -226,6 +230,22 @@ def test_all_trust_between_fips_clusters_over_ssh_end_to_end(make_lab, tmp_path)
     reported, data = runs.report("drift report", [ALL])
     assert reported.rc == 0, reported.describe()
     assert (data["status"], data["drifted_nodes"], data["unknown_nodes"]) == ("clean", [], []), data["findings"]
+
+    # The report does read the BCFKS stores: b2 loses a's CA (keytool -delete by hand, with the provider)
+    # and the report names b2 and that store; a run puts it back on b2 alone.
+    b2_store = lab.node_path("b2", "conf/ssl_truststore.bcfks")
+    deleted = subprocess.run(keytool_bcfks_argv(provider_jar(lab.node_path("b2")), b2_store, "-delete", "-alias",
+                                                _ca_alias(a)),
+                             env=dict(os.environ, **{STORE_PASSWORD_ENV: b.store_password}), capture_output=True,
+                             text=True, timeout=120, check=False)
+    assert deleted.returncode == 0, deleted.stdout + deleted.stderr
+    reported, data = runs.report("drift report on a tampered store", [ALL])
+    assert reported.rc != 0 and (data["status"], data["drifted_nodes"]) == ("drift", ["b2"]), data["findings"]
+    assert [f["message"].split(" CN=")[0] for f in data["findings"]] == [
+        "ssl_truststore.bcfks lacks cluster_a's CA"], data["findings"]
+    repaired = runs.run("repair", PLAYBOOK, [ALL])
+    assert repaired.rc == 0, repaired.describe()
+    assert changed_hosts(repaired) == ["b2"] and _ca_alias(a) in _bcfks_aliases(lab, "b2")
 
     # The revoke: the collection's CA alias (BCFKS and PEM), the line and the ticket go, so the login and
     # the call fail; what the administrator added by hand on a2 stays.
