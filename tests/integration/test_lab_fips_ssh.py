@@ -278,14 +278,18 @@ def test_all_trust_between_fips_clusters_over_ssh_end_to_end(make_lab, tmp_path)
                         "%s cross-cluster password" % cluster.name: cluster.xcs_password,
                         "%s check user's password" % cluster.name: cluster.check_password})
     secrets["the preflight's wrong password"] = wrong
+    # One scan of every run together: their -vvvv outputs, their run directories, the one log, the
+    # command lines sampled while any of them ran; recorded once for docs/reliability.md.
+    everything = SimpleNamespace(output="\n".join(result.output for _what, result, _watch in runs.done),
+                                 argv=["-vvvv"])
     watched = SimpleNamespace(cmdlines=set().union(*(w.cmdlines for _what, _r, w in runs.done)),
                               ps_samples=[s for _what, _r, w in runs.done for s in w.ps_samples])
     # The collection's keytool ran while the watch looked (with its password file, not a password).
     assert [line for line in watched.cmdlines if "-storetype BCFKS" in line and "-storepass:file" in line]
-    node_tmps = [_node_tmp(lab, h) for h in lab.hosts]
-    for what, result, _watch in runs.done:
-        assert scan("FIPS-to-FIPS type all over ssh, %s, -vvvv" % what, secrets, result, watched,
-                    [result.run_dir] + node_tmps, runs.log_path, record_it=False) == [], what
+    directories = [result.run_dir for _what, result, _watch in runs.done] + [_node_tmp(lab, h) for h in lab.hosts]
+    assert scan("FIPS-to-FIPS type all over ssh, 2x2: %d runs (%s), -vvvv" % (
+        len(runs.done), ", ".join(what for what, _r, _w in runs.done)), secrets, everything, watched, directories,
+        runs.log_path) == []
     assert _new_in_tmp(lab, tmp_before) == []
     assert _password_files(lab) == []
     print("FIPS-to-FIPS over ssh: %.0f s; %s" % (time.monotonic() - started, ", ".join(
