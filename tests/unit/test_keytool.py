@@ -6,6 +6,7 @@ tests/lab/README.md says what differs). Every keytool call starts a JVM, so each
 
 import datetime
 import hashlib
+import json
 import os
 import shutil
 import stat
@@ -14,6 +15,7 @@ import threading
 import time
 
 import pytest
+from ansible.module_utils import basic
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -329,11 +331,11 @@ def test_keytool_failing_half_way_leaves_the_store_byte_identical(node):
 
 @needs_keytool
 def test_a_keytool_that_hangs_is_stopped_and_named(node):
-    """A keytool still running after the timeout (here one that never ends) is killed: the task fails
+    """A keytool still running after the timeout (here one that sleeps for 40 s) is killed: the task fails
     within seconds naming the store and the fix, the store byte-identical, the private directory gone."""
     store = _store(node)
     before = _read(store)
-    hung = _wrapper(node, "exec sleep 600")
+    hung = _wrapper(node, "exec sleep 40")
     started = time.monotonic()
     with pytest.raises(CrossclusterError) as err:
         _change(node, [{"alias": "b", "pem": _pem(CA_B)}], executable=hung, timeout=2)
@@ -344,6 +346,20 @@ def test_a_keytool_that_hangs_is_stopped_and_named(node):
     assert PASSWORD not in str(err.value)
     assert _read(store) == before and os.listdir(node / "work") == []
     assert "-list -rfc" in (node / "argv.log").read_text()
+
+
+@needs_keytool
+def test_the_deadline_stops_a_hung_keytool_through_ansibles_own_run_command(node, monkeypatch):
+    """The modules pass AnsibleModule.run_command, which has no timeout of its own: the deadline
+    reaches the process through its before_communicate_callback."""
+    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": {}}).encode("utf-8"))
+    module = basic.AnsibleModule(argument_spec={})
+    provider = kt.find_provider(str(node), class_name=STANDIN_CLASS)
+    tool = kt.Keytool(_wrapper(node, "exec sleep 40"), provider, PASSWORD, _store(node), module.run_command, 2)
+    started = time.monotonic()
+    with pytest.raises(CrossclusterError, match="keytool -list did not finish within 2 seconds and was stopped"):
+        kt.read_store(tool, str(node / "work"))
+    assert time.monotonic() - started < 30 and os.listdir(node / "work") == []
 
 
 @needs_keytool
