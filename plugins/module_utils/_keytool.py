@@ -40,6 +40,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import (
@@ -72,6 +73,10 @@ STORE_TYPE = "BCFKS"
 # A short-lived JVM starts faster without the optimising compiler and with the serial collector.
 JVM_OPTIONS = ("-J-XX:-UsePerfData", "-J-Duser.language=en", "-J-Duser.country=US",
                "-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC")
+# Each keytool call starts a JVM, about a second; a call still running after this many seconds is
+# stuck (a JVM waiting for entropy, a provider jar that blocks, a store on a hung mount) and is killed,
+# so the task fails with the store's name instead of holding the run until Ansible's own timeout.
+KEYTOOL_TIMEOUT = 120
 PASSWORD_FIX = "use the store's password (ssl.client.truststore.password in store-passwords.txt)"
 
 _ALIAS_RE = re.compile(r"^Alias name: (.*)$", re.M)
@@ -316,17 +321,47 @@ class Workspace:
             return handle.read()
 
 
+class _Deadline:
+    """Kills the process it is started on when it still runs after ``seconds``.
+
+    ``start`` is AnsibleModule.run_command's ``before_communicate_callback``, which hands it the
+    process as soon as it is started; run_command itself has no timeout. keytool is one process (the
+    launcher runs the JVM in it), so killing it closes its pipes and run_command returns.
+    """
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.expired = False
+        self._timer = None
+
+    def start(self, process):
+        def expire():
+            if process.poll() is None:
+                self.expired = True
+                process.kill()
+        self._timer = threading.Timer(self.seconds, expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def cancel(self):
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer.join()
+
+
 class Keytool:
     """keytool on one BCFKS store with the provider; ``shown`` is the store's path on the node,
     which messages name instead of the private copy keytool works on.
 
-    ``run_command(argv) -> (rc, stdout, stderr)`` is injected: the module passes
-    AnsibleModule.run_command, tests a subprocess runner.
+    ``run_command(argv, before_communicate_callback=...) -> (rc, stdout, stderr)`` is injected: the
+    module passes AnsibleModule.run_command, tests a subprocess runner. Each call is killed after
+    ``timeout`` seconds (``_Deadline``).
     """
 
-    def __init__(self, executable, provider, password, shown, run_command):
+    def __init__(self, executable, provider, password, shown, run_command, timeout=KEYTOOL_TIMEOUT):
         check_line(password, "the store password of %s" % shown, MAX_SECRET, secret=True)
         self.run_command = run_command
+        self.timeout = timeout
         self.executable = executable
         self.provider = provider
         self.password = password
@@ -346,7 +381,18 @@ class Keytool:
         argv = self.command(store, workspace.password_file, *args)
         # -noprompt and the password file leave keytool nothing to ask; should it ask all the same, it
         # reads the end of the module's standard input and fails instead of waiting.
-        rc, out, err = self.run_command(argv)
+        deadline = _Deadline(self.timeout)
+        try:
+            rc, out, err = self.run_command(argv, before_communicate_callback=deadline.start)
+        finally:
+            deadline.cancel()
+        if deadline.expired:
+            raise CrossclusterError(
+                "keytool %s did not finish within %d seconds and was stopped; nothing was written" % (
+                    args[0], self.timeout), path=self.shown,
+                fix="run the same keytool command on the node by hand (the password with -storepass:file) to "
+                    "see where it hangs (a JVM waiting for entropy, a provider jar or a store on a hung mount), "
+                    "then re-run")
         output = out + err
         if rc != 0:
             raise self.error(args[0], output, workspace)

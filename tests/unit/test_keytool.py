@@ -6,12 +6,16 @@ tests/lab/README.md says what differs). Every keytool call starts a JVM, so each
 
 import datetime
 import hashlib
+import json
 import os
 import shutil
 import stat
 import subprocess
+import threading
+import time
 
 import pytest
+from ansible.module_utils import basic
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -111,20 +115,27 @@ def node(tmp_path, base_store):
     return tmp_path
 
 
-def _run(argv):
-    """What AnsibleModule.run_command gives the module: (rc, stdout, stderr), as text."""
-    done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300, check=False)
-    return done.returncode, done.stdout, done.stderr
+def _run(argv, before_communicate_callback=None):
+    """What AnsibleModule.run_command gives the module: (rc, stdout, stderr), as text, the started
+    process handed to before_communicate_callback first, as run_command does."""
+    with subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as process:
+        if before_communicate_callback:
+            before_communicate_callback(process)
+        out, err = process.communicate(timeout=300)
+    return process.returncode, out, err
 
 
-def _keytool(node, password=PASSWORD, executable=None):
+def _keytool(node, password=PASSWORD, executable=None, timeout=kt.KEYTOOL_TIMEOUT):
     provider = kt.find_provider(str(node), class_name=STANDIN_CLASS)
-    return kt.Keytool(executable or KEYTOOL, provider, password, str(node / "conf" / "ssl_truststore.bcfks"), _run)
+    return kt.Keytool(executable or KEYTOOL, provider, password, str(node / "conf" / "ssl_truststore.bcfks"), _run,
+                      timeout)
 
 
-def _change(node, certificates=(), remove=(), password=PASSWORD, executable=None, **kwargs):
+def _change(node, certificates=(), remove=(), password=PASSWORD, executable=None, timeout=kt.KEYTOOL_TIMEOUT,
+            **kwargs):
     imports, removals = kt.requests(certificates, remove)
-    return kt.Change(_keytool(node, password, executable), imports, removals, tmp_root=str(node / "work"),
+    return kt.Change(_keytool(node, password, executable, timeout), imports, removals, tmp_root=str(node / "work"),
                      **kwargs).run()
 
 
@@ -319,6 +330,48 @@ def test_keytool_failing_half_way_leaves_the_store_byte_identical(node):
 
 
 @needs_keytool
+def test_a_keytool_that_hangs_is_stopped_and_named(node):
+    """A keytool still running after the timeout (here one that sleeps for 40 s) is killed: the task fails
+    within seconds naming the store and the fix, the store byte-identical, the private directory gone."""
+    store = _store(node)
+    before = _read(store)
+    hung = _wrapper(node, "exec sleep 40")
+    started = time.monotonic()
+    with pytest.raises(CrossclusterError) as err:
+        _change(node, [{"alias": "b", "pem": _pem(CA_B)}], executable=hung, timeout=2)
+    assert 2 <= time.monotonic() - started < 30
+    assert str(err.value).startswith(store + ": keytool -list did not finish within 2 seconds and was stopped; "
+                                             "nothing was written. Fix: run the same keytool command on the node by "
+                                             "hand")
+    assert PASSWORD not in str(err.value)
+    assert _read(store) == before and os.listdir(node / "work") == []
+    assert "-list -rfc" in (node / "argv.log").read_text()
+
+
+@needs_keytool
+def test_the_deadline_stops_a_hung_keytool_through_ansibles_own_run_command(node, monkeypatch):
+    """The modules pass AnsibleModule.run_command, which has no timeout of its own: the deadline
+    reaches the process through its before_communicate_callback."""
+    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": {}}).encode("utf-8"))
+    module = basic.AnsibleModule(argument_spec={})
+    provider = kt.find_provider(str(node), class_name=STANDIN_CLASS)
+    tool = kt.Keytool(_wrapper(node, "exec sleep 40"), provider, PASSWORD, _store(node), module.run_command, 2)
+    started = time.monotonic()
+    with pytest.raises(CrossclusterError, match="keytool -list did not finish within 2 seconds and was stopped"):
+        kt.read_store(tool, str(node / "work"))
+    assert time.monotonic() - started < 30 and os.listdir(node / "work") == []
+
+
+@needs_keytool
+def test_a_keytool_that_ends_in_time_is_not_stopped(node):
+    """Each call's deadline is cancelled when keytool ends: no timer thread outlives the change."""
+    threads = threading.active_count()
+    done = _change(node, [{"alias": "b", "pem": _pem(CA_B)}], timeout=60)
+    assert done.changed and sorted(e["alias"] for e in done.result()["entries"]) == ["a-ca", "b"]
+    assert threading.active_count() == threads
+
+
+@needs_keytool
 def test_a_store_changed_while_keytool_worked_is_not_overwritten(node):
     """Compare-and-swap: the node's store changes between the read and the write (another writer
     than this collection, which the directory lock does not stop)."""
@@ -348,10 +401,10 @@ def test_based_on_another_sha256_is_a_conflict(node):
 # --- the gather's listing of a FIPS node's truststore (security_facts) ------------------------
 
 def _gather_listing(node, password=None, provider_class=STANDIN_CLASS, calls=None):
-    def run(argv):
+    def run(argv, **kwargs):
         if calls is not None:
             calls.append(list(argv))
-        return _run(argv)
+        return _run(argv, **kwargs)
     return security_facts.bcfks_truststore(str(node), run, password, provider_class=provider_class,
                                            tmp_root=str(node / "work"))
 
