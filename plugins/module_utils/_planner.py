@@ -122,13 +122,19 @@ def held_stores(facts):
 
 
 def _collection_entries(facts):
-    """The store of record's entries under the alias rule, by the cluster name (lower case) they are tied to."""
-    store = (facts.get("truststores") or {}).get(truststore_names(facts)[0]) or {}
+    """The entries under the alias rule in any of the node's truststores (the store of record first, each
+    alias and fingerprint once), by the cluster name (lower case) they are tied to. Every store counts: a
+    sibling that still holds what its store of record lost must lose it too when its peer is revoked."""
+    stores = facts.get("truststores") or {}
     found = {}
-    for entry in store.get("entries") or []:
-        head = alias_cluster(entry.get("alias"), entry.get("sha256"))
-        if head:
-            found.setdefault(head, []).append(entry)
+    seen = set()
+    for name in truststore_names(facts):
+        for entry in (stores.get(name) or {}).get("entries") or []:
+            head = alias_cluster(entry.get("alias"), entry.get("sha256"))
+            key = (entry.get("alias"), entry.get("sha256"))
+            if head and key not in seen:
+                seen.add(key)
+                found.setdefault(head, []).append(entry)
     return found
 
 

@@ -267,6 +267,19 @@ def test_revoking_a_pair_removes_the_peers_line_and_certificates_on_both_sides()
     assert not plan["a2"]["conf_changes"] and not plan["a2"]["truststore_changes"]
 
 
+def test_a_revoke_removes_a_peers_ca_a_sibling_still_holds_when_the_store_of_record_lost_it():
+    # b's CA deleted by hand from a1's ssl_truststore, still in its PKCS12 and PEM siblings: the revoke
+    # removes it there too, and the drift report names it as revoked, not as an alias of the administrator's.
+    trusts = [{"clusters": ["cluster_a", "cluster_b"], "type": "user", "state": "absent"}]
+    node = _holding("a", [LINES["b"]], [_rule("b")])
+    node["truststores"]["ssl_truststore"]["entries"] = [{"alias": "any", "sha256": SHA["a"]}]
+    world = World(trusts, GROUPS, list(_world(a1=node)), _world(a1=node), _inventory(GROUPS))
+    plan = planner.user_trust_plan(world, ["a1"], reasons=True)["a1"]
+    assert plan["certificates_remove"] == [_rule("b")] and plan["truststore_changes"]
+    states = [(r["item"], r["state"]) for r in plan["reasons"] if r["item"] == "certificate"]
+    assert states == [("certificate", "revoked")]
+
+
 def test_a_certificate_added_by_hand_is_never_removed():
     by_hand = {"alias": "corporate-root", "sha256": SHA["b"]}
     look_alike = {"alias": "b.ex-000000000000", "sha256": SHA["b"]}  # the rule's shape, not its digest
