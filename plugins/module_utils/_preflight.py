@@ -277,8 +277,9 @@ def exported_ca(group, nodes, problems, vars_missing=False):
     """The CA chain ``group`` exports (from its first gathered node), or None with the reason added.
 
     The reason is left out when another message names it already: the speaker's store of record
-    (ssl_truststore, ssl_truststore.bcfks on a FIPS node) does not open (its node's store problem), or no store was opened and ``vars_missing`` (the
-    group lacks a variable user trust needs, the truststore password).
+    (ssl_truststore, ssl_truststore.bcfks on a FIPS node) does not open (its node's store problem), or
+    no store was opened and ``vars_missing`` (the group lacks a variable user trust needs, the
+    truststore password).
     """
     gathered = [n for n in nodes if n.facts is not None]
     if not gathered:
