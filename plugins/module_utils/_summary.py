@@ -94,18 +94,32 @@ def store_format(facts):
     return ("FIPS (%s)" % label if is_fips(facts) else label), stores
 
 
+_EMPTY = {}
+
+
 def store_formats(hosts, facts):
     """``[{format, fips, stores, nodes}]``: the nodes of ``hosts`` that reported ``facts`` (``{host:
-    mapr_security}``), grouped by ``store_format``, in the order each format is first met."""
-    groups = {}
+    mapr_security}``), grouped by ``store_format``, in the order each format is first met.
+
+    Each node's format is judged once per set of store files it has (a fleet has a few of them): the
+    report and the summary ask for every node, and ``store_format`` per node was 6 % of the drift
+    report at 16 x 1,000 nodes."""
+    groups, judged = {}, {}
     for host in hosts:
         node = facts.get(host)
         if node is None:
             continue
-        label, stores = store_format(node)
+        get = (node.get("stores") or _EMPTY).get
+        key = ((get("ssl_truststore.bcfks") or _EMPTY).get("exists"), (get("ssl_truststore") or _EMPTY).get("exists"),
+               (get("ssl_truststore.p12") or _EMPTY).get("exists"), (get("ssl_truststore.pem") or _EMPTY).get("exists"))
+        if key not in judged or not node.get("stores"):
+            # Without the stores' facts, store_format falls back to the truststores listed: not shared.
+            label, stores = store_format(node)
+            judged[key] = (label, stores, is_fips(node))
+        label, stores, fips = judged[key]
         entry = groups.get(label)
         if entry is None:
-            entry = groups[label] = dict(format=label, fips=is_fips(node), stores=stores, nodes=[])
+            entry = groups[label] = dict(format=label, fips=fips, stores=stores, nodes=[])
         entry["nodes"].append(host)
     return list(groups.values())
 
