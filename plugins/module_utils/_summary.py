@@ -1,6 +1,7 @@
 # Copyright: datafabric.crosscluster contributors
 # Apache License 2.0 (see LICENSE)
-"""What the closing summary says of the run's plans: which nodes must receive or lose what, and why.
+"""What the closing summary says of the run's plans: which nodes must receive or lose what, and why;
+and which store formats each cluster's nodes keep their trust in (the summary and the drift report).
 
 The plans (module_utils/_planner.py) carry, per node, the light form of their reasons (``changes``:
 ``[peer, item, state, message]`` each). On a fleet of thousands of nodes one line per node would
@@ -110,8 +111,7 @@ def store_formats(hosts, facts):
         if node is None:
             continue
         get = (node.get("stores") or _EMPTY).get
-        key = ((get("ssl_truststore.bcfks") or _EMPTY).get("exists"), (get("ssl_truststore") or _EMPTY).get("exists"),
-               (get("ssl_truststore.p12") or _EMPTY).get("exists"), (get("ssl_truststore.pem") or _EMPTY).get("exists"))
+        key = tuple([(get(name) or _EMPTY).get("exists") for name in STORE_FORMATS])
         if key not in judged or not node.get("stores"):
             # Without the stores' facts, store_format falls back to the truststores listed: not shared.
             label, stores = store_format(node)
