@@ -271,7 +271,8 @@ def trust_summary(trusts, hostvars, groups, play_hosts, changed=None, facts=None
     ``server_trust_plan`` returned), each direction's line is followed by what the plan found to
     change there and why, counted over the nodes (module_utils/_summary.py), at most
     ``max_reason_lines`` such lines in all; with ``check_mode`` (the run's ``ansible_check_mode``), a
-    last line says they are what a run would change.
+    last line says they are what a run would change. Where ``facts`` show a FIPS node, a line per
+    cluster says which store formats its nodes have (``stores``).
     """
     _check_trusts(trusts)
     world = _world(trusts, groups, play_hosts, facts)
@@ -315,6 +316,13 @@ def trust_summary(trusts, hostvars, groups, play_hosts, changed=None, facts=None
                              % (local, remote, len(cldbs), local, "no longer accept" if revoked else "accept",
                                 remote, counted(cldbs, "server")))
                 explain(local, "server", remote, len(cldbs), "CLDB nodes")
+    # Where FIPS nodes take part, the store formats each cluster's nodes have (what the roles wrote there): one
+    # line per cluster, a few nodes named per format. A fleet without FIPS nodes has one format everywhere.
+    if any(node and planner.is_fips(node) for node in world.facts.values()):
+        for group in world.clusters:
+            formats = summary.store_formats(world.nodes(group), world.facts)
+            if formats:
+                lines.append("stores       %s: %s" % (group, summary.formats_text(formats)))
     # A plan made for another trust list than this one: still said, under its own heading.
     for (local, kind, remote) in list(reasons):
         lines.append("%s trust of %s -> %s, as planned:" % (kind, local, remote))

@@ -18,8 +18,9 @@ import datetime
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
     _world as world,
 )
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._planner import is_fips
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._planner import is_fips, truststore_names
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._security_facts import BCFKS_TRUSTSTORE
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._summary import EXAMPLES, named
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._trust_list import (
     groups_in,
     pairs,
@@ -243,9 +244,8 @@ def cluster_problems(group, nodes):
     if len(names) > 1:
         problems.append("%s: its hosts belong to different clusters (%s). Fix: one inventory group per cluster"
                         % (group, ", ".join(names)))
-    if len(set(bool(n.facts["fips"]) for n in gathered)) > 1:
-        problems.append("%s: FIPS mode differs inside the cluster (on: %s). Fix: every node of a cluster runs in "
-                        "the same mode" % (group, ", ".join(n.host for n in gathered if n.facts["fips"])))
+    # FIPS and non-FIPS nodes may mix: each keeps the cluster's CA in its own store format (the roles write
+    # each node in its format), which is why the chains below are compared across the modes too.
     chains = {}
     for node in gathered:
         ca = node.facts.get("own_ca") or {}
@@ -266,10 +266,6 @@ def pair_problems(first, second, nodes_of):
     if a[0].facts["cluster_name"] == b[0].facts["cluster_name"]:
         problems.append("%s and %s are both named %s; clusters that trust each other need distinct names"
                         % (first, second, a[0].facts["cluster_name"]))
-    fips_a, fips_b = all(n.facts["fips"] for n in a), all(n.facts["fips"] for n in b)
-    if fips_a != fips_b:
-        problems.append("%s and %s differ in FIPS mode (%s is %s); both must be all-FIPS or all-non-FIPS"
-                        % (first, second, first, "FIPS" if fips_a else "non-FIPS"))
     owners = (a[0].facts["owner"], b[0].facts["owner"])
     if owners[0] != owners[1]:
         problems.append("%s runs as %s and %s as %s (mapr.daemon.user in daemon.conf); cross-cluster trust needs "
@@ -280,9 +276,10 @@ def pair_problems(first, second, nodes_of):
 def exported_ca(group, nodes, problems, vars_missing=False):
     """The CA chain ``group`` exports (from its first gathered node), or None with the reason added.
 
-    The reason is left out when another message names it already: the speaker's ssl_truststore
-    does not open (its node's store problem), or no store was opened and ``vars_missing`` (the
-    group lacks a variable user trust needs, the truststore password).
+    The reason is left out when another message names it already: the speaker's store of record
+    (ssl_truststore, ssl_truststore.bcfks on a FIPS node) does not open (its node's store problem), or
+    no store was opened and ``vars_missing`` (the group lacks a variable user trust needs, the
+    truststore password).
     """
     gathered = [n for n in nodes if n.facts is not None]
     if not gathered:
@@ -290,7 +287,9 @@ def exported_ca(group, nodes, problems, vars_missing=False):
     ca = gathered[0].facts.get("own_ca") or {}
     if ca.get("error"):
         stores = gathered[0].facts.get("truststores") or {}
-        if not (stores.get("ssl_truststore") or {}).get("error") and not (vars_missing and not stores):
+        # A mixed cluster's speaker may be a FIPS node: its CA chain is climbed through its BCFKS store.
+        record = truststore_names(gathered[0].facts)[0]
+        if not (stores.get(record) or {}).get("error") and not (vars_missing and not stores):
             problems.append("%s: %s cannot hand its CA to its peers: %s" % (group, gathered[0].host, ca["error"]))
         return None
     return ca.get("certificates") or []
@@ -334,17 +333,35 @@ def password_sources(nodes_of):
 
 
 def fips_mix(nodes_of):
-    """One line per cluster with FIPS nodes, naming them (and any non-FIPS ones), for the gate's notes."""
+    """The gate's notes on FIPS: one line per cluster with FIPS nodes, naming them (and, in a cluster that
+    mixes both, its non-FIPS ones; at most ``EXAMPLES`` of each at fleet scale), and one line when the run
+    holds FIPS and non-FIPS nodes together, which the vendor's utility refuses and the roles write each in
+    its own store formats."""
     notes = []
+    kinds = {}
     for group, nodes in sorted(nodes_of.items()):
         gathered = [n for n in nodes if n.facts is not None]
         on = [n.host for n in gathered if n.facts.get("fips")]
         off = [n.host for n in gathered if not n.facts.get("fips")]
         if on and off:
-            notes.append("%s: FIPS nodes %s, non-FIPS nodes %s" % (group, ", ".join(on), ", ".join(off)))
+            notes.append("%s: FIPS nodes %s, non-FIPS nodes %s" % (group, _hosts(on), _hosts(off)))
+            kinds.setdefault("mixed", []).append(group)
         elif on:
-            notes.append("%s: a FIPS cluster (%s)" % (group, ", ".join(on)))
+            notes.append("%s: a FIPS cluster (%s)" % (group, _hosts(on)))
+            kinds.setdefault("FIPS", []).append(group)
+        elif off:
+            kinds.setdefault("non-FIPS", []).append(group)
+    if "mixed" in kinds or len(kinds) > 1:
+        notes.append("FIPS and non-FIPS nodes together (%s): each node gets its peers' CAs in its own store formats, "
+                     "BCFKS + PEM on a FIPS node, JKS + PKCS12 + PEM on the others"
+                     % "; ".join("%s %s" % (kind, _hosts(kinds[kind])) for kind in ("FIPS", "mixed", "non-FIPS")
+                                 if kind in kinds))
     return notes
+
+
+def _hosts(names):
+    """``names`` as a note gives them: the first ``EXAMPLES`` and how many more (a fleet has thousands)."""
+    return named(names[:EXAMPLES], len(names)) if len(names) > EXAMPLES else ", ".join(names)
 
 
 def preflight_report(trusts, groups, node_results, probe_results, defined, required_vars, cluster_names=None,

@@ -28,6 +28,9 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
     _planner as planner,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
+    _summary as summary,
+)
+from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
     _trust_list as trust_list,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils import (
@@ -463,8 +466,9 @@ def _clusters(world, findings):
                              "keystores, then run the main playbook" % (group, cert["subject"],
                                                                         _short(cert["sha256"]), days, end.date()),
                              group)
+        nodes = list(world.groups.get(group) or [])
         clusters.append(dict(group=group, name=world.model.name(group), realm=world.realm(group),
-                             nodes=list(world.groups.get(group) or []), ca=certificates))
+                             nodes=nodes, ca=certificates, store_formats=summary.store_formats(nodes, world.facts)))
     return clusters
 
 
@@ -692,10 +696,12 @@ def _markdown(report):
         lines.append(_row("**%s**" % _md(group), *[
             "-" if peer == group else " / ".join(cells[peer][k] for k in KINDS) for peer in order]))
     lines += ["", "## Clusters", "",
-              _row("group", "cluster", "realm", "nodes", "CA chain (subject, sha256, not after)"), _row(*["---"] * 5)]
+              _row("group", "cluster", "realm", "nodes", "store formats", "CA chain (subject, sha256, not after)"),
+              _row(*["---"] * 6)]
     for cluster in report["clusters"]:
         lines.append(_row(_md(cluster["group"]), _md(cluster["name"]), _md(cluster["realm"]),
                           _md(", ".join(cluster["nodes"])),
+                          _md(summary.formats_text(cluster.get("store_formats") or [])) or "unknown",
                           "; ".join("%s `%s` %s" % (_md(c["subject"]), _short(c["sha256"]), _md(c["not_after"]))
                                     for c in cluster["ca"]) or "unknown"))
     lines += ["", "## Findings", ""]

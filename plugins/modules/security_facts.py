@@ -99,10 +99,12 @@ EXAMPLES = r"""
     truststore_password: "{{ mapr_truststore_password }}"
     users: [xcsuser]
 
-- name: Refuse FIPS nodes
-  ansible.builtin.assert:
-    that: not ansible_facts.mapr_security.fips
-    fail_msg: "{{ inventory_hostname }} runs in FIPS mode, which this collection does not support"
+- name: Say whether the node keeps its trust in BCFKS (a FIPS node) or in JKS, PKCS12 and PEM
+  ansible.builtin.debug:
+    msg: "{{ inventory_hostname }}: {{ 'BCFKS' if _stores['ssl_truststore.bcfks'].exists else 'JKS' }}
+      ({{ ansible_facts.mapr_security.fips_reasons | join('; ') or 'no FIPS sign' }})"
+  vars:
+    _stores: "{{ ansible_facts.mapr_security.stores }}"
 """
 
 RETURN = r"""

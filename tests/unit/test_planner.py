@@ -611,3 +611,27 @@ def test_a_fips_node_drops_a_revoked_peers_ca_from_its_bcfks_store():
     plan = user_trust_plan(trusts, GROUPS, _world(a1=node))
     assert plan["a1"]["certificates_remove"] == [dict(alias=alias, sha256=SHA["c"])]
     assert plan["a1"]["conf_remove"] == ["c.ex"] and plan["a1"]["truststore_changes"]
+
+
+@pytest.mark.parametrize("fips_node", ["a1", "a2"])
+def test_a_mixed_cluster_hands_over_its_chain_from_its_speaker_whatever_its_mode(fips_node):
+    """One node of cluster a is a FIPS node (the speaker, a1, or not): the peer gets a's own chain either
+    way, and each node of a is planned in its own store formats (BCFKS + PEM, or JKS + PKCS12 + PEM)."""
+    facts = _world(**{fips_node: _fips_facts("a")})
+    plan = user_trust_plan(PAIR, GROUPS, facts)
+    assert [c["sha256"] for c in plan["b1"]["certificates"]] == [SHA["a"]]
+    assert plan["b1"]["conf_lines"] == [LINES["a"]] and plan["b1"]["fips"] is False
+    for host in ("a1", "a2"):
+        assert plan[host]["fips"] is (host == fips_node)
+        assert [c["sha256"] for c in plan[host]["certificates"]] == [SHA["b"]]
+        lacking = [change[3] for change in plan[host]["changes"] if change[1] == "certificate"]
+        stores = "ssl_truststore.bcfks" if host == fips_node else "ssl_truststore, ssl_truststore.p12"
+        assert lacking and lacking[0].startswith(stores), lacking
+
+
+def test_a_mixed_cluster_whose_fips_node_holds_another_chain_exports_nothing():
+    # The FIPS node's chain is compared with the others', so a peer never gets one mode's word alone.
+    odd = _fips_facts("a")
+    odd["own_ca"] = {"certificates": [{"sha256": SHA["e"], "pem": "PEM-e"}], "error": None}
+    with pytest.raises(CrossclusterError, match="cluster_a: its nodes' server certificates are issued by different"):
+        user_trust_plan(PAIR, GROUPS, _world(a2=odd))

@@ -243,13 +243,10 @@ NODE_CASES = [
      ["a2 (cluster_a)", "/opt/mapr/conf/mapr-clusters.conf: does not exist", "Fix: secure the cluster"]),
     ("hosts of two clusters", _set("a2", cluster_name="other.ex"),
      ["cluster_a: its hosts belong to different clusters (a.ex, other.ex)", "Fix: one inventory group per cluster"]),
-    ("fips inside", _set("a2", fips=True),
-     ["cluster_a: FIPS mode differs inside the cluster (on: a2)", "Fix: every node"]),
     ("different CA chains", _other_chain,
      ["cluster_a: its nodes' server certificates are issued by different CAs (a1; a2)", "ssl_keystore",
       "Fix: give every node the cluster's keystore"]),
     ("same cluster names", _same_names, ["cluster_a and cluster_b are both named a.ex", "distinct names"]),
-    ("fips between", _set("b1", fips=True), ["cluster_a and cluster_b differ in FIPS mode (cluster_a is non-FIPS)"]),
     ("owners differ", _owners, ["cluster_a runs as mapr and cluster_b as hdfs", "mapr.daemon.user in daemon.conf"]),
     ("own CA unknown", _own_ca_error,
      ["cluster_a: a1 cannot hand its CA to its peers", "/opt/mapr/conf/ssl_keystore.pem", "Fix: run as root"]),
@@ -280,7 +277,7 @@ def test_all_problems_come_at_once_each_once():
     world = World()
     cases = dict((c[0], c) for c in NODE_CASES)
     names = ["not secure", "mapr_cluster_name differs", "alias collision", "store does not open",
-             "ticket mode", "ticket owner", "maprlogin missing", "user missing", "fips between", "owners differ",
+             "ticket mode", "ticket owner", "maprlogin missing", "user missing", "owners differ",
              "no CLDB of a peer answers", "CA expired"]
     for name in names:
         cases[name][1](world)
@@ -653,13 +650,12 @@ def test_moved_every_problem_is_named_once():
     problems = _moved_report(groups, results, probes)["problems"]
     text = "\n".join(problems)
     assert "a1 (cluster_a): the first line of mapr-clusters.conf lacks secure=true" in text
-    assert "cluster_a: FIPS mode differs inside the cluster (on: a2)" in text
     assert "cluster_b: its hosts belong to different clusters (a.ex, other.ex)" in text
     assert "cluster_a and cluster_b are both named a.ex" in text
     assert "cluster_a runs as mapr and cluster_b as hdfs" in text
     assert "b1 (cluster_b): the cross-cluster user 'xcsuser' does not exist" in text
     assert "b1 cannot reach any CLDB of a.ex (tried n1:7443)" in text
-    assert len(problems) == len(set(problems)) == 7
+    assert len(problems) == len(set(problems)) == 6
 
 
 def test_moved_one_reachable_cldb_is_enough_and_fips_on_both_sides_is_consistent():
@@ -680,7 +676,10 @@ def test_a_revoked_pair_needs_readable_files_but_not_the_peers_ca_nor_agreement(
     # the peer's CA is no longer exported and the pair need not agree on anything
     world.facts["b1"]["own_ca"] = {"certificates": [], "error": "no chain"}
     world.facts["b1"]["fips"] = True
-    assert _quiet(world.report()) == {"problems": [], "warnings": [], "notes": ["cluster_b: a FIPS cluster (b1)"]}
+    assert _quiet(world.report()) == {"problems": [], "warnings": [], "notes": [
+        "cluster_b: a FIPS cluster (b1)", "FIPS and non-FIPS nodes together (FIPS cluster_b; non-FIPS cluster_a): "
+        "each node gets its peers' CAs in its own store formats, BCFKS + PEM on a FIPS node, JKS + PKCS12 + PEM on "
+        "the others"]}
     # but what the revoke must edit has to be readable, and server trust still needs its CLDB group
     world.facts["a2"]["truststores"]["ssl_truststore"] = _store(error="wrong password")
     del world.groups["cluster_b_cldb"]
@@ -692,8 +691,20 @@ def test_a_revoked_pair_needs_readable_files_but_not_the_peers_ca_nor_agreement(
 def test_a_mesh_is_checked_pair_by_pair():
     world = World([{"mesh": ["cluster_a", "cluster_b"], "type": "all"}])
     assert _quiet(world.report()) == {"problems": [], "warnings": [], "notes": []}
-    world.facts["b1"]["fips"] = True
-    assert "cluster_a and cluster_b differ in FIPS mode" in _only(world.report())
+    _owners(world)
+    assert "cluster_a runs as mapr and cluster_b as hdfs" in _only(world.report())
+
+
+def test_a_fips_and_a_non_fips_cluster_pass_the_gate_and_the_notes_name_the_mix():
+    """The vendor's utility refuses such a pair; the roles write each node in its own store formats."""
+    world = World([{"mesh": ["cluster_a", "cluster_b"], "type": "all"}])
+    world.facts["b1"].update(fips=True)
+    report = world.report()
+    assert report["problems"] == []
+    assert report["notes"] == [
+        "cluster_b: a FIPS cluster (b1)",
+        "FIPS and non-FIPS nodes together (FIPS cluster_b; non-FIPS cluster_a): each node gets its peers' CAs in "
+        "its own store formats, BCFKS + PEM on a FIPS node, JKS + PKCS12 + PEM on the others"]
 
 
 def test_a_node_without_a_password_of_its_own_is_named_once_and_sources_are_noted():
@@ -877,10 +888,30 @@ def test_user_trust_between_fips_clusters_passes_the_gate_without_a_jks_store():
     assert _fips_world(PAIR).report()["problems"] == []
 
 
-def test_the_notes_name_a_cluster_that_mixes_fips_and_non_fips_nodes():
-    world = World(SERVER_ONLY)
+def test_a_cluster_that_mixes_fips_and_non_fips_nodes_passes_the_gate_and_the_notes_name_its_nodes():
+    world = World(PAIR)
     world.facts["a2"].update(fips=True)
     report = world.report()
-    assert report["notes"] == ["cluster_a: FIPS nodes a2, non-FIPS nodes a1"]
-    assert report["problems"] == ["cluster_a: FIPS mode differs inside the cluster (on: a2). Fix: every node of a "
-                                  "cluster runs in the same mode"]
+    assert report["problems"] == []
+    assert report["notes"] == [
+        "cluster_a: FIPS nodes a2, non-FIPS nodes a1",
+        "FIPS and non-FIPS nodes together (mixed cluster_a; non-FIPS cluster_b): each node gets its peers' CAs in "
+        "its own store formats, BCFKS + PEM on a FIPS node, JKS + PKCS12 + PEM on the others"]
+
+
+def test_a_mixed_cluster_whose_modes_hold_different_chains_is_refused():
+    # The chains are compared across the modes: a FIPS node whose BCFKS keystore holds another CA's chain
+    # would hand its peers (or be trusted by them through) a CA the rest of the cluster does not use.
+    world = World(PAIR)
+    world.facts["a2"].update(fips=True)
+    world.facts["a2"]["own_ca"] = {"certificates": [dict(CA_B)], "error": None}
+    assert "cluster_a: its nodes' server certificates are issued by different CAs (a1; a2)" in _only(world.report())
+
+
+def test_the_notes_name_a_few_nodes_of_a_big_mixed_cluster():
+    groups = {"cluster_a": ["a%d" % i for i in range(1, 9)], "cluster_b": ["b1"]}
+    nodes_of = dict((g, [preflight.NodeReport(h, g, {"ansible_facts": {"mapr_security": {"fips": h in ("a2", "a5")}}})
+                         for h in hosts]) for g, hosts in groups.items())
+    notes = preflight.fips_mix(nodes_of)
+    assert notes[0] == "cluster_a: FIPS nodes a2, a5, non-FIPS nodes a1, a3, a4 and 3 more"
+    assert notes[1].startswith("FIPS and non-FIPS nodes together (mixed cluster_a; non-FIPS cluster_b)")

@@ -661,3 +661,37 @@ def test_a_fips_node_is_judged_by_its_bcfks_store_not_a_missing_jks_one():
     # The same stores on a node without the BCFKS store file: the JKS store of record is wanted, and empty.
     found, why = _report._store_entries({"truststores": stores})
     assert found == {"ssl_truststore": []}
+
+
+def _fips(node):
+    """``node`` as a FIPS node: its trust in ssl_truststore.bcfks (keytool lists it) and the PEM sibling only."""
+    stores = node["facts"]["truststores"]
+    entries = stores["ssl_truststore"]["entries"]
+    node["facts"]["truststores"] = {"ssl_truststore": {"exists": False, "entries": [], "error": None},
+                                    "ssl_truststore.bcfks": dict(stores["ssl_truststore"], store_type="bcfks"),
+                                    "ssl_truststore.pem": stores["ssl_truststore.pem"]}
+    node["facts"]["stores"] = {"ssl_truststore.bcfks": {"exists": True, "format": "bcfks"},
+                               "ssl_truststore.pem": {"exists": True, "format": "pem"},
+                               "ssl_truststore": {"exists": False, "format": None}}
+    assert entries
+    return node
+
+
+def test_a_mixed_cluster_and_a_fips_peer_are_clean_and_each_cluster_names_its_nodes_store_formats():
+    nodes = _pair_world()
+    _fips(nodes["a2"])
+    _fips(nodes["b1"])
+    _fips(nodes["b2"])
+    result = build(PAIR, nodes)
+    assert result["status"] == "clean", result["findings"]
+    formats = dict((c["group"], [(f["format"], f["nodes"]) for f in c["store_formats"]]) for c in result["clusters"])
+    assert formats == {"cluster_a": [("JKS + PKCS12 + PEM", ["a1"]), ("FIPS (BCFKS + PEM)", ["a2"])],
+                       "cluster_b": [("FIPS (BCFKS + PEM)", ["b1", "b2"])]}
+    text = report.markdown(result)
+    assert "| JKS + PKCS12 + PEM: a1; FIPS (BCFKS + PEM): a2 |" in text
+    assert "| FIPS (BCFKS + PEM): b1 and b2 |" in text
+    # The FIPS node's BCFKS store is what is judged: a peer's CA missing there is drift on that node only.
+    _drop(nodes["a2"], SHA["b"], "ssl_truststore.bcfks")
+    drifted = build(PAIR, nodes)
+    assert _hosts(drifted) == ["a2"]
+    assert any("ssl_truststore.bcfks lacks cluster_b's CA" in f["message"] for f in drifted["findings"])

@@ -157,3 +157,37 @@ def test_a_reason_of_a_direction_the_trust_list_does_not_have_is_still_said():
     lines = trust_summary(trusts, {"a1": {}, "b1": {}}, groups, ["a1", "b1"], user_plan=plan)
     assert lines[-2:] == ["user trust of cluster_a -> cluster_c, as planned:",
                           "    line missing on 1 of 1 nodes (a1): mapr-clusters.conf lacks cluster_c's line (c.ex)"]
+
+
+JKS_STORES = {"ssl_truststore": {"exists": True}, "ssl_truststore.p12": {"exists": True},
+              "ssl_truststore.pem": {"exists": True}}
+FIPS_STORES = {"ssl_truststore.bcfks": {"exists": True}, "ssl_truststore.pem": {"exists": True},
+               "ssl_truststore": {"exists": False}}
+
+
+def test_the_summary_says_which_store_formats_each_clusters_nodes_have_once_fips_nodes_take_part():
+    trusts = [{"clusters": ["cluster_a", "cluster_b"], "type": "user"}]
+    groups = {"cluster_a": ["a%d" % i for i in range(1, 1001)], "cluster_b": ["b1", "b2"]}
+    hosts = groups["cluster_a"] + groups["cluster_b"]
+    facts = dict((h, {"stores": FIPS_STORES if h in ("a2", "b1", "b2") else JKS_STORES}) for h in hosts)
+    lines = trust_summary(trusts, dict((h, {}) for h in hosts), groups, hosts, facts=facts)
+    stores = [line for line in lines if line.startswith("stores")]
+    # One line per cluster, each format with a few of its nodes: bounded however big the cluster.
+    assert stores == ["stores       cluster_a: JKS + PKCS12 + PEM: a1, a3, a4 and 996 more; FIPS (BCFKS + PEM): a2",
+                      "stores       cluster_b: FIPS (BCFKS + PEM): b1 and b2"]
+    # Without a FIPS node every node has the same formats: nothing to say.
+    plain = dict((h, {"stores": JKS_STORES}) for h in hosts)
+    lines = trust_summary(trusts, dict((h, {}) for h in hosts), groups, hosts, facts=plain)
+    assert not [line for line in lines if line.startswith("stores")]
+
+
+def test_a_node_s_store_format_is_the_stores_it_has_of_those_its_mode_keeps():
+    assert summary.store_format({"stores": FIPS_STORES}) == ("FIPS (BCFKS + PEM)",
+                                                             ["ssl_truststore.bcfks", "ssl_truststore.pem"])
+    # A PKCS12 sibling the node lacks is not named; a node with no store at all says so.
+    only_jks = {"stores": {"ssl_truststore": {"exists": True}, "ssl_truststore.pem": {"exists": True}}}
+    assert summary.store_format(only_jks)[0] == "JKS + PEM"
+    assert summary.store_format({"stores": {}})[0] == "no truststore"
+    formats = summary.store_formats(["a1", "a2", "a3"], {"a1": {"stores": JKS_STORES}, "a3": {"stores": FIPS_STORES}})
+    assert [(f["format"], f["fips"], f["nodes"]) for f in formats] == [
+        ("JKS + PKCS12 + PEM", False, ["a1"]), ("FIPS (BCFKS + PEM)", True, ["a3"])]
