@@ -341,8 +341,10 @@ def fips_mix(nodes_of):
     kinds = {}
     for group, nodes in sorted(nodes_of.items()):
         gathered = [n for n in nodes if n.facts is not None]
-        on = [n.host for n in gathered if n.facts.get("fips")]
-        off = [n.host for n in gathered if not n.facts.get("fips")]
+        # By store format, as the roles write each node: a node whose kernel alone runs in FIPS mode
+        # keeps JKS stores and counts as non-FIPS here.
+        on = [n.host for n in gathered if is_fips(n.facts)]
+        off = [n.host for n in gathered if not is_fips(n.facts)]
         if on and off:
             notes.append("%s: FIPS nodes %s, non-FIPS nodes %s" % (group, _hosts(on), _hosts(off)))
             kinds.setdefault("mixed", []).append(group)

@@ -660,8 +660,8 @@ def test_moved_every_problem_is_named_once():
 
 def test_moved_one_reachable_cldb_is_enough_and_fips_on_both_sides_is_consistent():
     probes = [("a1", _probes(("b.ex", "n1", 7443, False), ("b.ex", "n2", 7443, True)))]
-    groups, results = _moved_world([("a1", _facts("a.ex", cldb=True, fips=True))],
-                                   [("b1", _facts("b.ex", cldb=True, ca=CA_B, fips=True))])
+    groups, results = _moved_world([("a1", _as_fips(_facts("a.ex", cldb=True), CA_A))],
+                                   [("b1", _as_fips(_facts("b.ex", cldb=True, ca=CA_B), CA_B))])
     assert _quiet(_moved_report(groups, results, probes)) == {
         "problems": [], "warnings": [], "notes": ["cluster_a: a FIPS cluster (a1)", "cluster_b: a FIPS cluster (b1)"]}
 
@@ -675,7 +675,7 @@ def test_a_revoked_pair_needs_readable_files_but_not_the_peers_ca_nor_agreement(
     world = World(REVOKED)
     # the peer's CA is no longer exported and the pair need not agree on anything
     world.facts["b1"]["own_ca"] = {"certificates": [], "error": "no chain"}
-    world.facts["b1"]["fips"] = True
+    _as_fips(world.facts["b1"], CA_B)
     assert _quiet(world.report()) == {"problems": [], "warnings": [], "notes": [
         "cluster_b: a FIPS cluster (b1)", "FIPS and non-FIPS nodes together (FIPS cluster_b; non-FIPS cluster_a): "
         "each node gets its peers' CAs in its own store formats, BCFKS + PEM on a FIPS node, JKS + PKCS12 + PEM on "
@@ -698,7 +698,7 @@ def test_a_mesh_is_checked_pair_by_pair():
 def test_a_fips_and_a_non_fips_cluster_pass_the_gate_and_the_notes_name_the_mix():
     """The vendor's utility refuses such a pair; the roles write each node in its own store formats."""
     world = World([{"mesh": ["cluster_a", "cluster_b"], "type": "all"}])
-    world.facts["b1"].update(fips=True)
+    _as_fips(world.facts["b1"], CA_B)
     report = world.report()
     assert report["problems"] == []
     assert report["notes"] == [
@@ -858,15 +858,20 @@ BCFKS_STORES = {"ssl_truststore.bcfks": {"exists": True, "format": "bcfks"},
                 "ssl_truststore": {"exists": False, "format": None}}
 
 
+def _as_fips(facts, ca, error=None):
+    """``facts`` made a FIPS node's: BCFKS stores and no JKS one, its truststore listed (or not, ``error``)."""
+    listed = dict(_store([ca]), store_type="bcfks", error=error)
+    facts.update(fips=True, fips_reasons=["ssl_truststore.bcfks is a BCFKS store"], stores=dict(BCFKS_STORES),
+                 truststores={"ssl_truststore": _store(exists=False), "ssl_truststore.pem": _store(exists=False),
+                              "ssl_truststore.bcfks": listed})
+    return facts
+
+
 def _fips_world(trusts, error=None):
-    """Both clusters FIPS: every node has BCFKS stores and no JKS one, its truststore listed (or not)."""
+    """Both clusters FIPS."""
     world = World(trusts)
     for host, facts in world.facts.items():
-        listed = dict(_store([CA_A if host.startswith("a") else CA_B]), store_type="bcfks",
-                      error=error if host == "a2" else None)
-        facts.update(fips=True, fips_reasons=["ssl_truststore.bcfks is a BCFKS store"], stores=dict(BCFKS_STORES),
-                     truststores={"ssl_truststore": _store(exists=False), "ssl_truststore.pem": _store(exists=False),
-                                  "ssl_truststore.bcfks": listed})
+        _as_fips(facts, CA_A if host.startswith("a") else CA_B, error if host == "a2" else None)
     return world
 
 
@@ -890,7 +895,7 @@ def test_user_trust_between_fips_clusters_passes_the_gate_without_a_jks_store():
 
 def test_a_cluster_that_mixes_fips_and_non_fips_nodes_passes_the_gate_and_the_notes_name_its_nodes():
     world = World(PAIR)
-    world.facts["a2"].update(fips=True)
+    _as_fips(world.facts["a2"], CA_A)
     report = world.report()
     assert report["problems"] == []
     assert report["notes"] == [
@@ -903,15 +908,24 @@ def test_a_mixed_cluster_whose_modes_hold_different_chains_is_refused():
     # The chains are compared across the modes: a FIPS node whose BCFKS keystore holds another CA's chain
     # would hand its peers (or be trusted by them through) a CA the rest of the cluster does not use.
     world = World(PAIR)
-    world.facts["a2"].update(fips=True)
+    _as_fips(world.facts["a2"], CA_A)
     world.facts["a2"]["own_ca"] = {"certificates": [dict(CA_B)], "error": None}
     assert "cluster_a: its nodes' server certificates are issued by different CAs (a1; a2)" in _only(world.report())
 
 
 def test_the_notes_name_a_few_nodes_of_a_big_mixed_cluster():
     groups = {"cluster_a": ["a%d" % i for i in range(1, 9)], "cluster_b": ["b1"]}
-    nodes_of = dict((g, [preflight.NodeReport(h, g, {"ansible_facts": {"mapr_security": {"fips": h in ("a2", "a5")}}})
+    nodes_of = dict((g, [preflight.NodeReport(h, g, {"ansible_facts": {"mapr_security": {
+        "fips": h in ("a2", "a5"), "stores": dict(BCFKS_STORES) if h in ("a2", "a5") else {}}}})
                          for h in hosts]) for g, hosts in groups.items())
     notes = preflight.fips_mix(nodes_of)
     assert notes[0] == "cluster_a: FIPS nodes a2, a5, non-FIPS nodes a1, a3, a4 and 3 more"
     assert notes[1].startswith("FIPS and non-FIPS nodes together (mixed cluster_a; non-FIPS cluster_b)")
+
+
+def test_a_node_whose_kernel_alone_runs_in_fips_mode_counts_as_non_fips_as_the_roles_write_it():
+    # Its stores are JKS: the roles write it with peer_trust, so the notes must not call it a FIPS node.
+    world = World(PAIR)
+    world.facts["a2"].update(fips=True,
+                             fips_reasons=["the kernel runs in FIPS mode (/proc/sys/crypto/fips_enabled is 1)"])
+    assert _quiet(world.report()) == {"problems": [], "warnings": [], "notes": []}
