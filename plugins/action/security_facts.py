@@ -5,9 +5,10 @@
 The truststore password never goes to the node: with it, the node hands over the three stores'
 bytes and the controller opens them. Without it, the node checks the password it keeps against its
 ssl_truststore and says only whether it opens it; that password never leaves the node, and the
-controller reads the certificates of the JKS and PEM stores without it. The cluster's own CA chain
-is worked out here too, from the certificates of ssl_keystore.pem (the node never sends its key)
-and the truststore.
+controller reads the certificates of the JKS and PEM stores without it. Only a password sealed in
+maprtrustcreds.jceks, which the node cannot open, is opened here, in the gather as in a write.
+The cluster's own CA chain is worked out here too, from the certificates of ssl_keystore.pem (the
+node never sends its key) and the truststore.
 """
 
 import base64
@@ -27,6 +28,10 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils._security_
     BCFKS_TRUSTSTORE,
     CLUSTERS_CONF,
 )
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._store_password import (
+    JCEKS_CREDENTIAL_STORE,
+    jks_password_opens,
+)
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._truststore import (
     Certificate,
     Entry,
@@ -40,6 +45,7 @@ from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.node_call 
     secrets_refused,
 )
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.store_cache import remember
+from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.truststore_action import NodeFiles
 
 # The node half: it reads the files; the stores are opened here.
 MODULE = "datafabric.crosscluster.security_facts_node"
@@ -56,7 +62,7 @@ ARGUMENT_SPEC = dict(
 
 def _unread_check(path, source):
     return str(CrossclusterError(
-        "fails its JKS integrity check with the truststore password of %s (checked on the node): the password "
+        "fails its JKS integrity check with the truststore password of %s: the password "
         "is wrong or the store is damaged" % source, path=path,
         fix="correct the password in that file or restore the store from a backup; or set "
             "mapr_truststore_password (vault it)"))
@@ -169,6 +175,8 @@ class ActionModule(ActionBase):
         node_check = None
         if password is None and from_node and node_facts.get("truststore_password_source"):
             node_check = (node_facts.get("truststore_password_ok"), node_facts["truststore_password_source"])
+            if node_check[0] is None and node_check[1].endswith(JCEKS_CREDENTIAL_STORE):
+                node_check = self._check_credential_store(task_vars, args, store_data, node_facts, node_check)
         if password is None and node_check is None:
             store_data = None
         conf_data = (store_data or {}).pop(CLUSTERS_CONF, None)
@@ -227,6 +235,25 @@ class ActionModule(ActionBase):
             namespace[discovered] = self._discovered_interpreter
         result.update(changed=False, ansible_facts=namespace)
         return result
+
+    def _check_credential_store(self, task_vars, args, store_data, node_facts, node_check):
+        """``node_check`` for a node whose password only its maprtrustcreds.jceks holds, which the node
+        cannot open: the same read a write makes (NodeFiles.truststore_password, no_log forced), so
+        that a credential store with a password of its own, or without the password, stops the run at
+        the gate instead of at the first write. The password is checked against ssl_truststore's JKS
+        digest here and dropped; only whether it opens it is kept."""
+        try:
+            password, source = NodeFiles(self, task_vars).truststore_password(os.path.join(args["mapr_home"], "conf"))
+        except (AnsibleActionFail, CrossclusterError) as err:
+            node_facts["truststore_password_error"] = str(err)
+            return node_check
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        encoded = (store_data or {}).get("ssl_truststore")
+        opens = jks_password_opens(base64.b64decode(encoded) if encoded is not None else None, password)
+        del password
+        node_facts["truststore_password_ok"] = opens
+        return opens, source
 
     def _list_bcfks(self, task_vars, args, provider, password):
         """ssl_truststore.bcfks listed on the node with the controller's password, which goes there

@@ -90,7 +90,7 @@ def test_a_node_whose_password_does_not_open_its_truststore_stops_the_run(make_l
     [problem] = gate[0][1:]
     conf = lab.mapr_home("b2") + "/conf"
     assert problem == ("b2 (cluster_b): %s/ssl_truststore: fails its JKS integrity check with the truststore password "
-                       "of %s/store-passwords.txt (checked on the node): the password is wrong or the store is "
+                       "of %s/store-passwords.txt: the password is wrong or the store is "
                        "damaged. Fix: correct the password in that file or restore the store from a backup; or set "
                        "mapr_truststore_password (vault it)" % (conf, conf)), problem
     for cluster in lab.clusters:
@@ -144,6 +144,21 @@ def test_the_password_from_maprtrustcreds_jceks_with_store_passwords_txt_removed
                            "which the collection does not have, or it is damaged; no other source has the truststore "
                            "password. Fix: set mapr_truststore_password (vault it)" % stores["b1"]], gate[0]
     assert other not in failed.output and lab.cluster("b").store_password not in failed.output
+
+    # One that opens but holds a password that does not open ssl_truststore stops the run at the gate
+    # too (the controller opens it in the gather, as a write would), before any node changes.
+    wrong = "not-b-truststore-password"
+    write_credential_store(lab.node_path("b1", "conf/" + JCEKS_NAME), dict((alias, wrong) for alias in TRUST_ALIASES))
+    state = conf_state(lab)
+    failed = run(lab, "user")
+    assert failed.rc != 0 and conf_state(lab) == state
+    gate = [r["result"]["msg"] for r in failed.results if r["action"] == "ansible.builtin.fail"]
+    assert len(gate) == 1, failed.describe()
+    assert gate[0][1:] == ["b1 (cluster_b): %s/conf/ssl_truststore: fails its JKS integrity check with the truststore "
+                           "password of %s: the password is wrong or the store is damaged. "
+                           "Fix: correct the password in that file or restore the store from a backup; or set "
+                           "mapr_truststore_password (vault it)" % (lab.mapr_home("b1"), stores["b1"])], gate[0]
+    assert wrong not in failed.output and lab.cluster("b").store_password not in failed.output
 
 
 def test_the_password_from_maprtrustcreds_bcfks_on_fips_nodes_with_store_passwords_txt_removed(make_lab, tmp_path):

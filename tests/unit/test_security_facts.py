@@ -487,7 +487,7 @@ def test_a_password_the_node_finds_wrong_stops_ssl_truststore(pems):
         "ansible_facts"]["mapr_security"]
     error = facts["truststores"]["ssl_truststore"]["error"]
     assert error == (CONF + "/ssl_truststore: fails its JKS integrity check with the truststore password of "
-                     + CONF + "/store-passwords.txt (checked on the node): the password is wrong or the store is "
+                     + CONF + "/store-passwords.txt: the password is wrong or the store is "
                      "damaged. Fix: correct the password in that file or restore the store from a backup; or set "
                      "mapr_truststore_password (vault it)")
     assert facts["truststores"]["ssl_truststore"]["entries"] == []
