@@ -1,6 +1,6 @@
 """FIPS and non-FIPS nodes together, type all, end to end with the main playbook: a FIPS and a non-FIPS
-cluster (ssh mode), a cluster that mixes both with a peer, and a mesh of three clusters of which one is
-FIPS (local mode, to keep the time down: the FIPS steps are the same node-side code in both modes).
+cluster and a mesh of three clusters of which one is FIPS (ssh mode), and a cluster that mixes both with
+a peer (local mode, to keep the time down: the FIPS steps are the same node-side code in both modes).
 
 Each scenario on a lab of its own: check mode changes nothing and names every node, the run writes each
 node in its own store formats (BCFKS + PEM through the node's keytool on a FIPS node, JKS + PKCS12 + PEM
@@ -199,10 +199,10 @@ def test_a_cluster_that_mixes_fips_and_non_fips_nodes_with_a_peer(make_lab, tmp_
 
 def test_a_mesh_of_three_clusters_one_of_them_fips(make_lab, tmp_path):
     _skip_without_provider()
-    lab = make_lab(clusters=3, nodes=1, fips=["c"])
+    lab = make_lab(clusters=3, nodes=1, mode="ssh", fips=["c"])
     _mixed_end_to_end(
         lab, [{"mesh": ["cluster_a", "cluster_b", "cluster_c"], "type": "all"}], tmp_path,
-        "a mesh of three clusters, one FIPS, local",
+        "a mesh of three clusters, one FIPS, ssh",
         {"cluster_a": PLAIN_FORMAT + ": a1", "cluster_c": FIPS_FORMAT + ": c1"},
         ["cluster_c: a FIPS cluster (c1)",
          "FIPS and non-FIPS nodes together (FIPS cluster_c; non-FIPS cluster_a, cluster_b): each node gets its "
