@@ -915,9 +915,13 @@ def test_a_mixed_cluster_whose_modes_hold_different_chains_is_refused():
 
 def test_the_notes_name_a_few_nodes_of_a_big_mixed_cluster():
     groups = {"cluster_a": ["a%d" % i for i in range(1, 9)], "cluster_b": ["b1"]}
-    nodes_of = dict((g, [preflight.NodeReport(h, g, {"ansible_facts": {"mapr_security": {
-        "fips": h in ("a2", "a5"), "stores": dict(BCFKS_STORES) if h in ("a2", "a5") else {}}}})
-                         for h in hosts]) for g, hosts in groups.items())
+    fips_nodes = ("a2", "a5")
+
+    def gathered(host):
+        facts = {"fips": host in fips_nodes, "stores": dict(BCFKS_STORES) if host in fips_nodes else {}}
+        return {"ansible_facts": {"mapr_security": facts}}
+
+    nodes_of = dict((g, [preflight.NodeReport(h, g, gathered(h)) for h in hosts]) for g, hosts in groups.items())
     notes = preflight.fips_mix(nodes_of)
     assert notes[0] == "cluster_a: FIPS nodes a2, a5, non-FIPS nodes a1, a3, a4 and 3 more"
     assert notes[1].startswith("FIPS and non-FIPS nodes together (mixed cluster_a; non-FIPS cluster_b)")
