@@ -1,7 +1,8 @@
 # Copyright: datafabric.crosscluster contributors
 # Apache License 2.0 (see LICENSE)
 """Controller side of peer_trust: the truststores and mapr-clusters.conf edited here, written in one
-compare-and-swap on the node, the stores first."""
+compare-and-swap on the node, the stores first. A FIPS node's BCFKS store, which only the node's
+keytool opens, is changed by file_snapshot on the node within that same write."""
 
 import os
 
