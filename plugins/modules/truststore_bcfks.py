@@ -25,7 +25,9 @@ description:
     O(remove) is applied before O(certificates).
   - With neither O(certificates) nor O(remove), it only lists the store in RV(entries).
   - This module changes only the BCFKS store; the PEM sibling C(ssl_truststore.pem) is
-    M(datafabric.crosscluster.truststore_import)'s.
+    M(datafabric.crosscluster.truststore_import)'s. M(datafabric.crosscluster.peer_trust) with
+    O(datafabric.crosscluster.peer_trust#module:fips=true) changes the BCFKS store (with this module's code), its
+    PEM sibling and C(mapr-clusters.conf) in one write, as the role user_trust does.
 options:
   path:
     description: Path of the BCFKS truststore on the node, such as C(/opt/mapr/conf/ssl_truststore.bcfks).
