@@ -1,7 +1,8 @@
 # Copyright: datafabric.crosscluster contributors
 # Apache License 2.0 (see LICENSE)
 """Controller side of peer_trust: the truststores and mapr-clusters.conf edited here, written in one
-compare-and-swap on the node, the stores first."""
+compare-and-swap on the node, the stores first. A FIPS node's BCFKS store, which only the node's
+keytool opens, is changed by file_snapshot on the node within that same write."""
 
 import os
 
@@ -13,6 +14,7 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs im
     check_options,
     decode_text,
 )
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._keytool import FIPS_PROVIDER_CLASS
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.store_edit import (
     CERTIFICATE_LIMITS,
     CERTIFICATE_OPTIONS,
@@ -23,6 +25,7 @@ from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.store_edit
     stores_result,
 )
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.truststore_action import (
+    BCFKS,
     MAPR_TRUSTSTORE,
     NodeFiles,
     TruststoreAction,
@@ -39,10 +42,15 @@ ARGUMENT_SPEC = dict(
     remove=dict(type="list", elements="str", default=[]),
     backup=dict(type="bool", default=False),
     based_on=dict(type="dict"),
+    # A FIPS node: its store of record is ssl_truststore.bcfks, which the node's keytool changes.
+    fips=dict(type="bool", default=False),
+    provider_path=dict(type="path"),
+    provider_class=dict(type="str", default=FIPS_PROVIDER_CLASS),
+    keytool=dict(type="path"),
 )
 
 LIMITS = dict(certificates=CERTIFICATE_LIMITS, certificates_remove=CERTIFICATE_LIMITS, lines=MAX_LINE,
-              remove=MAX_NAME)
+              remove=MAX_NAME, provider_class=MAX_NAME, provider_path=MAX_LINE, keytool=MAX_LINE)
 
 
 def _pem_content(value):
@@ -73,6 +81,12 @@ def edit_conf(conf_file, entries, remove, host=None):
     return (after.encode("utf-8") if after != before else None), report
 
 
+def _bcfks_report(path, reply):
+    """The node's report of its BCFKS store (file_snapshot's ``bcfks``) in edit_stores' form."""
+    return dict(path=path, store_type=BCFKS, changed=reply["changed"], before=reply["before"], after=reply["after"],
+                imported=reply["imported"], removed=reply["removed"], skipped=reply["already_present"])
+
+
 class ActionModule(TruststoreAction):
     ARGUMENT_SPEC = ARGUMENT_SPEC
 
@@ -87,16 +101,35 @@ class ActionModule(TruststoreAction):
         layout = []
         # Empty is not given: ansible-core 2.16 templates a role's ``default(none)`` to "".
         password, source = args["password"] or None, None
-        if (requests or removals) and password is None:
-            # One more call on the node than with a password given: the write needs it on the controller.
-            password, source = node.truststore_password(conf_dir)
-        if requests or removals:
+        fips = args["fips"]
+        node_change = None
+        if fips:
+            # The BCFKS store first: the node's keytool changes it within the write that replaces its
+            # PEM sibling and the conf (file_snapshot's bcfks), all or none. Without a store change it
+            # is only compared-and-swapped (no JVM): the lines land only if the store the plan found
+            # their CAs in is still the same. Without a password given the node uses its own, which
+            # never leaves it.
+            bcfks = os.path.join(conf_dir, MAPR_TRUSTSTORE + "." + BCFKS)
+            layout = [(bcfks, BCFKS, None, True)]
+            if requests or removals:
+                layout.append((os.path.join(conf_dir, MAPR_TRUSTSTORE + ".pem"), "pem", None, False))
+                node_change = dict(bcfks_password=password, bcfks=dict(
+                    path=bcfks, mapr_home=args["mapr_home"], provider_path=args["provider_path"],
+                    provider_class=args["provider_class"], keytool=args["keytool"],
+                    certificates=[dict(alias=item["alias"], pem=item["pem"]) for item in args["certificates"]],
+                    remove=args["certificates_remove"]))
+        elif requests or removals:
+            if password is None:
+                # One more call on the node than with a password given: the write needs it on the controller.
+                password, source = node.truststore_password(conf_dir)
             layout = store_layout(os.path.join(conf_dir, MAPR_TRUSTSTORE), "auto", password, True,
                                   args["companion_password"])
         conf_path = os.path.join(conf_dir, "mapr-clusters.conf")
 
         def compute(files):
-            stores, contents = edit_stores(files[:-1], requests, removals) if layout else ([], {})
+            # A FIPS node's BCFKS store (files[0]) is the node's to change: only its PEM sibling is edited here.
+            stores = files[1:-1] if fips else files[:-1]
+            stores, contents = edit_stores(stores, requests, removals) if stores else ([], {})
             data, conf = edit_conf(files[-1], entries, args["remove"], task_vars.get("inventory_hostname"))
             if data is not None:
                 contents[conf_path] = data
@@ -106,8 +139,13 @@ class ActionModule(TruststoreAction):
         # their clusters, as configure-crosscluster.sh does, so no node names a cluster it cannot verify.
         write_args = dict(backup=args["backup"], create=False, file_args=dict(mode=None, owner=None, group=None))
         (stores, conf), backups = node.converge(layout, (conf_path,), compute, self._task.check_mode, write_args,
-                                                based_on=args["based_on"])
+                                                based_on=args["based_on"], node_change=node_change)
+        if node_change:
+            stores = [_bcfks_report(layout[0][0], node.reply["bcfks"])] + stores
         result = self._report(stores, conf, backups)
+        if node_change:
+            result["truststore"]["provider"] = node.reply["bcfks"]["provider"]
+            result["truststore"]["entries"] = node.reply["bcfks"]["entries"]
         if source:
             result["truststore_password_source"] = source
         return result

@@ -492,40 +492,50 @@ class Change:
         path = self.keytool.shown
         with locked(path):
             snapshot = read_snapshot(path, create=True)
-            if not snapshot.exists:
-                raise CrossclusterError("does not exist", path=path,
-                                        fix="give the path of the node's BCFKS truststore (ssl_truststore.bcfks in "
-                                            "<mapr_home>/conf on a FIPS node)")
             # based_on: {path: SHA-256} of the files the caller's plan was made from (security_facts' files_read).
             if path in self.based_on and self.based_on[path] != snapshot.sha256:
                 raise _changed_since(path, snapshot.sha256, self.based_on[path], "the plan read it")
-            with Workspace(self.tmp_root) as work:
-                copy = work.file("store.bcfks", snapshot.data)
-                found = self.keytool.entries(work, copy)
-                self.before = TrustStore("bcfks", path, list(found))
-                self.after = TrustStore("bcfks", path, list(found))
-                for outcome in (remove_entries(self.after, self.removals),
-                                apply_requests(self.after, self.imports, "present", self.on_alias_conflict)
-                                if self.imports else None):
-                    for key, items in (outcome or {}).items():
-                        self.outcome[key].extend(items)
-                gone = [entry for entry in found if entry not in self.after.entries]
-                new = [entry for entry in self.after.entries if entry.raw is None]
-                content_changed = bool(gone or new)
-                attributes_changed = not content_changed and self.attributes.differ(snapshot)
-                self.changed = content_changed or attributes_changed
-                if self.check_mode or not self.changed:
-                    return self
-                if attributes_changed:
-                    apply_attributes(snapshot, self.attributes)
-                    return self
-                data = self._rewrite(work, copy, gone, new)
+            data = self.new_bytes(snapshot)
+            attributes_changed = data is None and self.attributes.differ(snapshot)
+            self.changed = data is not None or attributes_changed
+            if self.check_mode or not self.changed:
+                return self
+            if attributes_changed:
+                apply_attributes(snapshot, self.attributes)
+                return self
             current = read_snapshot(path)
             if current.sha256 != snapshot.sha256:
                 raise _changed_since(path, current.sha256, snapshot.sha256, "keytool read it")
             backups = write_files([(current, data, self.attributes)], self.backup)
             self.backup_file = backups.get(path)
         return self
+
+    def new_bytes(self, snapshot):
+        """The store's new bytes for the change applied to ``snapshot`` (the store as read, under
+        the caller's directory lock), or None when its entries stay as they are. keytool lists a
+        private copy (one JVM), and only a change runs the deletes, imports and last listing; in
+        check mode nothing beyond the listing runs and the bytes are the snapshot's own. Nothing is
+        written here: the caller writes the bytes, with any sibling files, in one compare-and-swap."""
+        if not snapshot.exists:
+            raise CrossclusterError("does not exist", path=snapshot.path,
+                                    fix="give the path of the node's BCFKS truststore (ssl_truststore.bcfks in "
+                                        "<mapr_home>/conf on a FIPS node)")
+        with Workspace(self.tmp_root) as work:
+            copy = work.file("store.bcfks", snapshot.data)
+            found = self.keytool.entries(work, copy)
+            self.before = TrustStore("bcfks", snapshot.path, list(found))
+            self.after = TrustStore("bcfks", snapshot.path, list(found))
+            for outcome in (remove_entries(self.after, self.removals),
+                            apply_requests(self.after, self.imports, "present", self.on_alias_conflict)
+                            if self.imports else None):
+                for key, items in (outcome or {}).items():
+                    self.outcome[key].extend(items)
+            gone = [entry for entry in found if entry not in self.after.entries]
+            new = [entry for entry in self.after.entries if entry.raw is None]
+            if not (gone or new):
+                return None
+            self.changed = True
+            return snapshot.data if self.check_mode else self._rewrite(work, copy, gone, new)
 
     def _rewrite(self, work, copy, gone, new):
         """The store's new bytes: keytool's deletes and imports on the private copy, checked by a

@@ -17,6 +17,7 @@ import pwd
 import re
 import stat
 
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._bcfks_credential_store import NodeCredentialStore
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._clusters_conf import ClustersConf
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import decode_text, excerpt
@@ -183,6 +184,18 @@ def node_truststore_password(path, credentials=None):
             "open to use its BCFKS truststore" % source, path=path,
             fix="set crosscluster_truststore_password (vault it)")
     return password
+
+
+def node_keytool(path, options, run_command, tmp_root, provider=None):
+    """keytool on this node's BCFKS store ``path``, with ``options`` as truststore_bcfks takes them
+    (``password``, ``mapr_home``, ``provider_path``, ``provider_class``, ``keytool``): the provider
+    found (or ``provider``, already found), the password given or else the node's own, which never
+    leaves the node. Shared by truststore_bcfks and file_snapshot's one-write replace of a FIPS node."""
+    provider = provider or find_provider(options["mapr_home"], options["provider_path"], options["provider_class"])
+    password = options["password"] or node_truststore_password(path, NodeCredentialStore(
+        options["mapr_home"], run_command, options["provider_path"], options["provider_class"],
+        options["keytool"], tmp_root))
+    return Keytool(find_keytool(options["keytool"]), provider, password, path, run_command)
 
 
 def bcfks_truststore(mapr_home, run_command, password=None, provider_path=None, provider_class=None,

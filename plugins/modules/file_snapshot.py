@@ -57,6 +57,48 @@ options:
     description: With V(replace), whether a file in O(contents) that does not exist may be created.
     type: bool
     default: false
+  bcfks:
+    description:
+      - V(replace) only. A FIPS node's BCFKS truststore to change in the same write, with the node's keytool
+        (see M(datafabric.crosscluster.truststore_bcfks)) - keytool changes a private copy of the bytes checked
+        against O(expected), and those new bytes are staged with the files of O(contents) and renamed in the
+        order of O(paths), all or none. Its O(bcfks.path) must be in O(paths) and not in O(contents).
+      - Nothing is written when keytool fails, and in check mode keytool only lists the copy.
+    type: dict
+    suboptions:
+      path:
+        description: The BCFKS store, such as C(/opt/mapr/conf/ssl_truststore.bcfks).
+        type: path
+        required: true
+      certificates:
+        description: Certificates to import, each with C(alias) and C(pem).
+        type: list
+        elements: dict
+        default: []
+      remove:
+        description: Entries to remove first, each with C(alias), C(sha256) or both.
+        type: list
+        elements: dict
+        default: []
+      mapr_home:
+        description: The MapR installation directory, whose C(lib) holds the provider jar.
+        type: path
+        default: /opt/mapr
+      provider_path:
+        description: The provider jar; when omitted, the one C(bc-fips-*.jar) under C(<mapr_home>/lib).
+        type: path
+      provider_class:
+        description: The provider class.
+        type: str
+        default: org.bouncycastle.jcajce.provider.BouncyCastleFipsProvider
+      keytool:
+        description: The keytool to run; when omitted, C(keytool) on the PATH, else C($JAVA_HOME/bin/keytool).
+        type: path
+  bcfks_password:
+    description:
+      - The password of O(bcfks.path). When omitted, the one MapR keeps next to it, read on the node.
+      - It reaches keytool in a file of mode 0600 removed afterwards, never a command line.
+    type: str
   truststore_password_from:
     description:
       - With V(read), also read the truststore password MapR keeps in this C(conf) directory
@@ -139,6 +181,13 @@ backup_files:
   description: For each replaced file with O(backup=true), where its previous content was kept.
   returned: state is replace
   type: dict
+bcfks:
+  description:
+    - With O(bcfks), what keytool found and did, as M(datafabric.crosscluster.truststore_bcfks) returns it
+      (C(changed), C(imported), C(removed), C(already_present), C(entries)), with C(before) and C(after), the
+      store's entries as summary lines, and C(provider).
+  returned: when O(bcfks) is given
+  type: dict
 """
 
 import base64
@@ -147,12 +196,18 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._keytool import (
+    FIPS_PROVIDER_CLASS,
+    Change,
+    requests,
+)
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._safe_write import (
     Attributes,
     locked_all,
     read_snapshot,
     write_files,
 )
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._security_facts import node_keytool
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._snapshot_policy import check_path, read_managed
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._store_password import read_truststore_password
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._text_module import FILE_ARGS
@@ -168,14 +223,40 @@ def describe(snapshot):
     )
 
 
-def replace(params, check_mode):
-    """Write ``contents`` if every file still matches ``expected``; returns the module result."""
+def _conflict(moved):
+    return dict(changed=False, failed=True, conflict=True, backup_files={},
+                msg="%s changed since it was read; nothing was written. Fix: re-run (the "
+                    "new content is computed from the current file)" % ", ".join(moved))
+
+
+def bcfks_change(module, snapshot):
+    """``(new bytes or None, result)`` of O(bcfks) applied to ``snapshot``, the store as read under
+    the lock and checked against ``expected``: keytool works on a private copy, nothing is written."""
+    options = dict(module.params["bcfks"], password=module.params["bcfks_password"])
+    keytool = node_keytool(snapshot.path, options, module.run_command, module.tmpdir)
+    imports, removals = requests(options["certificates"], options["remove"])
+    change = Change(keytool, imports, removals, check_mode=module.check_mode, tmp_root=module.tmpdir)
+    data = change.new_bytes(snapshot)
+    result = dict(change.result(), provider=keytool.provider.as_dict(),
+                  before=change.before.summary_lines(), after=change.after.summary_lines())
+    result.pop("backup_file")
+    return (None if module.check_mode else data), result
+
+
+def replace(module):
+    """Write ``contents`` (and O(bcfks)'s new store) if every file still matches ``expected``;
+    returns the module result."""
+    params, check_mode = module.params, module.check_mode
     paths = params["paths"]
     contents = params["contents"] or {}
     unknown = sorted(set(contents) - set(paths))
     if unknown:
         raise CrossclusterError("contents names %s, which is not in paths" % ", ".join(unknown),
                                 fix="list every file to write in paths")
+    bcfks = params["bcfks"]["path"] if params["bcfks"] else None
+    if bcfks is not None and (bcfks not in paths or bcfks in contents):
+        raise CrossclusterError("bcfks names %s, which is not in paths or is also in contents" % bcfks,
+                                fix="list the BCFKS store in paths, and its new content nowhere: keytool makes it")
     attributes = Attributes(params["mode"], params["owner"], params["group"], default_mode=0o644)
     for path in paths:
         check_path(path)
@@ -184,11 +265,16 @@ def replace(params, check_mode):
         moved = [s.path for s in snapshots if s.path in params["expected"]
                  and s.sha256 != params["expected"][s.path]]
         if moved:
-            return dict(changed=False, failed=True, conflict=True, backup_files={},
-                        msg="%s changed since it was read; nothing was written. Fix: re-run (the "
-                            "new content is computed from the current file)" % ", ".join(moved))
+            return _conflict(moved)
         changes = []
+        result = {}
         for snapshot in snapshots:
+            if snapshot.path == bcfks:
+                # keytool runs under the lock, so the bytes it changes are those checked against expected.
+                data, result["bcfks"] = bcfks_change(module, snapshot)
+                if data is not None:
+                    changes.append((snapshot, data, attributes))
+                continue
             if snapshot.path not in contents:
                 continue
             if not snapshot.exists and not params["create"]:
@@ -197,8 +283,15 @@ def replace(params, check_mode):
             data = base64.b64decode(contents[snapshot.path])
             if data != snapshot.data:
                 changes.append((snapshot, data, attributes))
+        if bcfks is not None and changes and not check_mode:
+            # keytool took seconds, and MapR's own tools write these files without the lock: a file
+            # changed meanwhile is a conflict, and nothing is written.
+            moved = [s.path for s in snapshots if read_snapshot(s.path, create=True).sha256 != s.sha256]
+            if moved:
+                return _conflict(moved)
         backups = {} if check_mode or not changes else write_files(changes, backup=params["backup"])
-    return dict(changed=bool(changes), conflict=False, backup_files=backups)
+    return dict(result, changed=bool(changes) or bool(result.get("bcfks", {}).get("changed")), conflict=False,
+                backup_files=backups)
 
 
 def main():
@@ -210,6 +303,16 @@ def main():
             contents=dict(type="dict", no_log=True),
             expected=dict(type="dict", default={}),
             create=dict(type="bool", default=False),
+            bcfks=dict(type="dict", options=dict(
+                path=dict(type="path", required=True),
+                certificates=dict(type="list", elements="dict", default=[]),
+                remove=dict(type="list", elements="dict", default=[]),
+                mapr_home=dict(type="path", default="/opt/mapr"),
+                provider_path=dict(type="path"),
+                provider_class=dict(type="str", default=FIPS_PROVIDER_CLASS),
+                keytool=dict(type="path"),
+            )),
+            bcfks_password=dict(type="str", no_log=True),
             truststore_password_from=dict(type="path"),
             **FILE_ARGS
         ),
@@ -232,7 +335,7 @@ def main():
                 else:
                     extra["truststore_password"] = password
             module.exit_json(changed=False, files=files, **extra)
-        result = replace(params, module.check_mode)
+        result = replace(module)
     except CrossclusterError as err:
         module.fail_json(msg=str(err))
     if result.get("failed"):

@@ -100,6 +100,33 @@ options:
     description: Keep each replaced file as a timestamped hard link next to it.
     type: bool
     default: false
+  fips:
+    description:
+      - Whether the node's truststore of record is C(conf/ssl_truststore.bcfks) (a FIPS node), which only the
+        node's C(keytool) with the Bouncy Castle FIPS provider opens.
+      - Then O(certificates) and O(certificates_remove) go into that store, as
+        M(datafabric.crosscluster.truststore_bcfks) puts them, and into its sibling C(ssl_truststore.pem) when
+        it exists, edited here; C(ssl_truststore) and C(ssl_truststore.p12) are not read. keytool changes a
+        private copy of the store on the node within the same write as the PEM store and C(mapr-clusters.conf);
+        every file is staged, checked against the bytes read, and replaced (the BCFKS store first) or none is.
+      - O(password), when given, goes to the node (in a file of mode 0600 for keytool, never on a command line);
+        when omitted, the node uses its own (C(store-passwords.txt), C(ssl-server.xml) or
+        C(maprtrustcreds.bcfks)), which never leaves it.
+    type: bool
+    default: false
+  provider_path:
+    description:
+      - With O(fips=true), the provider jar. When omitted, the one C(bc-fips-*.jar) under C(<mapr_home>/lib).
+    type: path
+  provider_class:
+    description: With O(fips=true), the provider class in O(provider_path).
+    type: str
+    default: org.bouncycastle.jcajce.provider.BouncyCastleFipsProvider
+  keytool:
+    description:
+      - With O(fips=true), the keytool to run on the node. When omitted, C(keytool) on the PATH, else
+        C($JAVA_HOME/bin/keytool).
+    type: path
 extends_documentation_fragment:
   - datafabric.crosscluster.files.based_on
   - ansible.builtin.action_common_attributes
@@ -122,8 +149,12 @@ notes:
   - A C(mapr-clusters.conf) whose lines end with CRLF (Windows line ends) keeps them, and a line added ends
     with CRLF too; the task then warns, naming the inventory host and the file, so it can be converted with
     C(dos2unix).
+  - With O(fips=true), a change of the store costs a few C(keytool) JVMs on the node (see
+    M(datafabric.crosscluster.truststore_bcfks)); a listing alone when nothing is to change, none when neither
+    O(certificates) nor O(certificates_remove) is given.
 requirements:
   - pyjks and cryptography >= 45 on the controller.
+  - With O(fips=true), keytool (a JDK) and the Bouncy Castle FIPS provider jar on the node.
 seealso:
   - module: datafabric.crosscluster.truststore_import
   - module: datafabric.crosscluster.clusters_conf_entry
@@ -156,6 +187,8 @@ truststore:
   description:
     - What changed in the stores, as M(datafabric.crosscluster.truststore_import) returns it
       (C(path), C(store_type), C(imported), C(removed), C(already_present), C(stores)).
+    - With O(fips=true), C(path) is the BCFKS store's (C(store_type=bcfks)), and C(entries) and C(provider)
+      are as M(datafabric.crosscluster.truststore_bcfks) returns them.
   returned: when O(certificates) or O(certificates_remove) is given
   type: dict
 truststore_password_source:

@@ -25,7 +25,9 @@ description:
     O(remove) is applied before O(certificates).
   - With neither O(certificates) nor O(remove), it only lists the store in RV(entries).
   - This module changes only the BCFKS store; the PEM sibling C(ssl_truststore.pem) is
-    M(datafabric.crosscluster.truststore_import)'s.
+    M(datafabric.crosscluster.truststore_import)'s. M(datafabric.crosscluster.peer_trust) with
+    O(datafabric.crosscluster.peer_trust#module:fips=true) changes the BCFKS store (with this module's code), its
+    PEM sibling and C(mapr-clusters.conf) in one write, as the role user_trust does.
 options:
   path:
     description: Path of the BCFKS truststore on the node, such as C(/opt/mapr/conf/ssl_truststore.bcfks).
@@ -179,7 +181,6 @@ conflict:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._bcfks_credential_store import NodeCredentialStore
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs import (
     MAX_LINE,
@@ -190,14 +191,12 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils._inputs im
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._keytool import (
     FIPS_PROVIDER_CLASS,
     Change,
-    Keytool,
     StoreChanged,
-    find_keytool,
     find_provider,
     requests,
 )
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._safe_write import Attributes
-from ansible_collections.datafabric.crosscluster.plugins.module_utils._security_facts import node_truststore_password
+from ansible_collections.datafabric.crosscluster.plugins.module_utils._security_facts import node_keytool
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._text_module import FILE_ARGS
 
 LIMITS = dict(password=MAX_SECRET, certificates=dict(alias=MAX_NAME), remove=dict(alias=MAX_NAME, sha256=MAX_NAME),
@@ -232,10 +231,7 @@ def main():
     provider = None
     try:
         provider = find_provider(params["mapr_home"], params["provider_path"], params["provider_class"])
-        password = params["password"] or node_truststore_password(params["path"], NodeCredentialStore(
-            params["mapr_home"], module.run_command, params["provider_path"], params["provider_class"],
-            params["keytool"], module.tmpdir))
-        keytool = Keytool(find_keytool(params["keytool"]), provider, password, params["path"], module.run_command)
+        keytool = node_keytool(params["path"], params, module.run_command, module.tmpdir, provider)
         imports, removals = requests(params["certificates"], params["remove"])
         change = Change(keytool, imports, removals, params["on_alias_conflict"], params["based_on"],
                         Attributes(params["mode"], params["owner"], params["group"]), params["backup"],

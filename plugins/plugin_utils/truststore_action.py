@@ -19,12 +19,14 @@ from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.node_call 
 from ansible_collections.datafabric.crosscluster.plugins.plugin_utils.store_cache import recall
 
 SNAPSHOT_MODULE = "datafabric.crosscluster.file_snapshot"
-# Its options that carry a secret: none. ``contents`` holds truststores and mapr-clusters.conf,
-# certificates and cluster lines only (it is no_log for its size).
-SNAPSHOT_SECRETS = ()
+# Its options that carry a secret: the BCFKS store's password of a FIPS node's one write. ``contents``
+# holds truststores and mapr-clusters.conf, certificates and cluster lines only (it is no_log for its size).
+SNAPSHOT_SECRETS = ("bcfks_password",)
 MAPR_TRUSTSTORE = "ssl_truststore"
 # MapR 6.2+/7.x keep these siblings of ssl_truststore in step; each keeps its own format.
 COMPANIONS = ((".p12", "pkcs12"), (".pem", "pem"))
+# A FIPS node's store of record, which only the node's keytool opens: the controller never loads it.
+BCFKS = "bcfks"
 EXTENSION_TYPES = {".p12": "pkcs12", ".pfx": "pkcs12", ".pem": "pem", ".crt": "pem"}
 
 # The options that name a store and open it, shared by every truststore action.
@@ -90,6 +92,7 @@ class NodeFiles:
     def __init__(self, action, task_vars):
         self.action = action
         self.task_vars = task_vars
+        self.reply = None  # the last replace's, for a node_change's own report
 
     def _run(self, args, secret_reply=False):
         return run_module(self.action, self.task_vars, SNAPSHOT_MODULE, args, secrets=SNAPSHOT_SECRETS,
@@ -149,17 +152,18 @@ class NodeFiles:
         return stores + files[len(layout):]
 
     @staticmethod
-    def _based_on(path, based_on):
+    def _based_on(path, based_on, sha256_only=False):
         """(exists, data, sha256) of ``path`` as ``based_on`` names it, or None when it does not or
-        the bytes of that SHA-256 were not kept on the controller in this run."""
+        the bytes of that SHA-256 were not kept on the controller in this run. ``sha256_only``: a
+        file whose bytes only the node works on (a BCFKS store, keytool's), data None."""
         path = os.path.normpath(path)
         found = dict((os.path.normpath(k), v) for k, v in based_on.items())
         if path not in found:
             return None
         if found[path] is None:  # did not exist when it was read
             return False, None, None
-        data = recall(found[path])
-        return None if data is None else (True, data, found[path])
+        data = None if sha256_only else recall(found[path])
+        return None if data is None and not sha256_only else (True, data, found[path])
 
     def as_gathered(self, layout, extra=(), based_on=None):
         """The files of ``read(layout, extra)`` as ``based_on`` names them (``{path: SHA-256, or None
@@ -171,7 +175,7 @@ class NodeFiles:
             return None
         files = []
         for path, store_type, password, primary in layout:
-            found = self._based_on(path, based_on)
+            found = self._based_on(path, based_on, store_type == BCFKS)
             if found is None:
                 return None
             files.append(StoreFile(path, store_type, password, found[0], found[1], found[2], primary))
@@ -182,11 +186,16 @@ class NodeFiles:
             files.append(NodeFile(path, *found))
         return files
 
-    def converge(self, layout, extra, compute, check_mode, write_args, based_on=None):
+    def converge(self, layout, extra, compute, check_mode, write_args, based_on=None, node_change=None):
         """Read the files (first from the bytes ``based_on`` names, when they were kept),
         ``compute(files) -> (contents, report)`` and write ``contents`` ({path: bytes}) only if no
         file changed since the read; when one did, read again and recompute. Returns ``(report,
-        backup_files)``."""
+        backup_files)``.
+
+        ``node_change``: more options of the node's replace, a change the node itself works out in
+        the same compare-and-swap (a FIPS node's BCFKS store, ``bcfks``). That call then runs even
+        with no ``contents`` and in check mode (where the node only lists), and its reply is
+        ``self.reply``."""
         gathered = self.as_gathered(layout, extra, based_on)
         for attempt in range(ATTEMPTS):
             files = gathered if attempt == 0 and gathered is not None else self.read(layout, extra)
@@ -195,8 +204,8 @@ class NodeFiles:
             files = [f for f in files if f.exists or getattr(f, "primary", True)]
             contents, report = compute(files)
             backups = {}
-            if contents and not check_mode:
-                written, backups = self.replace(files, contents, **write_args)
+            if node_change or (contents and not check_mode):
+                written, backups = self.replace(files, contents, node_change=node_change, **write_args)
                 if not written:
                     continue
             return report, backups
@@ -204,9 +213,10 @@ class NodeFiles:
                                 "no other job writes them" % (", ".join([item[0] for item in layout] + list(extra)),
                                                               ATTEMPTS))
 
-    def replace(self, files, contents, backup, file_args, create):
+    def replace(self, files, contents, backup, file_args, create, node_change=None):
         # Files are written in the order of ``files``: a caller lists first what must land first.
-        """Write ``contents`` ({path: bytes}); returns (written, backup_files), written False on conflict."""
+        """Write ``contents`` ({path: bytes}) and what ``node_change`` asks the node to work out;
+        returns (written, backup_files), written False on conflict."""
         args = dict(
             paths=[f.path for f in files],
             state="replace",
@@ -216,11 +226,13 @@ class NodeFiles:
             create=create,
             **file_args
         )
+        args.update(node_change or {})
         result = self._run(args)
+        self.reply = result
         if result.get("conflict"):
             return False, {}
         if result.get("failed"):
-            raise self._failure(result, "writing", sorted(contents))
+            raise self._failure(result, "writing", sorted(contents) or [f.path for f in files])
         return True, result.get("backup_files", {})
 
 

@@ -42,7 +42,6 @@ def test_the_main_playbook_reads_each_nodes_own_password_and_leaves_it_nowhere(m
              if r["task"].endswith("Say where the truststore passwords not given were read")]
     assert notes == [["cluster_a: the truststore password was read on the node from %s (a1, a2)" % STORE_PASSWORDS,
                       "cluster_b: the truststore password was read on the node from %s (b1, b2)" % STORE_PASSWORDS]]
-    # The FIPS path's lines task is peer_trust too, skipped on these non-FIPS nodes.
     writes = [r["result"] for r in result.results
               if r["action"].endswith("peer_trust") and "skip_reason" not in r["result"]]
     assert len(writes) == 4 and all(w["truststore_password_source"] == STORE_PASSWORDS for w in writes), writes
@@ -181,14 +180,15 @@ def test_the_password_from_maprtrustcreds_bcfks_on_fips_nodes_with_store_passwor
              if r["task"].endswith("Say where the truststore passwords not given were read")]
     assert notes == [["cluster_a: the truststore password was read on the node from %s (a1)" % stores["a1"],
                       "cluster_b: the truststore password was read on the node from %s (b1)" % stores["b1"]]], notes
-    # The gather listed each BCFKS truststore with it; truststore_bcfks wrote each with it.
+    # The gather listed each BCFKS truststore with it; peer_trust's one write changed each with it.
     gathered = [(r["host"], r["result"]["ansible_facts"]["mapr_security"]["truststores"]["ssl_truststore.bcfks"])
                 for r in result.results if r["action"].endswith("security_facts") and "ansible_facts" in r["result"]]
     assert sorted(h for h, _store in gathered) == ["a1", "b1"], gathered
     assert all(store["error"] is None and store["entries"] for _h, store in gathered), gathered
     writes = [(r["host"], r["result"]) for r in result.results
-              if r["action"].endswith("truststore_bcfks") and "skip_reason" not in r["result"]]
-    assert sorted((h, w["changed"]) for h, w in writes) == [("a1", True), ("b1", True)], writes
+              if r["action"].endswith("peer_trust") and "skip_reason" not in r["result"]]
+    assert sorted((h, w["changed"], w["truststore"]["store_type"], w["truststore"]["stores"][0]["changed"])
+                  for h, w in writes) == [("a1", True, "bcfks", True), ("b1", True, "bcfks", True)], writes
     for host in lab.hosts:
         peer = "b" if host.startswith("a") else "a"
         aliases = checks.jvm_aliases(lab, host)

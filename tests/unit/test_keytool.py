@@ -4,6 +4,7 @@ libbcprov-java stands in for the bc-fips jar of a FIPS node (same BCFKS format, 
 tests/lab/README.md says what differs). Every keytool call starts a JVM, so each test makes few.
 """
 
+import base64
 import datetime
 import hashlib
 import json
@@ -27,6 +28,7 @@ from ansible_collections.datafabric.crosscluster.plugins.module_utils import _se
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._errors import CrossclusterError
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._safe_write import Attributes
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._truststore import TrustStore
+from ansible_collections.datafabric.crosscluster.plugins.modules import file_snapshot
 
 KEYTOOL = shutil.which("keytool")
 STANDIN_JAR = "/usr/share/java/bcprov.jar"
@@ -462,3 +464,91 @@ def test_the_gather_names_a_node_that_keeps_no_password(node):
     listed = _gather_listing(node)
     assert listed["exists"] is True and listed["entries"] == []
     assert "no truststore password was given and none was found on the node" in listed["error"]
+
+
+# --- file_snapshot's one write of a FIPS node: the store, its siblings and the conf together ----
+
+class _SnapshotModule:
+    """What file_snapshot's replace() uses of its AnsibleModule."""
+
+    def __init__(self, node, check_mode=False, executable=None, password=PASSWORD, **params):
+        self.check_mode = check_mode
+        self.tmpdir = str(node / "work")
+        self.run_command = _run
+        self.params = dict(state="replace", contents={}, expected={}, create=False, backup=False, mode=None,
+                           owner=None, group=None, bcfks_password=password, truststore_password_from=None)
+        self.params.update(params)
+        self.params["bcfks"] = dict(dict(
+            path=_store(node), certificates=[], remove=[], mapr_home=str(node), provider_path=None,
+            provider_class=STANDIN_CLASS, keytool=executable or KEYTOOL), **self.params.get("bcfks") or {})
+
+
+def _one_write(node, conf_after, certificates, **kwargs):
+    """file_snapshot's replace of the store (keytool) and conf/mapr-clusters.conf (new bytes given)."""
+    store, conf = _store(node), str(node / "conf" / "mapr-clusters.conf")
+    expected = {store: hashlib.sha256(_read(store)).hexdigest(), conf: hashlib.sha256(_read(conf)).hexdigest()}
+    module = _SnapshotModule(node, paths=[store, conf], expected=expected, bcfks=dict(certificates=certificates),
+                             contents={conf: base64.b64encode(conf_after).decode("ascii")}, **kwargs)
+    return file_snapshot.replace(module)
+
+
+@pytest.fixture
+def conf(node):
+    path = node / "conf" / "mapr-clusters.conf"
+    path.write_bytes(b"a.lab.example secure=true a1:7222\n")
+    return path
+
+
+@needs_keytool
+def test_one_write_replaces_the_store_and_the_conf_together(node, conf):
+    new_conf = conf.read_bytes() + b"b.lab.example secure=true b1:7222\n"
+    before = _read(_store(node))
+    checked = _one_write(node, new_conf, [{"alias": "b", "pem": _pem(CA_B)}], check_mode=True)
+    assert checked["changed"] and checked["bcfks"]["changed"] and "b trusted sha256:" in checked["bcfks"]["after"]
+    assert _read(_store(node)) == before and conf.read_bytes() != new_conf
+    done = _one_write(node, new_conf, [{"alias": "b", "pem": _pem(CA_B)}], backup=True)
+    assert done["changed"] and done["conflict"] is False
+    assert [item["alias"] for item in done["bcfks"]["imported"]] == ["b"]
+    assert _independent_list(_store(node)) == {"A-CA": _sha(CA_A), "b": _sha(CA_B)}
+    assert conf.read_bytes() == new_conf
+    assert sorted(done["backup_files"]) == sorted([_store(node), str(conf)])
+    assert _read(done["backup_files"][_store(node)]) == before
+    assert os.listdir(node / "work") == []
+    # Nothing left to do: keytool lists, nothing is written.
+    again = _one_write(node, new_conf, [{"alias": "b", "pem": _pem(CA_B)}])
+    assert not again["changed"] and not again["bcfks"]["changed"] and again["backup_files"] == {}
+
+
+@needs_keytool
+def test_one_write_that_fails_in_keytool_leaves_the_store_and_the_conf_byte_identical(node, conf):
+    before = (_read(_store(node)), conf.read_bytes())
+    wrapper = _wrapper(node, 'case " $* " in *" -alias zz-fail "*) echo "keytool error: java.lang.Exception: '
+                             'simulated" >&2; exit 1;; esac\nexec %s "$@"' % KEYTOOL)
+    with pytest.raises(CrossclusterError, match="keytool -importcert failed"):
+        _one_write(node, before[1] + b"b.lab.example secure=true b1:7222\n",
+                   [{"alias": "b", "pem": _pem(CA_B)}, {"alias": "zz-fail", "pem": _pem(CA_C)}], executable=wrapper)
+    assert (_read(_store(node)), conf.read_bytes()) == before
+    assert os.listdir(node / "work") == [] and sorted(os.listdir(node / "conf")) == [
+        "mapr-clusters.conf", "ssl_truststore.bcfks"]
+
+
+@needs_keytool
+def test_one_write_is_a_conflict_when_the_conf_changes_while_keytool_works(node, conf):
+    """MapR's own tools take no lock: the conf changed after keytool's import is not overwritten,
+    and the store keytool changed in its copy is not written either."""
+    store_before = _read(_store(node))
+    wrapper = _wrapper(node, 'case " $* " in *" -importcert "*) printf "# other\\n" >> %s;; esac\nexec %s "$@"' % (
+        conf, KEYTOOL))
+    conf_before = conf.read_bytes()
+    result = _one_write(node, conf_before + b"b.lab.example secure=true b1:7222\n",
+                        [{"alias": "b", "pem": _pem(CA_B)}], executable=wrapper)
+    assert result["conflict"] and result["failed"] and "mapr-clusters.conf changed since it was read" in result["msg"]
+    assert _read(_store(node)) == store_before and conf.read_bytes() == conf_before + b"# other\n"
+    assert os.listdir(node / "work") == []
+
+
+def test_one_write_refuses_a_bcfks_store_it_does_not_lock(tmp_path):
+    (tmp_path / "work").mkdir()
+    module = _SnapshotModule(tmp_path, paths=[str(tmp_path / "conf" / "mapr-clusters.conf")])
+    with pytest.raises(CrossclusterError, match="bcfks names .*ssl_truststore.bcfks, which is not in paths"):
+        file_snapshot.replace(module)
