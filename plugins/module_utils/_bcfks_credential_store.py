@@ -43,6 +43,9 @@ READER_CLASS = "CredentialRead"
 # shown only for a failure it does not name).
 NO_PROVIDER, NO_BCFKS, REFUSED, UNREADABLE, NOT_A_CREDENTIAL, NO_ALIAS = 10, 11, 12, 13, 14, 15
 
+# The reader prints this just before the secret, in the same call: nothing after it is ever shown.
+SECRET_MARKER = "--crosscluster-credential--"
+
 READER_SOURCE = r"""
 import java.io.BufferedReader;
 import java.io.FileInputStream;
@@ -130,7 +133,7 @@ public class CredentialRead {
                     continue;
                 }
                 PrintStream out = new PrintStream(System.out, false, "UTF-8");
-                out.print(text);
+                out.print("@@MARKER@@" + text);
                 out.flush();
                 return 0;
             } catch (CharacterCodingException | GeneralSecurityException e) {
@@ -143,7 +146,7 @@ public class CredentialRead {
         return 15;
     }
 }
-"""
+""".replace("@@MARKER@@", SECRET_MARKER)
 
 
 def find_java(keytool):
@@ -172,9 +175,12 @@ def read_credential(data, path, java, provider, run_command, tmp_root=None, alia
             "-Djava.io.tmpdir=" + work.path, "-cp", provider.jar, source, store, provider.class_name]
         # The store password first, then the aliases, a line each; AnsibleModule adds the last line end.
         rc, out, err = run_command(argv, data="\n".join((password,) + tuple(aliases)))
-        if rc == 0 and out:
-            return out
-        raise _failure(rc, scrub(out + err, [password]).replace(work.path + os.sep, ""), path, provider, aliases)
+        before, marker, secret = out.partition(SECRET_MARKER)
+        if rc == 0 and marker and secret:
+            return secret
+        # Whatever followed the marker is the secret, even from a reader that failed after printing it:
+        # only what came before (the JVM's own messages, such as a crash report) may be shown.
+        raise _failure(rc, scrub(before + err, [password]).replace(work.path + os.sep, ""), path, provider, aliases)
 
 
 def _failure(rc, text, path, provider, aliases):

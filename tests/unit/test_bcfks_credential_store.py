@@ -20,6 +20,7 @@ from lab.labkit.node.mapr_node import PROVIDER_CLASS
 from ansible_collections.datafabric.crosscluster.plugins.module_utils._bcfks_credential_store import (
     NOT_A_CREDENTIAL,
     READER_CLASS,
+    SECRET_MARKER,
     NodeCredentialStore,
     _failure,
     find_java,
@@ -199,3 +200,23 @@ def test_failures_the_exit_code_does_not_name_are_worded_without_the_secret():
     entry = _failure(NOT_A_CREDENTIAL, "", SHOWN, provider, TRUST_ALIASES[1:])
     assert str(entry).startswith("%s: is no readable BCFKS credential store (its entry ssl.client.truststore."
                                  "password is no Hadoop credential" % SHOWN)
+
+
+def test_a_reader_that_fails_after_printing_the_secret_never_shows_it(tmp_path):
+    """Only what the JVM printed before the marker (its own messages) may reach a message."""
+    provider = Provider("/opt/mapr/lib/bc-fips-1.0.2.jar", PROVIDER_CLASS)
+
+    def crashing(_argv, data=None):
+        del data
+        return 134, "# A fatal error has been detected\n" + SECRET_MARKER + SECRET, "#  SIGSEGV"
+
+    with pytest.raises(CrossclusterError) as err:
+        read_credential(b"store", SHOWN, "/usr/bin/java", provider, crashing, tmp_root=str(tmp_path))
+    assert SECRET not in str(err.value) and "A fatal error has been detected" in str(err.value)
+
+    def printing(_argv, data=None):
+        del data
+        return 0, SECRET_MARKER + SECRET, ""
+
+    assert read_credential(b"store", SHOWN, "/usr/bin/java", provider, printing, tmp_root=str(tmp_path)) == SECRET
+    assert os.listdir(str(tmp_path)) == []
